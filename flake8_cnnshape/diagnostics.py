@@ -1,0 +1,32 @@
+"""Codes and the text of each report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CODES = {
+    "CNS001": "nn.Linear in_features disagrees with the incoming feature width",
+    "CNS002": "convolution in_channels disagrees with the incoming channels",
+    "CNS003": "normalization (or PReLU) size disagrees with the incoming channels or trailing dims",
+    "CNS004": "the input is too small for a layer's window at this point",
+    "CNS005": "view/reshape/unflatten sizes disagree with the element count",
+    "CNS006": "a layer or op receives a tensor of a rank it cannot take",
+    "CNS007": "groups (or another divisor) do not divide the channels",
+    "CNS008": "an elementwise op or torch.cat receives shapes that do not agree",
+    "CNS900": "a cnnshape pragma cannot be read",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Report:
+    line: int
+    col: int
+    code: str
+    text: str  # the message after the code
+
+    @property
+    def message(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+def describe_input(dims) -> str:
+    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"

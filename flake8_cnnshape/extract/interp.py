@@ -1,0 +1,1240 @@
+"""A small, bounded interpreter for the parts of a file that build and run models.
+
+It evaluates constants, helper functions, class __init__ bodies and forward()
+over abstract values: plain Python constants, UNKNOWN, torch layers and
+tensors whose shapes the engine tracks. Whatever it does not understand
+becomes UNKNOWN; it never guesses. All work is bounded by a step budget and a
+depth limit, and every loop by an iteration cap.
+"""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from typing import Dict, List, Optional
+
+from ..shapes import BATCH, LAYERS, UNKNOWN, Shape
+from ..shapes.functional import FUNCTIONS, METHODS
+from .names import ImportMap, normalize
+from .run import Run
+from .tensor import TensorOps
+from .values import ClassInfo, Function, Instance, Layer, Method, Tensor, TorchRef
+
+MAX_STEPS = 60_000
+MAX_DEPTH = 40
+MAX_LOOP = 512
+MAX_SEQ = 4096  # longest list/str the interpreter will build
+MAX_BITS = 128  # ints larger than this are not sizes anybody means
+
+
+class OutOfBudget(Exception):
+    pass
+
+
+class Raised(Exception):
+    """The interpreted code raises, or takes a path we cannot follow."""
+
+
+class _Return(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+class _LoopExit(Exception):
+    pass
+
+
+class Scope:
+    def __init__(self, parent: Optional["Scope"] = None):
+        self.vars: Dict[str, object] = {}
+        self.parent = parent
+
+    def lookup(self, name: str):
+        if name in self.vars:
+            return self.vars[name]
+        if self.parent is not None:
+            return self.parent.lookup(name)
+        raise KeyError(name)
+
+
+class ModuleScope(Scope):
+    """Module-level names. A name assigned exactly once (outside loops and
+    branches we cannot follow) is evaluated on first use; cycles are UNKNOWN."""
+
+    def __init__(self, interp: "Interp", body: List[ast.stmt], parent: Optional[Scope] = None, unknown=()):
+        super().__init__(parent)
+        self.interp = interp
+        self.pending: Dict[str, ast.AST] = {}
+        self.busy: set = set()
+        counts: Dict[str, int] = {name: 2 for name in unknown}
+        for stmt in body:
+            self._collect(stmt, counts)
+        for name, n in counts.items():
+            if n != 1 or self.vars.get(name) is _IMPORTED:
+                self.pending.pop(name, None)
+                self.vars[name] = UNKNOWN
+
+    def _collect(self, stmt: ast.stmt, counts: Dict[str, int]) -> None:
+        def bump(name, node):
+            counts[name] = counts.get(name, 0) + 1
+            self.pending[name] = node
+
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            bump(stmt.name, stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            bump(stmt.name, stmt)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            bump(stmt.targets[0].id, stmt)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            bump(stmt.target.id, stmt)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                local = alias.asname or alias.name.split(".")[0]
+                if local != "*":
+                    self.vars[local] = _IMPORTED  # resolved through ImportMap
+        else:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    counts[node.id] = counts.get(node.id, 0) + 2
+                elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                    counts[node.name] = counts.get(node.name, 0) + 2
+
+    def lookup(self, name: str):
+        if name in self.vars and self.vars[name] is not _IMPORTED:
+            return self.vars[name]
+        if name in self.pending:
+            if name in self.busy:
+                return UNKNOWN  # a cycle
+            node = self.pending[name]
+            self.busy.add(name)
+            try:
+                value = self.interp.define(node, self)
+            finally:
+                self.busy.discard(name)
+            self.vars[name] = value
+            del self.pending[name]
+            return value
+        if self.parent is not None:
+            return self.parent.lookup(name)
+        raise KeyError(name)
+
+
+_IMPORTED = object()
+
+_BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod, ast.Pow: operator.pow, ast.Div: operator.truediv,
+}
+_CMPOPS = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def plain(v) -> bool:
+    """A Python value we can compute with (nested tuples/lists of constants)."""
+    if isinstance(v, _PLAIN):
+        return True
+    if isinstance(v, (tuple, list)):
+        return all(plain(e) for e in v)
+    return False
+
+
+def safe_binop(op, a, b):
+    """Arithmetic on constants, refusing results nobody means as a size."""
+    if isinstance(op, ast.Pow):
+        if not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
+            return UNKNOWN
+        if is_int(a) and is_int(b):
+            if b < 0 or (abs(a) > 1 and b * max(1, abs(a).bit_length()) > MAX_BITS):
+                return UNKNOWN
+        elif abs(b) > 64 or abs(a) > 2 ** 64:
+            return UNKNOWN
+    if isinstance(op, ast.Mult):
+        if isinstance(a, (str, list, tuple)) or isinstance(b, (str, list, tuple)):
+            seq, n = (a, b) if isinstance(a, (str, list, tuple)) else (b, a)
+            if not is_int(n) or len(seq) * max(n, 0) > MAX_SEQ:
+                return UNKNOWN
+        elif is_int(a) and is_int(b) and a.bit_length() + b.bit_length() > MAX_BITS:
+            return UNKNOWN
+    if isinstance(op, ast.Add) and isinstance(a, (str, list, tuple)) and isinstance(b, type(a)):
+        if len(a) + len(b) > MAX_SEQ:
+            return UNKNOWN
+    if isinstance(op, ast.Mod) and isinstance(a, str):
+        return UNKNOWN  # %-formatting
+    try:
+        r = _BINOPS[type(op)](a, b)
+    except Exception:
+        return UNKNOWN
+    if isinstance(r, float) and not math.isfinite(r):
+        return UNKNOWN
+    return r
+
+
+def _unknown_like(v):
+    return Tensor(Shape.unknown()) if isinstance(v, Tensor) else UNKNOWN
+
+
+def same_value(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a.shape == b.shape
+    if plain(a) and plain(b):
+        return type(a) is type(b) and a == b
+    return False
+
+
+class Interp:
+    def __init__(self, tree: ast.Module, imports: ImportMap, max_steps: int = MAX_STEPS):
+        self.tree = tree
+        self.imports = imports
+        self.steps = 0
+        self.max_steps = max_steps
+        self.depth = 0
+        self.run: Optional[Run] = None
+        self.module = ModuleScope(self, tree.body)
+        self.created: List[Layer] = []  # every Sequential built, to check on its own too
+        self.ops = TensorOps(self)
+        self.returns: List[List[object]] = []  # early returns of the functions being run
+
+    # -- bookkeeping -----------------------------------------------------
+    def tick(self, n: int = 1) -> None:
+        self.steps += n
+        if self.steps > self.max_steps:
+            raise OutOfBudget()
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.depth -= 1
+            raise OutOfBudget()
+
+    def leave(self):
+        self.depth -= 1
+
+    # -- definitions -----------------------------------------------------
+    def define(self, node: ast.AST, scope: Scope):
+        """The value a module-level definition binds."""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return Function(node, scope) if not node.decorator_list else UNKNOWN
+        if isinstance(node, ast.ClassDef):
+            return self.make_class(node, scope)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            return self.eval(node.value, scope)
+        return UNKNOWN
+
+    def make_class(self, node: ast.ClassDef, scope: Scope) -> ClassInfo:
+        bases: List[object] = []
+        is_module = False
+        for b in node.bases:
+            v = self.eval(b, scope)
+            bases.append(v)
+            if isinstance(v, TorchRef) and v.qual == "torch.nn.Module":
+                is_module = True
+            elif isinstance(v, ClassInfo):
+                is_module = is_module or v.is_module
+        return ClassInfo(node, scope, is_module, bases)
+
+    # -- names -----------------------------------------------------------
+    def lookup(self, name: str, scope: Scope):
+        try:
+            v = scope.lookup(name)
+            if v is not _IMPORTED:
+                return v
+        except KeyError:
+            pass
+        qual = self.imports.resolve(name)
+        if qual is not None:
+            return TorchRef(qual)
+        if name in _BUILTINS and not self._module_defines(name):
+            return _BUILTINS[name]
+        return UNKNOWN
+
+    def _module_defines(self, name: str) -> bool:
+        return name in self.module.vars or name in self.module.pending
+
+    # -- expressions -----------------------------------------------------
+    def eval(self, node: ast.expr, scope: Scope):
+        self.tick()
+        self.enter()
+        try:
+            method = getattr(self, "e_" + type(node).__name__, None)
+            return UNKNOWN if method is None else method(node, scope)
+        finally:
+            self.leave()
+
+    def e_Constant(self, node, scope):
+        v = node.value
+        if isinstance(v, str) and len(v) > MAX_SEQ:
+            return UNKNOWN
+        return v if isinstance(v, _PLAIN) else UNKNOWN
+
+    def e_Name(self, node, scope):
+        return self.lookup(node.id, scope)
+
+    def e_Tuple(self, node, scope):
+        items = self._elements(node.elts, scope)
+        return UNKNOWN if items is UNKNOWN else tuple(items)
+
+    def e_List(self, node, scope):
+        items = self._elements(node.elts, scope)
+        return UNKNOWN if items is UNKNOWN else items
+
+    def _elements(self, elts, scope):
+        out = []
+        for e in elts:
+            if isinstance(e, ast.Starred):
+                v = self.eval(e.value, scope)
+                v = self.iterate(v)
+                if v is UNKNOWN:
+                    return UNKNOWN
+                out.extend(v)
+            else:
+                out.append(self.eval(e, scope))
+            if len(out) > MAX_SEQ:
+                return UNKNOWN
+        return out
+
+    def e_Dict(self, node, scope):
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                return UNKNOWN
+            key = self.eval(k, scope)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                return UNKNOWN
+            out[key] = self.eval(v, scope)
+        return out
+
+    def e_JoinedStr(self, node, scope):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+            elif isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1:
+                x = self.eval(v.value, scope)
+                if not isinstance(x, (int, str)) or isinstance(x, bool):
+                    return UNKNOWN
+                parts.append(str(x))
+            else:
+                return UNKNOWN
+        s = "".join(parts)
+        return s if len(s) <= MAX_SEQ else UNKNOWN
+
+    def e_BinOp(self, node, scope):
+        a = self.eval(node.left, scope)
+        b = self.eval(node.right, scope)
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            return self.ops.binary(node, a, b)
+        if not (plain(a) and plain(b)):
+            return UNKNOWN
+        return safe_binop(node.op, a, b)
+
+    def e_UnaryOp(self, node, scope):
+        v = self.eval(node.operand, scope)
+        if isinstance(v, Tensor):
+            return v if isinstance(node.op, (ast.USub, ast.UAdd)) else UNKNOWN
+        if isinstance(node.op, ast.Not):
+            t = self.truth(v)
+            return UNKNOWN if t is None else (not t)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return {ast.USub: operator.neg, ast.UAdd: operator.pos}.get(type(node.op), lambda _: UNKNOWN)(v)
+        return UNKNOWN
+
+    def e_BoolOp(self, node, scope):
+        result = UNKNOWN
+        for i, e in enumerate(node.values):
+            v = self.eval(e, scope)
+            t = self.truth(v)
+            if t is None:
+                return UNKNOWN
+            result = v
+            if isinstance(node.op, ast.And) and not t:
+                return v
+            if isinstance(node.op, ast.Or) and t:
+                return v
+        return result
+
+    def e_Compare(self, node, scope):
+        left = self.eval(node.left, scope)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.eval(right_node, scope)
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                if left is UNKNOWN or right is UNKNOWN or not (left is None or right is None):
+                    return UNKNOWN
+                r = (left is right) == isinstance(op, ast.Is)
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                if not (plain(left) and (plain(right) or isinstance(right, dict))):
+                    return UNKNOWN
+                try:
+                    r = (left in right) == isinstance(op, ast.In)
+                except TypeError:
+                    return UNKNOWN
+            else:
+                if not (plain(left) and plain(right)):
+                    return UNKNOWN
+                try:
+                    r = _CMPOPS[type(op)](left, right)
+                except TypeError:
+                    return UNKNOWN
+            if not r:
+                return False
+            left = right
+        return True
+
+    def e_IfExp(self, node, scope):
+        t = self.truth(self.eval(node.test, scope))
+        if t is None:
+            a = self.eval(node.body, scope)
+            b = self.eval(node.orelse, scope)
+            return a if same_value(a, b) else _unknown_like(a)
+        return self.eval(node.body if t else node.orelse, scope)
+
+    def e_Attribute(self, node, scope):
+        obj = self.eval(node.value, scope)
+        return self.attribute(obj, node.attr)
+
+    def e_Subscript(self, node, scope):
+        obj = self.eval(node.value, scope)
+        key = self.eval(node.slice, scope)
+        return self.subscript(obj, key)
+
+    def e_Slice(self, node, scope):
+        parts = [None if p is None else self.eval(p, scope) for p in (node.lower, node.upper, node.step)]
+        if not all(p is None or is_int(p) for p in parts):
+            return UNKNOWN
+        return slice(*parts)
+
+    def e_Starred(self, node, scope):
+        return UNKNOWN
+
+    def e_Lambda(self, node, scope):
+        return Function(node, scope)
+
+    def e_ListComp(self, node, scope):
+        return self._comprehension(node, scope, list)
+
+    def e_GeneratorExp(self, node, scope):
+        return self._comprehension(node, scope, list)
+
+    def e_SetComp(self, node, scope):
+        return UNKNOWN
+
+    def e_DictComp(self, node, scope):
+        items = self._comprehension(node, scope, list, pair=True)
+        if items is UNKNOWN:
+            return UNKNOWN
+        out = {}
+        for k, v in items:
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                return UNKNOWN
+            out[k] = v
+        return out
+
+    def _comprehension(self, node, scope, kind, pair=False):
+        out: List[object] = []
+        inner = Scope(scope)
+
+        def gen(i):
+            if i == len(node.generators):
+                if pair:
+                    out.append((self.eval(node.key, inner), self.eval(node.value, inner)))
+                else:
+                    out.append(self.eval(node.elt, inner))
+                if len(out) > MAX_SEQ:
+                    raise _LoopExit()
+                return
+            g = node.generators[i]
+            items = self.iterate(self.eval(g.iter, inner))
+            if items is UNKNOWN or g.is_async:
+                raise _LoopExit()
+            for item in items:
+                self.tick()
+                if not self.assign(g.target, item, inner):
+                    raise _LoopExit()
+                ok = True
+                for cond in g.ifs:
+                    t = self.truth(self.eval(cond, inner))
+                    if t is None:
+                        raise _LoopExit()
+                    ok = ok and t
+                if ok:
+                    gen(i + 1)
+
+        try:
+            gen(0)
+        except _LoopExit:
+            return UNKNOWN
+        return kind(out)
+
+    def e_Call(self, node, scope):
+        func = self.eval(node.func, scope)
+        args: List[object] = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                items = self.iterate(self.eval(a.value, scope))
+                if items is UNKNOWN:
+                    return self._opaque_call(func, node)
+                args.extend(items)
+            else:
+                args.append(self.eval(a, scope))
+        kwargs: Dict[str, object] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                d = self.eval(kw.value, scope)
+                if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
+                    return self._opaque_call(func, node)
+                kwargs.update(d)
+            else:
+                kwargs[kw.arg] = self.eval(kw.value, scope)
+        return self.call(func, args, kwargs, node)
+
+    def _opaque_call(self, func, node):
+        if isinstance(func, TorchRef) and _is_layer_class(func.qual):
+            return Layer(func.qual.rsplit(".", 1)[1], node)
+        return UNKNOWN
+
+    # -- values ----------------------------------------------------------
+    def truth(self, v) -> Optional[bool]:
+        if plain(v) or isinstance(v, dict):
+            return bool(v)
+        return None
+
+    def iterate(self, v):
+        """The items of an iterable we can enumerate, else UNKNOWN."""
+        if isinstance(v, (list, tuple, str)):
+            if isinstance(v, list) and any(e is POISON for e in v):
+                return UNKNOWN
+            return list(v) if len(v) <= MAX_SEQ else UNKNOWN
+        if isinstance(v, dict):
+            return list(v.keys())
+        if isinstance(v, range):
+            return list(v) if len(v) <= MAX_LOOP else UNKNOWN
+        if isinstance(v, Layer) and v.kind in ("Sequential", "ModuleList") and v.children is not None:
+            return list(v.children)
+        if isinstance(v, Layer) and v.kind == "ModuleDict" and v.items is not None:
+            return list(v.items.keys())
+        return UNKNOWN
+
+    def attribute(self, obj, attr: str):
+        if isinstance(obj, TorchRef):
+            return TorchRef(normalize(f"{obj.qual}.{attr}"))
+        if isinstance(obj, Instance):
+            if attr in obj.attrs:
+                return obj.attrs[attr]
+            v = self.class_attr(obj.cls, attr)
+            if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return Function(v.node, v.scope, obj)
+            if v is UNKNOWN and attr == "training":
+                return UNKNOWN
+            return v
+        if isinstance(obj, ClassInfo):
+            return self.class_attr(obj, attr)
+        if isinstance(obj, Tensor):
+            return self.ops.attribute(obj, attr)
+        if isinstance(obj, Layer):
+            return self.layer_attr(obj, attr)
+        if isinstance(obj, (list, dict)) and attr in ("append", "extend", "insert", "items", "keys", "values", "get", "copy", "pop"):
+            return Method(obj, attr)
+        if isinstance(obj, _Super):
+            return Method(obj, attr)
+        if isinstance(obj, _Module):
+            return obj.attrs.get(attr, UNKNOWN)
+        return UNKNOWN
+
+    def class_attr(self, cls: ClassInfo, attr: str):
+        for c in [cls] + [b for b in cls.bases if isinstance(b, ClassInfo)]:
+            found = None
+            count = 0
+            for stmt in c.node.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr:
+                    found, count = stmt, count + 1
+                elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
+                    found, count = stmt, count + (1 if len(stmt.targets) == 1 else 2)
+                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == attr and stmt.value is not None:
+                    found, count = stmt, count + 1
+            if count == 1:
+                if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    return Function(found, c.scope) if not found.decorator_list else UNKNOWN
+                return self.eval(found.value, c.scope)
+            if count > 1:
+                return UNKNOWN
+        return UNKNOWN
+
+    def layer_attr(self, layer: Layer, attr: str):
+        if layer.args is not None and attr in layer.args.values:
+            return layer.args.values[attr]
+        if layer.kind in ("ModuleList", "Sequential") and attr in ("append", "extend", "insert"):
+            return Method(layer, attr)
+        if layer.kind == "ModuleDict" and attr in ("items", "keys", "values"):
+            return Method(layer, attr)
+        if layer.kind == "Sequential" and layer.items is not None and attr in layer.items:
+            return layer.items[attr]
+        return UNKNOWN
+
+    def subscript(self, obj, key):
+        if isinstance(obj, Tensor):
+            return self.ops.index(obj, key)
+        if isinstance(obj, Layer):
+            if obj.children is not None and (is_int(key) or isinstance(key, slice)):
+                try:
+                    part = obj.children[key]
+                except IndexError:
+                    return UNKNOWN
+                return Layer(obj.kind, obj.node, children=part) if isinstance(key, slice) else part
+            if obj.items is not None and isinstance(key, str):
+                return obj.items.get(key, UNKNOWN)
+            return UNKNOWN
+        if isinstance(obj, (list, tuple, str)) and (is_int(key) or isinstance(key, slice)):
+            try:
+                return obj[key]
+            except IndexError:
+                return UNKNOWN
+        if isinstance(obj, dict) and isinstance(key, (str, int)):
+            return obj.get(key, UNKNOWN)
+        return UNKNOWN
+
+    # -- calls -----------------------------------------------------------
+    def call(self, func, args: List[object], kwargs: Dict[str, object], node: ast.Call):
+        if isinstance(func, TorchRef):
+            return self.call_torch(func.qual, args, kwargs, node)
+        if isinstance(func, Function):
+            return self.call_function(func, args, kwargs)
+        if isinstance(func, ClassInfo):
+            return self.instantiate(func, args, kwargs, node)
+        if isinstance(func, (Layer, Instance)):
+            return self.ops.call_module(func, args, kwargs, node)
+        if isinstance(func, Method):
+            return self.call_method(func, args, kwargs, node)
+        if isinstance(func, _Builtin):
+            if any(isinstance(a, Tensor) for a in args):
+                return self.ops.builtin(func.name, args, node)
+            if func.name in _ITERATING:
+                args = [a if plain(a) or isinstance(a, (range, dict)) else self.iterate(a) for a in args]
+                if any(a is UNKNOWN for a in args) or kwargs:
+                    return UNKNOWN
+                return func(args)
+            if not all(plain(a) or isinstance(a, (range, dict)) for a in args) or kwargs:
+                return UNKNOWN
+            return func(args)
+        return UNKNOWN
+
+    def call_torch(self, qual: str, args, kwargs, node):
+        if qual in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"):
+            return self.container(qual.rsplit(".", 1)[1], args, kwargs, node)
+        if qual == "collections.OrderedDict":
+            return _ordered_dict(args, kwargs)
+        if qual.startswith("torch.nn.") and qual.count(".") == 2:
+            name = qual.rsplit(".", 1)[1]
+            spec = LAYERS.get(name)
+            if spec is not None:
+                from ..shapes import bind
+
+                bound = bind(spec.sig, args, kwargs)
+                return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
+            if _is_layer_class(qual):
+                return Layer(name, node)
+            return UNKNOWN
+        if qual.startswith("math."):
+            return _math(qual[5:], args, kwargs)
+        return self.ops.call_torch(qual, args, kwargs, node)
+
+    def container(self, kind: str, args, kwargs, node):
+        if kwargs:
+            return Layer(kind, node)
+        if kind == "Sequential":
+            if len(args) == 1 and isinstance(args[0], dict):
+                seq = Layer(kind, node, children=list(args[0].values()), items=dict(args[0]))
+            else:
+                seq = Layer(kind, node, children=list(args))
+            self.created.append(seq)
+            return seq
+        if kind == "ModuleList":
+            if not args:
+                return Layer(kind, node, children=[])
+            items = self.iterate(args[0]) if len(args) == 1 else UNKNOWN
+            return Layer(kind, node, children=list(items)) if items is not UNKNOWN else Layer(kind, node)
+        if kind == "ModuleDict":
+            if not args:
+                return Layer(kind, node, items={})
+            if len(args) == 1 and isinstance(args[0], dict):
+                return Layer(kind, node, items=dict(args[0]))
+            if len(args) == 1 and isinstance(args[0], list):
+                d = _ordered_dict([args[0]], {})
+                return Layer(kind, node, items=d) if isinstance(d, dict) else Layer(kind, node)
+        return Layer(kind, node)
+
+    def call_method(self, m: Method, args, kwargs, node):
+        obj, name = m.obj, m.name
+        if isinstance(obj, _Super):
+            return None  # super().__init__(...) and friends: nothing we track
+        if isinstance(obj, Layer):
+            if obj.children is None and obj.kind != "ModuleDict":
+                return UNKNOWN
+            if name == "append" and len(args) == 1:
+                obj.children.append(args[0])
+                return None
+            if name == "extend" and len(args) == 1:
+                items = self.iterate(args[0])
+                if items is UNKNOWN:
+                    obj.children = None
+                    return UNKNOWN
+                obj.children.extend(items)
+                return None
+            if obj.kind == "ModuleDict" and obj.items is not None and name in ("items", "keys", "values"):
+                return list(getattr(obj.items, name)())
+            obj.children = None
+            return UNKNOWN
+        if isinstance(obj, list):
+            if name == "append" and len(args) == 1:
+                if len(obj) >= MAX_SEQ:
+                    raise OutOfBudget()
+                obj.append(args[0])
+                return None
+            if name == "extend" and len(args) == 1:
+                items = self.iterate(args[0])
+                if items is UNKNOWN or len(obj) + len(items) > MAX_SEQ:
+                    return UNKNOWN
+                obj.extend(items)
+                return None
+            if name == "insert" and len(args) == 2 and is_int(args[0]):
+                obj.insert(args[0], args[1])
+                return None
+            if name == "copy":
+                return list(obj)
+            return UNKNOWN
+        if isinstance(obj, dict):
+            if name in ("items", "keys", "values") and not args:
+                return list(getattr(obj, name)())
+            if name == "get" and args and isinstance(args[0], (str, int)):
+                return obj.get(args[0], args[1] if len(args) > 1 else None)
+            if name == "copy":
+                return dict(obj)
+        if isinstance(obj, Tensor):
+            return self.ops.method(obj, name, args, kwargs, node)
+        return UNKNOWN
+
+    def call_function(self, fn: Function, args, kwargs, extra_scope: Optional[Dict[str, object]] = None):
+        node = fn.node
+        scope = Scope(fn.scope)
+        if fn.bound_self is not None:
+            args = [fn.bound_self] + list(args)
+        if not self.bind_params(node.args, args, kwargs, scope, fn.scope):
+            return UNKNOWN
+        self.tick(5)
+        self.enter()
+        try:
+            if isinstance(node, ast.Lambda):
+                return self.eval(node.body, scope)
+            if isinstance(node, ast.AsyncFunctionDef) or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node)):
+                return UNKNOWN
+            self.returns.append([])
+            try:
+                self.exec_block(node.body, scope)
+                result = None
+            except _Return as r:
+                result = r.value
+            except Raised:
+                result = UNKNOWN
+            finally:
+                early = self.returns.pop()
+            return result if all(same_value(result, e) for e in early) else _unknown_like(result)
+        finally:
+            self.leave()
+
+    def bind_params(self, a: ast.arguments, args, kwargs, scope: Scope, defining: Scope) -> bool:
+        positional = a.posonlyargs + a.args
+        defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+        kwargs = dict(kwargs)
+        for i, p in enumerate(positional):
+            if i < len(args):
+                if p.arg in kwargs:
+                    return False
+                scope.vars[p.arg] = args[i]
+            elif p.arg in kwargs:
+                scope.vars[p.arg] = kwargs.pop(p.arg)
+            elif defaults[i] is not None:
+                scope.vars[p.arg] = self.eval(defaults[i], defining)
+            else:
+                return False
+        extra = list(args[len(positional):])
+        if a.vararg is not None:
+            scope.vars[a.vararg.arg] = tuple(extra)
+        elif extra:
+            return False
+        for p, d in zip(a.kwonlyargs, a.kw_defaults):
+            if p.arg in kwargs:
+                scope.vars[p.arg] = kwargs.pop(p.arg)
+            elif d is not None:
+                scope.vars[p.arg] = self.eval(d, defining)
+            else:
+                return False
+        if a.kwarg is not None:
+            scope.vars[a.kwarg.arg] = dict(kwargs)
+        elif kwargs:
+            return False
+        return True
+
+    def instantiate(self, cls: ClassInfo, args, kwargs, node) -> object:
+        inst = Instance(cls, {}, node)
+        init = cls.method("__init__")
+        if init is None:
+            return inst
+        fn = Function(init, cls.scope, inst)
+        result = self.call_function(fn, args, kwargs)
+        if result is UNKNOWN:
+            inst.complete = False
+        return inst
+
+    # -- statements ------------------------------------------------------
+    def exec_block(self, stmts: List[ast.stmt], scope: Scope) -> None:
+        for stmt in stmts:
+            self.tick()
+            method = getattr(self, "s_" + type(stmt).__name__, None)
+            if method is None:
+                self.havoc([stmt], scope)
+            else:
+                method(stmt, scope)
+
+    def s_Expr(self, stmt, scope):
+        self.eval(stmt.value, scope)
+
+    def s_Pass(self, stmt, scope):
+        pass
+
+    def s_Assert(self, stmt, scope):
+        pass
+
+    def s_Return(self, stmt, scope):
+        raise _Return(None if stmt.value is None else self.eval(stmt.value, scope))
+
+    def s_Raise(self, stmt, scope):
+        raise Raised()
+
+    def s_Assign(self, stmt, scope):
+        value = self.eval(stmt.value, scope)
+        for t in stmt.targets:
+            if not self.assign(t, value, scope):
+                self.havoc_target(t, scope)
+
+    def s_AnnAssign(self, stmt, scope):
+        if stmt.value is not None:
+            value = self.eval(stmt.value, scope)
+            if not self.assign(stmt.target, value, scope):
+                self.havoc_target(stmt.target, scope)
+
+    def s_AugAssign(self, stmt, scope):
+        load = _as_load(stmt.target)
+        current = self.eval(load, scope) if load is not None else UNKNOWN
+        value = self.eval(stmt.value, scope)
+        if isinstance(current, list) and isinstance(stmt.op, ast.Add):
+            items = self.iterate(value)
+            if items is UNKNOWN or len(current) + len(items) > MAX_SEQ:
+                self.havoc_target(stmt.target, scope)
+                return
+            current.extend(items)  # `layers += [...]` mutates in place
+            return
+        if isinstance(current, Tensor) or isinstance(value, Tensor):
+            result = self.ops.binary(stmt, current, value)
+        elif plain(current) and plain(value):
+            result = safe_binop(stmt.op, current, value)
+        else:
+            result = UNKNOWN
+        if not self.assign(stmt.target, result, scope):
+            self.havoc_target(stmt.target, scope)
+
+    def s_FunctionDef(self, stmt, scope):
+        scope.vars[stmt.name] = Function(stmt, scope) if not stmt.decorator_list else UNKNOWN
+
+    def s_ClassDef(self, stmt, scope):
+        scope.vars[stmt.name] = self.make_class(stmt, scope)
+
+    def s_Import(self, stmt, scope):
+        local = ImportMap()
+        local.add_import(stmt)
+        for name, qual in local.names.items():
+            scope.vars[name] = TorchRef(qual) if qual.split(".")[0] in ("torch", "math", "collections") else UNKNOWN
+
+    s_ImportFrom = s_Import
+
+    def s_With(self, stmt, scope):
+        for item in stmt.items:
+            self.eval(item.context_expr, scope)
+            if item.optional_vars is not None:
+                self.havoc_target(item.optional_vars, scope)
+        self.exec_block(stmt.body, scope)
+
+    def s_Try(self, stmt, scope):
+        # The body runs first; handlers may or may not. Names the handlers bind
+        # become unknown, and so does anything the body binds that they rebind.
+        try:
+            self.exec_block(stmt.body, scope)
+        except Raised:
+            self.havoc(stmt.body, scope)
+        self.havoc([h for h in stmt.handlers], scope)
+        self.exec_block(stmt.orelse, scope)
+        self.exec_block(stmt.finalbody, scope)
+
+    def s_If(self, stmt, scope):
+        t = self.truth(self.eval(stmt.test, scope))
+        if t is not None:
+            self.exec_block(stmt.body if t else stmt.orelse, scope)
+            return
+        self.branch(stmt.body, stmt.orelse, scope)
+
+    def branch(self, body, orelse, scope: Scope) -> None:
+        """Follow both sides of an undecidable `if`, then join them."""
+        run = self.run
+        before = dict(scope.vars)
+        selves = [v for v in before.values() if isinstance(v, Instance)]
+        attrs_before = [dict(i.attrs) for i in selves]
+        boxes = _containers(list(before.values()) + [v for a in attrs_before for v in a.values()])
+        contents = [_contents(b) for b in boxes]
+        after = []
+        results = []
+        for block in (body, orelse):
+            scope.vars = dict(before)
+            for inst, attrs in zip(selves, attrs_before):
+                inst.attrs = dict(attrs)
+            for box, c in zip(boxes, contents):
+                _restore(box, c)
+            side = run.fork() if run is not None else None
+            self.run = side
+            outcome = None
+            try:
+                self.exec_block(block, scope)
+            except _Return as r:
+                outcome = ("return", r.value)
+            except Raised:
+                outcome = ("raise", None)
+            finally:
+                self.run = run
+            results.append((outcome, dict(scope.vars), [dict(i.attrs) for i in selves], side))
+            after.append([_contents(b) for b in boxes])
+        for box, ca, cb in zip(boxes, after[0], after[1]):
+            # a list both sides leave alike keeps its items; otherwise its
+            # length is no longer known
+            if _same_contents(ca, cb):
+                _restore(box, ca)
+            else:
+                _poison(box)
+        (oa, va, aa, ra), (ob, vb, ab, rb) = results
+        if run is not None:
+            run.join(ra, rb)
+        live = [(va, aa)] if oa is None else []
+        live += [(vb, ab)] if ob is None else []
+        returns = [o[1] for o in (oa, ob) if o is not None and o[0] == "return"]
+        if not live:
+            if not returns:
+                raise Raised()
+            v = returns[0]
+            raise _Return(v if all(same_value(v, r) for r in returns) else _unknown_like(v))
+        scope.vars = _merge_vars([v for v, _ in live])
+        for k, inst in enumerate(selves):
+            inst.attrs = _merge_vars([a[k] for _, a in live])
+        if returns and self.returns:
+            # One side returned: what follows runs on the other side only, and
+            # the function's result must agree with this early one to be known.
+            self.returns[-1].extend(returns)
+
+    def s_For(self, stmt, scope):
+        items = self.iterate(self.eval(stmt.iter, scope))
+        if items is UNKNOWN or len(items) > MAX_LOOP or stmt.orelse or _has_jump(stmt.body):
+            self.havoc([stmt], scope)
+            return
+        for item in items:
+            self.tick()
+            if not self.assign(stmt.target, item, scope):
+                self.havoc([stmt], scope)
+                return
+            self.exec_block(stmt.body, scope)
+
+    def s_While(self, stmt, scope):
+        self.havoc([stmt], scope)
+
+    def havoc(self, stmts, scope: Scope) -> None:
+        """Everything these statements might bind becomes unknown."""
+        for stmt in stmts:
+            for node in ast.walk(stmt):
+                if isinstance(node, (ast.Name,)) and isinstance(node.ctx, ast.Store):
+                    scope.vars[node.id] = _unknown_like(_get(scope, node.id))
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                    self.havoc_target(node, scope)
+                elif isinstance(node, (ast.AugAssign,)):
+                    self.havoc_target(node.target, scope)
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    # `layers.append(...)` in a loop we do not follow
+                    target = self.eval(node.func.value, scope) if isinstance(node.func.value, ast.Name) else None
+                    if isinstance(target, list):
+                        _poison(target)
+                    elif isinstance(target, Layer) and target.children is not None:
+                        target.children = None
+
+    def havoc_target(self, target: ast.expr, scope: Scope) -> None:
+        if isinstance(target, ast.Name):
+            scope.vars[target.id] = _unknown_like(_get(scope, target.id))
+        elif isinstance(target, ast.Attribute):
+            try:
+                obj = self.eval(target.value, scope)
+            except OutOfBudget:
+                raise
+            if isinstance(obj, Instance):
+                obj.attrs[target.attr] = _unknown_like(obj.attrs.get(target.attr))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for e in target.elts:
+                self.havoc_target(e.value if isinstance(e, ast.Starred) else e, scope)
+        elif isinstance(target, ast.Subscript):
+            obj = self.eval(target.value, scope)
+            if isinstance(obj, dict):
+                obj.clear()
+                obj["__unknown__"] = UNKNOWN
+
+    def assign(self, target: ast.expr, value, scope: Scope) -> bool:
+        if isinstance(target, ast.Name):
+            scope.vars[target.id] = value
+            return True
+        if isinstance(target, ast.Attribute):
+            obj = self.eval(target.value, scope)
+            if isinstance(obj, Instance):
+                obj.attrs[target.attr] = value
+                return True
+            return isinstance(obj, (Tensor, Layer)) or obj is UNKNOWN
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in target.elts):
+                return False
+            items = self.iterate(value) if not isinstance(value, dict) else UNKNOWN
+            if items is UNKNOWN or len(items) != len(target.elts):
+                for e in target.elts:
+                    self.assign(e, UNKNOWN, scope)
+                return True
+            return all(self.assign(e, v, scope) for e, v in zip(target.elts, items))
+        if isinstance(target, ast.Subscript):
+            obj = self.eval(target.value, scope)
+            key = self.eval(target.slice, scope)
+            if isinstance(obj, dict) and isinstance(key, (str, int)):
+                obj[key] = value
+                return True
+            if isinstance(obj, list) and is_int(key) and -len(obj) <= key < len(obj):
+                obj[key] = value
+                return True
+            return False
+        return False
+
+
+class _Poison:
+    """Stands in a list whose length we no longer know."""
+
+
+POISON = _Poison()
+
+
+def _containers(values) -> list:
+    """Lists, dicts and layer containers reachable from these values (two levels)."""
+    seen, out = set(), []
+    todo = [(v, 0) for v in values]
+    while todo:
+        v, level = todo.pop()
+        if id(v) in seen:
+            continue
+        if isinstance(v, (list, dict)) or (isinstance(v, Layer) and (v.children is not None or v.items is not None)):
+            seen.add(id(v))
+            out.append(v)
+            if level < 2:
+                inner = v.values() if isinstance(v, dict) else (v if isinstance(v, list) else (v.children or []))
+                todo.extend((e, level + 1) for e in list(inner))
+    return out
+
+
+def _contents(box):
+    if isinstance(box, Layer):
+        return (list(box.children) if box.children is not None else None, dict(box.items) if box.items is not None else None)
+    return list(box) if isinstance(box, list) else dict(box)
+
+
+def _restore(box, c) -> None:
+    if isinstance(box, Layer):
+        box.children = None if c[0] is None else list(c[0])
+        box.items = None if c[1] is None else dict(c[1])
+    elif isinstance(box, list):
+        box[:] = c
+    else:
+        box.clear()
+        box.update(c)
+
+
+def _same_contents(a, b) -> bool:
+    if isinstance(a, tuple):
+        return all(_same_contents(x, y) if x is not None and y is not None else x is y for x, y in zip(a, b))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(x is y or same_value(x, y) for x, y in zip(a, b))
+    return a.keys() == b.keys() and all(a[k] is b[k] or same_value(a[k], b[k]) for k in a)
+
+
+def _poison(box) -> None:
+    if isinstance(box, Layer):
+        box.children = None
+        box.items = None
+    elif isinstance(box, list):
+        box[:] = [POISON]
+    else:
+        box.clear()
+        box["__unknown__"] = UNKNOWN
+
+
+def _get(scope: Scope, name: str):
+    return scope.vars.get(name)
+
+
+def _merge_vars(sides: List[Dict[str, object]]) -> Dict[str, object]:
+    if len(sides) == 1:
+        return sides[0]
+    a, b = sides
+    out = {}
+    for k in set(a) | set(b):
+        va, vb = a.get(k, UNKNOWN), b.get(k, UNKNOWN)
+        out[k] = va if same_value(va, vb) else _unknown_like(va if k in a else vb)
+    return out
+
+
+def _as_load(target: ast.expr) -> Optional[ast.expr]:
+    if isinstance(target, ast.Name):
+        return ast.Name(id=target.id, ctx=ast.Load())
+    if isinstance(target, ast.Attribute):
+        return ast.Attribute(value=target.value, attr=target.attr, ctx=ast.Load())
+    if isinstance(target, ast.Subscript):
+        return ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
+    return None
+
+
+def _has_jump(body) -> bool:
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Yield)):
+                return True
+    return False
+
+
+def _is_layer_class(qual: str) -> bool:
+    """torch.nn.SomeClass: a layer the engine does not model."""
+    parts = qual.split(".")
+    return len(parts) == 3 and parts[:2] == ["torch", "nn"] and parts[2][:1].isupper() and parts[2] not in ("Parameter", "Module")
+
+
+def _ordered_dict(args, kwargs):
+    if kwargs or len(args) > 1:
+        return UNKNOWN
+    if not args:
+        return {}
+    src = args[0]
+    if isinstance(src, dict):
+        return dict(src)
+    if not isinstance(src, (list, tuple)):
+        return UNKNOWN
+    out = {}
+    for pair in src:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not isinstance(pair[0], (str, int)):
+            return UNKNOWN
+        out[pair[0]] = pair[1]
+    return out
+
+
+def _math(name: str, args, kwargs):
+    if kwargs or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+        return UNKNOWN
+    fn = {"floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "log2": math.log2, "prod": None, "gcd": math.gcd}.get(name)
+    try:
+        if name == "prod":
+            return UNKNOWN
+        if fn is None:
+            return UNKNOWN
+        if any(abs(a) > 2 ** 64 for a in args):
+            return UNKNOWN
+        return fn(*args)
+    except (ValueError, TypeError, OverflowError):
+        return UNKNOWN
+
+
+_ITERATING = ("len", "list", "tuple", "enumerate", "zip", "reversed")
+
+
+class _Builtin:
+    def __init__(self, name, fn):
+        self.name = name
+        self.fn = fn
+
+    def __call__(self, args):
+        try:
+            r = self.fn(*args)
+        except Exception:
+            return UNKNOWN
+        if isinstance(r, (list, tuple)) and len(r) > MAX_SEQ:
+            return UNKNOWN
+        return r
+
+
+class _Super:
+    pass
+
+
+class _Module:
+    def __init__(self, attrs):
+        self.attrs = attrs
+
+
+def _range(*a):
+    if not all(is_int(v) for v in a):
+        raise TypeError
+    r = range(*a)
+    if len(r) > MAX_LOOP:
+        raise ValueError
+    return r
+
+
+def _seq(fn):
+    def wrapped(*a):
+        if a and isinstance(a[0], (range, list, tuple, str, dict)):
+            return fn(*a)
+        raise TypeError
+
+    return wrapped
+
+
+def _ints_only(fn):
+    def wrapped(*a):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) or isinstance(v, (list, tuple, range)) for v in a):
+            raise TypeError
+        return fn(*a)
+
+    return wrapped
+
+
+_BUILTINS = {
+    name: _Builtin(name, fn)
+    for name, fn in {
+        "range": _range,
+        "len": _seq(len),
+        "int": _ints_only(int),
+        "float": _ints_only(float),
+        "min": _ints_only(min),
+        "max": _ints_only(max),
+        "abs": _ints_only(abs),
+        "sum": _ints_only(sum),
+        "round": _ints_only(round),
+        "list": lambda *a: list(a[0]) if a else [],
+        "tuple": lambda *a: tuple(a[0]) if a else (),
+        "dict": lambda *a: dict(a[0]) if a else {},
+        "enumerate": lambda it, start=0: list(enumerate(it, start)),
+        "zip": lambda *its: list(zip(*its)),
+        "reversed": lambda it: list(reversed(it)),
+        "str": lambda v: str(v) if isinstance(v, (int, str)) else UNKNOWN,
+        "bool": bool,
+    }.items()
+}
+_BUILTINS["super"] = type("_SuperFn", (_Builtin,), {"__call__": lambda self, args: _Super()})("super", None)
+_BUILTINS["print"] = _Builtin("print", lambda *a: None)

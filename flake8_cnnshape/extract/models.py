@@ -1,0 +1,213 @@
+"""Find the models in a file and run each through the interpreter.
+
+A model is an nn.Module class (run through its forward()) or an nn.Sequential
+built anywhere in the file. Each is run with its declared input when there is
+one, and with an input nobody knows otherwise: then only what holds for every
+input size can be found.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from ..shapes import UNKNOWN, Shape
+from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
+from .names import ImportMap
+from .run import Found, Run
+from .values import ClassInfo, Function, Instance, Layer, Tensor
+
+
+@dataclass(eq=False)
+class Model:
+    name: str
+    node: ast.AST  # ClassDef, or the nn.Sequential Call
+    lines: Tuple[int, ...]  # lines a pragma may stand on
+    scope_path: List[ast.AST] = field(default_factory=list)  # enclosing defs, outermost first
+
+
+@dataclass
+class Input:
+    shape: Shape
+    note: str  # how the message names it: "for input (1, 28, 28)"
+
+
+def _static_name(node: ast.expr) -> Optional[List[str]]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def resolves_to(node: ast.expr, imports: ImportMap, qual: str) -> bool:
+    parts = _static_name(node)
+    if not parts:
+        return False
+    base = imports.resolve(parts[0])
+    if base is None:
+        return False
+    from .names import normalize
+
+    return normalize(".".join([base] + parts[1:])) == qual
+
+
+def _walk_with_parents(tree: ast.Module) -> Iterator[Tuple[ast.AST, List[ast.AST]]]:
+    """Every node with the function/class definitions around it."""
+    stack: List[Tuple[ast.AST, List[ast.AST]]] = [(tree, [])]
+    while stack:
+        node, path = stack.pop()
+        yield node, path
+        inner = path + [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) else path
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            stack.append((child, inner))
+
+
+def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List[Model]]:
+    """(classes, sequentials): module-level nn.Module classes and every
+    outermost nn.Sequential call."""
+    classes: List[Model] = []
+    seqs: List[Model] = []
+    nested = set()
+    statement_line: Dict[int, int] = {}
+    for node, path in _walk_with_parents(tree):
+        if isinstance(node, ast.stmt):
+            for child in ast.walk(node):
+                if isinstance(child, ast.Call):
+                    statement_line.setdefault(id(child), node.lineno)
+        if isinstance(node, ast.ClassDef) and not path:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            classes.append(Model(node.name, node, (node.lineno, first)))
+        elif isinstance(node, ast.Call) and resolves_to(node.func, imports, "torch.nn.Sequential"):
+            if id(node) in nested:
+                continue
+            for inner in ast.walk(node):
+                if inner is not node and isinstance(inner, ast.Call):
+                    nested.add(id(inner))
+            stmt_line = statement_line.get(id(node), node.lineno)
+            seqs.append(Model(_seq_name(node), node, (node.lineno, stmt_line), path))
+    return classes, seqs
+
+
+def _seq_name(node: ast.Call) -> str:
+    return f"nn.Sequential at line {node.lineno}"
+
+
+class Checker:
+    """Runs every model of one file; collects what the runs found."""
+
+    def __init__(self, tree: ast.Module, imports: ImportMap, max_steps: int):
+        self.tree = tree
+        self.imports = imports
+        self.interp = Interp(tree, imports, max_steps)
+        self.found: List[Tuple[Found, Optional[Input]]] = []
+        self.checked_calls: set = set()
+
+    def _record(self, run: Run, inp: Optional[Input]) -> None:
+        for f in run.found.values():
+            self.found.append((f, inp))
+
+    def run_class(self, model: Model, inputs: List[Input]) -> None:
+        cls = self.interp.module.lookup(model.name) if model.name in self._module_names() else UNKNOWN
+        if not isinstance(cls, ClassInfo) or not cls.is_module or cls.node is not model.node:
+            return
+        for args, kwargs in self._instantiations(cls):
+            start = len(self.interp.created)
+            inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None), None)
+            if not isinstance(inst, Instance):
+                continue
+            built = self.interp.created[start:]
+            for inp in inputs or [None]:
+                shape = inp.shape if inp else Shape.unknown()
+                self._run(lambda: self._forward(inst, shape), inp)
+            for seq in built:
+                self.check_sequential(seq, None)
+
+    def _forward(self, inst: Instance, shape: Shape):
+        fn = inst.cls.method("forward")
+        if fn is None:
+            return
+        extra = len(fn.args.posonlyargs + fn.args.args) - 2
+        rest = [UNKNOWN] * max(0, extra - len(fn.args.defaults))
+        self.interp.call_function(Function(fn, inst.cls.scope, inst), [Tensor(shape)] + rest, {})
+
+    def check_sequential(self, seq: Layer, inp: Optional[Input]) -> None:
+        self.checked_calls.add(id(seq.node))
+        shape = inp.shape if inp else Shape.unknown()
+        self._run(lambda: self.interp.ops.apply_layer(seq, Tensor(shape), None), inp)
+
+    def run_free_sequential(self, model: Model, inputs: List[Input]) -> None:
+        """An nn.Sequential no class run built: evaluate it where it stands,
+        with that function's parameters unknown."""
+        if id(model.node) in self.checked_calls and not inputs:
+            return
+        scope = self._scope_for(model.scope_path)
+        seq = self._guarded(lambda: self.interp.eval(model.node, scope), None)
+        if not isinstance(seq, Layer):
+            return
+        for inp in inputs or [None]:
+            self.check_sequential(seq, inp)
+
+    def _scope_for(self, path: List[ast.AST]) -> Scope:
+        scope: Scope = self.interp.module
+        for node in path:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                a = node.args
+                params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+                params += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+                body = node.body if isinstance(node.body, list) else []
+                scope = ModuleScope(self.interp, body, scope, unknown=params)
+            elif isinstance(node, ast.ClassDef):
+                scope = ModuleScope(self.interp, node.body, scope)
+        return scope
+
+    def _run(self, thunk, inp: Optional[Input]) -> None:
+        run = Run()
+        self.interp.run = run
+        try:
+            thunk()
+        except (Raised, RecursionError):
+            pass
+        except OutOfBudget:
+            return  # a run cut short reports nothing: its branches were not joined
+        finally:
+            self.interp.run = None
+        self._record(run, inp)
+
+    def _guarded(self, thunk, default):
+        try:
+            return thunk()
+        except (Raised, RecursionError, OutOfBudget):
+            return default
+
+    def _module_names(self):
+        return set(self.interp.module.vars) | set(self.interp.module.pending)
+
+    def _instantiations(self, cls: ClassInfo):
+        """Arguments the file builds this class with, when they are all known;
+        else the __init__ defaults (required parameters unknown)."""
+        seen = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.name:
+                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                    continue
+                args = [self._guarded(lambda a=a: self.interp.eval(a, self.interp.module), UNKNOWN) for a in node.args]
+                kwargs = {k.arg: self._guarded(lambda k=k: self.interp.eval(k.value, self.interp.module), UNKNOWN) for k in node.keywords}
+                if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
+                    key = (repr(args), repr(sorted(kwargs.items())))
+                    if key not in [s[0] for s in seen] and len(seen) < 4:
+                        seen.append((key, args, kwargs))
+        if seen:
+            return [(a, k) for _, a, k in seen]
+        init = cls.method("__init__")
+        if init is None:
+            return [([], {})]
+        a = init.args
+        positional = (a.posonlyargs + a.args)[1:]
+        required = len(positional) - len(a.defaults)
+        kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
+        kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
+        return [([], kwargs)]

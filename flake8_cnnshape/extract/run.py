@@ -1,0 +1,61 @@
+"""What one model run collects: the faults found, and the places checked.
+
+A place is where a check happened (a layer constructor, or an op's call). When
+the interpreter follows both sides of an `if` it cannot decide, a fault is kept
+only if every side that reached its place found it too: a `self.training`
+branch must not produce a report that holds on one path only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Set, Tuple
+
+from ..shapes import Fault
+
+Place = Tuple[int, int]  # (line, col) of the node a fault is reported at
+
+
+@dataclass(frozen=True)
+class Found:
+    place: Place
+    fault: Fault
+    layer_node: object = None  # the ast.Call of the constructor, for fixes
+    call_node: object = None  # the ast node of the use / op call
+
+    @property
+    def key(self):
+        return (self.place, self.fault.code, self.fault.message)
+
+
+@dataclass
+class Run:
+    found: Dict[tuple, Found] = field(default_factory=dict)
+    visited: Set[Place] = field(default_factory=set)
+    # first use of each layer object in this run: later uses that fail while the
+    # first did not are reported at the later call
+    uses: Dict[int, Tuple[Place, bool]] = field(default_factory=dict)
+
+    def visit(self, place: Place) -> None:
+        self.visited.add(place)
+
+    def add(self, found: Found) -> None:
+        self.visited.add(found.place)
+        self.found.setdefault(found.key, found)
+
+    def fork(self) -> "Run":
+        return Run({}, set(), dict(self.uses))
+
+    def join(self, a: "Run", b: "Run") -> None:
+        """Merge two sides of a branch back into this run."""
+        for side, other in ((a, b), (b, a)):
+            other_keys = set(other.found)
+            for key, f in side.found.items():
+                if f.place in other.visited and key not in other_keys:
+                    continue
+                self.add(f)
+        self.visited |= a.visited | b.visited
+        for k, v in list(a.uses.items()) + list(b.uses.items()):
+            self.uses.setdefault(k, v)
+
+    def results(self, input_note: Optional[str] = None):
+        return list(self.found.values())

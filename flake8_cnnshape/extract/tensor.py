@@ -1,0 +1,275 @@
+"""Tensor operations for the interpreter: calling layers and models, functional
+ops, tensor methods and arithmetic. Shape arithmetic itself is the engine's;
+this module decides which rule applies and where a fault is reported."""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Dict, List
+
+from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
+from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
+from ..shapes.registry import Ctx, Unknowable
+from .run import Found
+from .values import Instance, Layer, Tensor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .interp import Interp
+
+FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
+
+
+def place(node) -> tuple:
+    return (node.lineno, node.col_offset)
+
+
+def _display(qual: str) -> str:
+    if qual.startswith("torch.nn.functional."):
+        return "F." + qual[len("torch.nn.functional."):]
+    return qual
+
+
+def _as_tensor(v):
+    """A value passed where a tensor is expected; unknown values are tensors
+    we know nothing about."""
+    if isinstance(v, Tensor):
+        return v
+    return Tensor(Shape.unknown()) if v is UNKNOWN else None
+
+
+class TensorOps:
+    def __init__(self, interp: "Interp"):
+        self.interp = interp
+
+    # -- reporting -------------------------------------------------------
+    def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None) -> None:
+        run = self.interp.run
+        if run is None:
+            return
+        run.visit(at)
+        for f in faults:
+            run.add(Found(at, f, layer_node, call_node))
+
+    # -- modules ---------------------------------------------------------
+    def call_module(self, mod, args, kwargs, node):
+        if isinstance(mod, Instance):
+            return self.call_instance(mod, args, kwargs, node)
+        if kwargs or len(args) != 1:
+            return UNKNOWN
+        x = _as_tensor(args[0])
+        if x is None:
+            return UNKNOWN
+        return self.apply_layer(mod, x, node)
+
+    def apply_layer(self, layer, x: Tensor, call_node) -> Tensor:
+        self.interp.tick()
+        if isinstance(layer, Instance):
+            out = self.call_instance(layer, [x], {}, call_node)
+            return out if isinstance(out, Tensor) else Tensor(Shape.unknown())
+        if not isinstance(layer, Layer):
+            return Tensor(Shape.unknown())
+        if layer.kind == "Sequential":
+            if layer.children is None:
+                return Tensor(Shape.unknown())
+            for child in layer.children:
+                x = self.apply_layer(child, x, None)
+            return x
+        if layer.spec is None or layer.args is None:
+            return Tensor(Shape.unknown())
+        outcome = apply(layer.spec, layer.args, x.shape, layer.display)
+        at = place(layer.node)
+        run = self.interp.run
+        if run is not None:
+            first = run.uses.get(id(layer))
+            if first is None:
+                run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not outcome.faults)
+            elif first[1] and outcome.faults and call_node is not None:
+                at = place(call_node)  # fits at its first use, not at this one
+        self.report(outcome.faults, at, layer.node, call_node)
+        return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown())
+
+    def call_instance(self, inst: Instance, args, kwargs, node):
+        fn = inst.cls.method("forward")
+        if fn is None or not inst.cls.is_module:
+            return UNKNOWN
+        from .values import Function
+
+        args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
+        return self.interp.call_function(Function(fn, inst.cls.scope, inst), args, kwargs)
+
+    # -- torch.* and F.* ---------------------------------------------------
+    def call_torch(self, qual: str, args, kwargs, node):
+        spec = FUNCTIONS.get(qual)
+        if spec is not None:
+            return self.functional(spec, _display(qual), args, kwargs, node)
+        if qual in FACTORIES:
+            return self.factory(qual, args, kwargs)
+        if qual == "torch.cat" or qual == "torch.concat" or qual == "torch.concatenate":
+            return self.cat(args, kwargs, node)
+        if qual == "torch.reshape" and len(args) == 2 and not kwargs:
+            return self.reshape(args[0], args[1], "torch.reshape", node)
+        if qual in ("torch.add", "torch.mul", "torch.sub") and len(args) == 2 and not kwargs:
+            return self.binary(node, args[0], args[1])
+        if qual == "torch.permute" and len(args) == 2:
+            return self.permute(args[0], args[1])
+        return UNKNOWN
+
+    def functional(self, spec, name: str, args, kwargs, node):
+        bound = bind(spec.sig, list(args), dict(kwargs))
+        if bound is None:
+            return UNKNOWN
+        x = _as_tensor(bound.values.get("input"))
+        if x is None:
+            return UNKNOWN
+        ctx = Ctx(name)
+        try:
+            out = spec.rule(bound, x.shape, ctx)
+        except Unknowable:
+            out = None
+        self.report(ctx.faults, place(node), None, node)
+        return Tensor(out if out is not None else Shape.unknown())
+
+    def factory(self, qual, args, kwargs):
+        dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        if qual in ("torch.full",):
+            dims = args[0] if args else ()
+        if qual == "torch.randint":
+            dims = kwargs.get("size", args[-1] if args else ())
+        dims = list(dims) if isinstance(dims, (tuple, list)) else []
+        if len(dims) < 2 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            return Tensor(Shape.unknown())
+        return Tensor(Shape(tuple(dims[1:])))
+
+    def cat(self, args, kwargs, node):
+        tensors = args[0] if args else kwargs.get("tensors", UNKNOWN)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        items = self.interp.iterate(tensors)
+        if items is UNKNOWN or not items or not isinstance(dim, int) or isinstance(dim, bool):
+            return UNKNOWN
+        if not all(isinstance(t, Tensor) and not t.shape.open for t in items):
+            return Tensor(Shape.unknown())
+        ranks = {t.shape.rank for t in items}
+        if len(ranks) != 1:
+            return Tensor(Shape.unknown())
+        rank = ranks.pop()
+        full = rank + 1
+        if not -full <= dim < full or dim % full == 0:
+            return Tensor(Shape.unknown())
+        i = dim % full - 1
+        out = []
+        for k in range(rank):
+            col = [t.shape.dims[k] for t in items]
+            if k == i:
+                out.append(None if any(c is None for c in col) else sum(col))
+                continue
+            known = {c for c in col if c is not None}
+            if len(known) > 1:
+                shapes = ", ".join(t.shape.describe() for t in items)
+                self.report([Fault("CNS008", f"torch.cat along dim {dim} needs the other dims to agree but receives {shapes}")], place(node), None, node)
+                return Tensor(Shape.unknown())
+            out.append(known.pop() if known and len(known) == 1 and all(c is not None for c in col) else None)
+        return Tensor(Shape(tuple(out)))
+
+    # -- tensor methods and attributes -------------------------------------
+    def attribute(self, t: Tensor, attr: str):
+        if attr == "shape":
+            return self.sizes(t)
+        if attr in ("data",):
+            return t
+        from .values import Method
+
+        return Method(t, attr)
+
+    def sizes(self, t: Tensor):
+        if t.shape.open:
+            return UNKNOWN
+        return (BATCH,) + tuple(UNKNOWN if d is None else d for d in t.shape.dims)
+
+    def index(self, t: Tensor, key):
+        return UNKNOWN
+
+    def method(self, t: Tensor, name: str, args, kwargs, node):
+        if name == "size":
+            sizes = self.sizes(t)
+            if not args and not kwargs:
+                return sizes
+            d = args[0] if args else kwargs.get("dim")
+            if sizes is UNKNOWN or not isinstance(d, int) or isinstance(d, bool):
+                return UNKNOWN if d != 0 else BATCH
+            try:
+                return sizes[d]
+            except IndexError:
+                return UNKNOWN
+        if name == "dim" and not args:
+            return UNKNOWN if t.shape.open else t.shape.rank + 1
+        if name in ("view", "reshape"):
+            target = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            return self.reshape(t, target, f"x.{name}", node)
+        if name == "view_as" and len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0]
+        if name == "permute":
+            order = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            return self.permute(t, order)
+        if name in ("add", "mul", "sub", "add_", "mul_") and len(args) == 1 and not kwargs:
+            return self.binary(node, t, args[0])
+        spec = METHODS.get(name)
+        if spec is not None:
+            return self.functional(spec, f"x.{name}", [t] + list(args), kwargs, node)
+        return UNKNOWN
+
+    def reshape(self, t, target, name, node):
+        t = _as_tensor(t)
+        if t is None or not isinstance(target, (tuple, list)):
+            return UNKNOWN
+        if t.shape.open:
+            return Tensor(Shape.unknown())
+        text = name + "(" + ", ".join("x.size(0)" if v is BATCH else ("?" if v is UNKNOWN else str(v)) for v in target) + ")"
+        ctx = Ctx(name)
+        out = reshape(list(target), t.shape, ctx, text)
+        self.report(ctx.faults, place(node), None, node)
+        return Tensor(out if out is not None else Shape.unknown())
+
+    def permute(self, t, order):
+        if not isinstance(t, Tensor) or not isinstance(order, (tuple, list)):
+            return UNKNOWN
+        out = permute(list(order), t.shape)
+        return Tensor(out if out is not None else Shape.unknown())
+
+    def builtin(self, name, args, node):
+        if name == "len" and len(args) == 1 and isinstance(args[0], Tensor):
+            return BATCH
+        return UNKNOWN
+
+    # -- arithmetic --------------------------------------------------------
+    def binary(self, node, a, b):
+        """Elementwise arithmetic with broadcasting, batch dims aligned."""
+        op = getattr(node, "op", None)
+        if isinstance(op, ast.MatMult):
+            return Tensor(Shape.unknown())
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        if ta and tb:
+            return self.broadcast(node, a.shape, b.shape)
+        t, other = (a, b) if ta else (b, a)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return t
+        return Tensor(Shape.unknown())
+
+    def broadcast(self, node, x: Shape, y: Shape):
+        if x.open or y.open or x.rank != y.rank:
+            return Tensor(Shape.unknown())
+        out = []
+        for p, q in zip(x.dims, y.dims):
+            if p is not None and q is not None and p != q and p != 1 and q != 1:
+                msg = f"elementwise op needs matching shapes but receives {x.describe()} and {y.describe()}"
+                self.report([Fault("CNS008", msg)], place(node), None, node)
+                return Tensor(Shape.unknown())
+            if p == 1:
+                out.append(q)
+            elif q == 1:
+                out.append(p)
+            else:
+                out.append(p if p is not None else q)
+        return Tensor(Shape(tuple(out)))
+
+
+def kwargs_ok(kwargs: Dict[str, object]) -> bool:
+    return not kwargs

@@ -1,0 +1,82 @@
+"""What the interpreter computes: plain Python constants, UNKNOWN, and these."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from ..shapes import Args, LayerSpec, Shape
+from ..shapes.registry import UNKNOWN  # noqa: F401  (re-exported)
+
+
+@dataclass(eq=False)
+class Tensor:
+    shape: Shape
+
+
+@dataclass(eq=False)
+class TorchRef:
+    """A torch module, class or function named in the source (`nn`, `nn.Conv2d`, `F.relu`)."""
+
+    qual: str
+
+
+@dataclass(eq=False)
+class Layer:
+    """A constructed torch.nn layer. `spec` is None for torch layers the engine
+    does not model (LSTM, MultiheadAttention...): calling one ends the shape."""
+
+    kind: str
+    node: ast.Call = field(repr=False)
+    spec: Optional[LayerSpec] = field(default=None, repr=False)
+    args: Optional[Args] = field(default=None, repr=False)
+    children: Optional[List[object]] = None  # Sequential / ModuleList
+    items: Optional[Dict[object, object]] = None  # ModuleDict
+
+    @property
+    def display(self) -> str:
+        return f"nn.{self.kind}"
+
+
+@dataclass(eq=False)
+class Function:
+    node: ast.AST  # FunctionDef or Lambda
+    scope: object  # the Scope it closes over
+    bound_self: object = None  # for methods fetched from an instance
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: ast.ClassDef
+    scope: object
+    is_module: bool  # derives from torch.nn.Module (directly or through the file)
+    bases: List[object] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    def method(self, name: str) -> Optional[ast.FunctionDef]:
+        for cls in [self] + [b for b in self.bases if isinstance(b, ClassInfo)]:
+            for stmt in cls.node.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+                    return stmt
+        return None
+
+
+@dataclass(eq=False)
+class Instance:
+    """An instance of a class defined in the file (usually an nn.Module)."""
+
+    cls: ClassInfo
+    attrs: Dict[str, object] = field(default_factory=dict)
+    node: Optional[ast.Call] = None  # where it was constructed
+    complete: bool = True  # False when __init__ could not be followed to the end
+
+
+@dataclass(eq=False)
+class Method:
+    """A bound method of a plain Python value (list.append, dict.items)."""
+
+    obj: object
+    name: str

@@ -1,0 +1,109 @@
+"""Where a model's input size comes from. For now: the pragma
+`# cnnshape: input=(C, H, W)` on or directly above the model's definition."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from .diagnostics import Report, describe_input
+
+PRAGMA = re.compile(r"#\s*cnnshape\s*:(?P<body>.*)$")
+_ITEM = re.compile(r"^\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
+MAX_DIM = 1 << 20
+
+
+@dataclass(frozen=True)
+class Pragma:
+    line: int
+    col: int
+    own_line: bool  # the comment stands alone on its line
+    dims: Optional[Tuple[int, ...]]
+    error: Optional[str] = None
+
+
+def _in_string(line: str, pos: int) -> bool:
+    """Whether `pos` lies inside a one-line string literal (a cheap check: the
+    pragma is a comment, and a '#' inside quotes is not one)."""
+    quote = None
+    i = 0
+    while i < pos:
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            return False
+        i += 1
+    return quote is not None
+
+
+def parse_value(text: str) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
+    body = text.strip()
+    if body[:1] in "([" and body[-1:] in ")]":
+        body = body[1:-1]
+    parts = [p.strip() for p in body.split(",")]
+    if parts and parts[-1] == "":
+        parts.pop()
+    if not parts:
+        return None, "input= needs sizes, like input=(1, 28, 28)"
+    dims = []
+    for p in parts:
+        if not re.fullmatch(r"\d+", p):
+            return None, f"'{p}' is not a whole number (write sizes without the batch dim, like input=(1, 28, 28))"
+        v = int(p)
+        if v < 1 or v > MAX_DIM:
+            return None, f"size {p} is out of range (1..{MAX_DIM})"
+        dims.append(v)
+    if len(dims) > 4:
+        return None, f"{len(dims)} sizes given: write the per-sample shape without the batch dim (at most C, D, H, W)"
+    return tuple(dims), None
+
+
+def find_pragmas(lines: List[str]) -> List[Pragma]:
+    out = []
+    for i, line in enumerate(lines, start=1):
+        if "cnnshape" not in line:
+            continue
+        m = PRAGMA.search(line)
+        if m is None or _in_string(line, m.start()):
+            continue
+        own = line[: m.start()].strip() == ""
+        body = m.group("body").split("#", 1)[0].strip()  # another comment may follow
+        item = _ITEM.match(body)
+        if item is None:
+            out.append(Pragma(i, m.start(), own, None, f"expected 'input=(C, H, W)', got '{body}'"))
+            continue
+        if item.group("key") != "input":
+            out.append(Pragma(i, m.start(), own, None, f"unknown setting '{item.group('key')}' (the pragma takes input=...)"))
+            continue
+        dims, err = parse_value(item.group("value"))
+        out.append(Pragma(i, m.start(), own, dims, err))
+    return out
+
+
+def attach(pragmas: List[Pragma], model_lines: Dict[int, object]) -> Tuple[Dict[object, Pragma], List[Report]]:
+    """Pair each pragma with the model whose definition line it stands on or
+    directly above. Unreadable or stray pragmas become CNS900 reports."""
+    attached: Dict[object, Pragma] = {}
+    errors: List[Report] = []
+    for p in pragmas:
+        target = p.line + 1 if p.own_line else p.line
+        model = model_lines.get(target)
+        if p.error is not None:
+            errors.append(Report(p.line, p.col, "CNS900", f"cannot read the cnnshape pragma: {p.error}"))
+        elif model is None:
+            errors.append(
+                Report(p.line, p.col, "CNS900", "cnnshape pragma is not on (or directly above) a model's definition line; it has no effect")
+            )
+        else:
+            attached[model] = p
+    return attached, errors
+
+
+def note(dims: Tuple[int, ...]) -> str:
+    return f" for input {describe_input(dims)}"

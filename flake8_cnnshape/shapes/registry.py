@@ -1,0 +1,180 @@
+"""The layer table: each torch.nn layer is one LayerSpec (its constructor
+signature and its shape rule). Rules live in conv.py, pool.py, norm.py and
+misc.py; each module contributes its entries to LAYERS."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .shape import Shape
+
+
+class _Unknown:
+    """A value the evaluator could not work out. Never equal to anything."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:  # pragma: no cover - a guard against misuse
+        raise TypeError("UNKNOWN has no truth value")
+
+
+UNKNOWN = _Unknown()
+
+
+class _Batch:
+    """The batch size: an int nobody knows, the value of `x.size(0)`."""
+
+    def __repr__(self) -> str:
+        return "BATCH"
+
+
+BATCH = _Batch()
+
+
+class Unknowable(Exception):
+    """Raised inside a rule when an argument it needs is not known."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One thing torch would reject. `param` and `value` name the constructor
+    argument to change and its right value, when one number fixes it."""
+
+    code: str
+    message: str
+    param: Optional[str] = None
+    value: object = None
+    # When the fault is in how the layer is *used* (rank, too-small input) it is
+    # blamed on the call site rather than on the constructor.
+    at_use: bool = False
+
+
+@dataclass(frozen=True)
+class Sig:
+    params: Tuple[str, ...]
+    defaults: Dict[str, object]
+    kwonly: Tuple[str, ...] = ()
+    varargs: bool = False  # accepts *args/**kwargs (nn.Identity)
+
+
+def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: bool = False, **optional: object) -> Sig:
+    defaults = dict(optional)
+    kwonly = dict(_kwonly or {})
+    defaults.update(kwonly)
+    return Sig(tuple(required) + tuple(optional), defaults, tuple(kwonly), _varargs)
+
+
+class Args:
+    """Constructor arguments bound to their names, defaults filled in."""
+
+    def __init__(self, values: Dict[str, object], given: Dict[str, object]):
+        self.values = values
+        self.given = given  # what the source wrote, by name (for messages and fixes)
+
+    def __getitem__(self, name: str) -> object:
+        return self.values[name]
+
+    def known(self, name: str) -> object:
+        v = self.values[name]
+        if v is UNKNOWN:
+            raise Unknowable(name)
+        return v
+
+    def int(self, name: str) -> int:
+        v = self.known(name)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise Unknowable(name)
+        return v
+
+    def ints(self, name: str, n: int) -> Tuple[int, ...]:
+        """An int-or-tuple argument expanded to n entries, as torch's _ntuple does."""
+        v = self.known(name)
+        if isinstance(v, bool):
+            raise Unknowable(name)
+        if isinstance(v, int):
+            return (v,) * n
+        if isinstance(v, (tuple, list)) and len(v) == n and all(isinstance(e, int) and not isinstance(e, bool) for e in v):
+            return tuple(v)
+        if isinstance(v, (tuple, list)) and len(v) == 1 and isinstance(v[0], int):
+            return (v[0],) * n
+        raise Unknowable(name)
+
+
+def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Optional[Args]:
+    """Bind call arguments like Python would; None when the call would fail to bind."""
+    params = spec_sig.params
+    positional = [p for p in params if p not in spec_sig.kwonly]
+    values: Dict[str, object] = {}
+    if len(args) > len(positional):
+        if not spec_sig.varargs:
+            return None
+        args = args[: len(positional)]
+    for name, v in zip(positional, args):
+        values[name] = v
+    for name, v in kwargs.items():
+        if name not in params:
+            if spec_sig.varargs:
+                continue
+            return None
+        if name in values:
+            return None
+        values[name] = v
+    given = dict(values)
+    for name in params:
+        if name not in values:
+            if name not in spec_sig.defaults:
+                return None  # a required argument is missing: torch raises TypeError
+            values[name] = spec_sig.defaults[name]
+    return Args(values, given)
+
+
+class Ctx:
+    """What a rule reports through: faults, and why the known shape ended."""
+
+    def __init__(self, layer: str):
+        self.layer = layer  # display name, e.g. "nn.Linear"
+        self.faults: List[Fault] = []
+
+    def fault(self, code: str, message: str, param: Optional[str] = None, value: object = None, at_use: bool = False) -> None:
+        self.faults.append(Fault(code, message, param, value, at_use))
+
+
+Rule = Callable[[Args, Shape, Ctx], Optional[Shape]]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    sig: Sig
+    rule: Rule
+    # Layers whose output is a tuple or otherwise not one tensor end the analysis.
+    notes: str = ""
+
+
+@dataclass
+class Outcome:
+    shape: Optional[Shape]
+    faults: List[Fault] = field(default_factory=list)
+
+
+def apply(spec: LayerSpec, args: Args, x: Shape, layer: str) -> Outcome:
+    """Run one rule. Anything the rule cannot know makes the output unknown."""
+    ctx = Ctx(layer)
+    if any(d == 0 for d in x.dims):
+        # Empty tensors: torch's kernels disagree about them (some raise, some
+        # run and keep or drop the empty dim), so no rule follows one.
+        return Outcome(None, [])
+    try:
+        out = spec.rule(args, x, ctx)
+    except Unknowable:
+        out = None
+    return Outcome(out, ctx.faults)
+
+
+def table() -> Dict[str, LayerSpec]:
+    from . import conv, misc, norm, pool
+
+    merged: Dict[str, LayerSpec] = {}
+    for mod in (conv, pool, norm, misc):
+        merged.update(mod.LAYERS)
+    return merged

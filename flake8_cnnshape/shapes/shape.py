@@ -1,0 +1,63 @@
+"""Tensor shapes as the engine sees them.
+
+A Shape holds the per-sample dims (the batch dim is implied and never stored).
+A dim is an int when known, None when it depends on something we do not know.
+`open=True` means there may be more leading dims we know nothing about, as after
+a Linear applied to a tensor of unknown rank: only the trailing dims are known.
+`factors` remembers, per dim, the sizes a flatten multiplied together, so a
+message can say "3136 (64 x 7 x 7)".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import Optional, Tuple
+
+Dim = Optional[int]
+
+
+@dataclass(frozen=True)
+class Shape:
+    dims: Tuple[Dim, ...]
+    open: bool = False
+    factors: Optional[Tuple[Optional[Tuple[int, ...]], ...]] = None
+
+    @staticmethod
+    def unknown() -> "Shape":
+        """A tensor about which nothing is known, not even its rank."""
+        return Shape((), open=True)
+
+    @property
+    def rank(self) -> Optional[int]:
+        """Per-sample rank, or None when leading dims are unknown."""
+        return None if self.open else len(self.dims)
+
+    def known(self) -> bool:
+        return not self.open and all(d is not None for d in self.dims)
+
+    def numel(self) -> Dim:
+        """Per-sample element count, None when unknown."""
+        if not self.known():
+            return None
+        return prod(self.dims)  # type: ignore[arg-type]
+
+    def factor_of(self, i: int) -> Optional[Tuple[int, ...]]:
+        if self.factors is None:
+            return None
+        return self.factors[i]
+
+    def with_dims(self, dims, factors=None) -> "Shape":
+        dims = tuple(dims)
+        if factors is not None and all(f is None for f in factors):
+            factors = None
+        return Shape(dims, self.open, tuple(factors) if factors is not None else None)
+
+    def describe(self) -> str:
+        parts = ["?" if d is None else str(d) for d in self.dims]
+        if self.open:
+            parts.insert(0, "...")
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 and not self.open else "") + ")"
+
+
+def render_factors(factors: Tuple[int, ...]) -> str:
+    return " x ".join(str(f) for f in factors)

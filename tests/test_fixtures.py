@@ -1,0 +1,145 @@
+"""Every file under fixtures/ is linted by flake8 as a user runs it, and the
+reports must be exactly the ones written on the lines (`# error: CNS001(3136)`:
+the code, and a number the message must contain). Each model that carries an
+input pragma is then run by torch at that size: it must fail exactly when an
+expectation sits inside it."""
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
+EXPECT = re.compile(r"#\s*error:\s*(CNS\d{3})(?:\((\d+)\))?")
+REPORT = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>CNS\d{3}) (?P<text>.*)$")
+
+
+def expectations(path: Path):
+    out = {}
+    for i, line in enumerate(path.read_text().splitlines(), start=1):
+        for m in EXPECT.finditer(line):
+            out[(i, m.group(1))] = m.group(2)
+    return out
+
+
+@pytest.fixture(scope="module")
+def flake8_reports():
+    """One flake8 run over all fixtures (with --jobs, as CI would run it)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "CNS", "--jobs", "2", str(ROOT / "fixtures")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    reports = {}
+    for line in proc.stdout.splitlines():
+        m = REPORT.match(line)
+        assert m, f"unparsable flake8 line: {line}"
+        reports.setdefault(Path(m["path"]).resolve(), []).append(m)
+    return reports
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[str(p.relative_to(ROOT / "fixtures")) for p in FIXTURES])
+def test_fixture_reports(path, flake8_reports):
+    want = expectations(path)
+    got = flake8_reports.get(path.resolve(), [])
+    got_keys = {(int(m["line"]), m["code"]) for m in got}
+    assert got_keys == set(want), "\n".join(m.group(0) for m in got)
+    for m in got:
+        number = want[(int(m["line"]), m["code"])]
+        if number is not None:
+            assert re.search(rf"\b{number}\b", m["text"]), m.group(0)
+        # flake8 columns are 1-based: the report sits where a call starts
+        line = path.read_text().splitlines()[int(m["line"]) - 1]
+        rest = line[int(m["col"]) - 1:]
+        assert re.match(r"[A-Za-z_][\w.]*(\[[^\]]*\])?\(|#", rest) or m["code"] == "CNS008", (m.group(0), rest)
+
+
+def _pragma_models(path: Path):
+    """(name, kind, input, first line, last line) of each model with a pragma."""
+    source = path.read_text()
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    pragma = re.compile(r"#\s*cnnshape:\s*input=\(([\d,\s]+)\)")
+
+    def pragma_for(node, stmt_line):
+        for ln in (stmt_line, stmt_line - 1):
+            if 1 <= ln <= len(lines):
+                m = pragma.search(lines[ln - 1])
+                if m and (ln == stmt_line or lines[ln - 1].strip().startswith("#")):
+                    return tuple(int(v) for v in m.group(1).split(",") if v.strip())
+        return None
+
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            dims = pragma_for(node, node.lineno)
+            if dims:
+                yield node.name, "class", dims, node.lineno, node.end_lineno
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            dims = pragma_for(node, node.lineno)
+            if dims:
+                yield node.targets[0].id, "value", dims, node.lineno, node.end_lineno
+
+
+TORCH_CASES = [(p, m) for p in FIXTURES for m in _pragma_models(p)]
+
+
+@pytest.mark.parametrize("path,model", TORCH_CASES, ids=[f"{p.stem}:{m[0]}" for p, m in TORCH_CASES])
+def test_fixture_truth_in_torch(path, model):
+    torch = pytest.importorskip("torch")
+    name, kind, dims, first, last = model
+    want = [k for k in expectations(path) if first <= k[0] <= last and k[1] != "CNS900"]
+    if (first, "CNS900") in expectations(path) or (first - 1, "CNS900") in expectations(path):
+        pytest.skip("the linter rejects this pragma")
+    namespace, errors = _run_statements(path)
+    failures = []
+    if kind == "value":
+        built = [errors[first]] if first in errors else [namespace.get(name)]
+    else:
+        built = _instances(namespace, namespace[name], path)
+    for module in built:
+        if isinstance(module, Exception):
+            failures.append(module)  # torch refused to build it
+            continue
+        if not isinstance(module, torch.nn.Module):
+            pytest.skip(f"{name} is not a model")
+        try:
+            module.eval()
+            module(torch.zeros((2,) + dims))
+        except (RuntimeError, ValueError, IndexError) as e:
+            failures.append(e)
+    assert bool(failures) == bool(want), f"torch: {failures!r}; expected reports {want}"
+
+
+def _run_statements(path: Path):
+    """Execute the fixture one top-level statement at a time, keeping the
+    exception each raised (a model torch refuses to build raises here)."""
+    namespace = {"__name__": "fixture"}
+    errors = {}
+    for stmt in ast.parse(path.read_text()).body:
+        try:
+            exec(compile(ast.Module([stmt], []), str(path), "exec"), namespace)
+        except ImportError:
+            pytest.skip("fixture imports a library that does not exist on purpose")
+        except (RuntimeError, ValueError, TypeError, IndexError) as e:
+            errors[stmt.lineno] = e
+    return namespace, errors
+
+
+def _instances(namespace, cls, path):
+    """Build the class the ways the fixture file does (or with no arguments)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.__name__:
+            if node.args or node.keywords:
+                try:
+                    out.append(eval(compile(ast.Expression(node), str(path), "eval"), namespace))
+                except (RuntimeError, ValueError) as e:
+                    out.append(e)
+    return out or [cls()]
