@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tokenize
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -22,24 +23,19 @@ class Pragma:
     error: Optional[str] = None
 
 
-def _in_string(line: str, pos: int) -> bool:
-    """Whether `pos` lies inside a one-line string literal (a cheap check: the
-    pragma is a comment, and a '#' inside quotes is not one)."""
-    quote = None
-    i = 0
-    while i < pos:
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#":
-            return False
-        i += 1
-    return quote is not None
+def _comments(lines: List[str]):
+    """(line, col, text) of each comment that mentions cnnshape. Tokenizing is
+    only paid for when the text appears at all; a '#' inside a string (a
+    docstring that documents the pragma) is not a comment."""
+    if not any("cnnshape" in line for line in lines):
+        return
+    it = iter(lines)
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(it, "")):
+            if tok.type == tokenize.COMMENT and "cnnshape" in tok.string:
+                yield tok.start[0], tok.start[1], tok.string
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return
 
 
 def parse_value(text: str) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
@@ -66,23 +62,21 @@ def parse_value(text: str) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
 
 def find_pragmas(lines: List[str]) -> List[Pragma]:
     out = []
-    for i, line in enumerate(lines, start=1):
-        if "cnnshape" not in line:
+    for line_no, col, text in _comments(lines):
+        m = PRAGMA.match(text)
+        if m is None:
             continue
-        m = PRAGMA.search(line)
-        if m is None or _in_string(line, m.start()):
-            continue
-        own = line[: m.start()].strip() == ""
+        own = lines[line_no - 1][:col].strip() == ""
         body = m.group("body").split("#", 1)[0].strip()  # another comment may follow
         item = _ITEM.match(body)
         if item is None:
-            out.append(Pragma(i, m.start(), own, None, f"expected 'input=(C, H, W)', got '{body}'"))
+            out.append(Pragma(line_no, col, own, None, f"expected 'input=(C, H, W)', got '{body}'"))
             continue
         if item.group("key") != "input":
-            out.append(Pragma(i, m.start(), own, None, f"unknown setting '{item.group('key')}' (the pragma takes input=...)"))
+            out.append(Pragma(line_no, col, own, None, f"unknown setting '{item.group('key')}' (the pragma takes input=...)"))
             continue
         dims, err = parse_value(item.group("value"))
-        out.append(Pragma(i, m.start(), own, dims, err))
+        out.append(Pragma(line_no, col, own, dims, err))
     return out
 
 

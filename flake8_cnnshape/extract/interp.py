@@ -13,8 +13,7 @@ import math
 import operator
 from typing import Dict, List, Optional
 
-from ..shapes import BATCH, LAYERS, UNKNOWN, Shape
-from ..shapes.functional import FUNCTIONS, METHODS
+from ..shapes import LAYERS, UNKNOWN, Shape
 from .names import ImportMap, normalize
 from .run import Run
 from .tensor import TensorOps

@@ -31,16 +31,20 @@ def _channels(a: Args, x: Shape, ctx: Ctx, n: int, lazy: bool):
     elif out_ch % groups:
         ctx.fault("CNS007", f"{ctx.layer} groups={groups} does not divide out_channels={out_ch}")
         return False
+    if lazy and not x.open and x.rank == n:
+        # torch takes it as one unbatched sample whose channels are the batch, and
+        # the lazy layer sizes itself to that: it runs, but the batch dim is gone.
+        return False
     if not need_rank(x, ctx, (n + 1,), sample_form(n)):
         return False
     c = None if x.open else x.dims[0]
-    if c is None:
+    if c is None or (not lazy and c == in_ch):
         return True
-    if lazy:
-        if c % groups:
-            ctx.fault("CNS007", f"{ctx.layer} groups={groups} does not divide the {c} incoming channels", at_use=True)
-            return False
-    elif c != in_ch:
+    if c % groups:
+        # No in_channels fixes this: it would have to be a multiple of groups.
+        ctx.fault("CNS007", f"{ctx.layer} groups={groups} does not divide the {c} incoming channels", at_use=True)
+        return False
+    if not lazy:
         ctx.fault("CNS002", f"{ctx.layer} expects in_channels={in_ch} but receives {c} channels", "in_channels", c)
     return True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .common import fmt_axes, need_rank, spatial
+from .common import fmt_axes, need_rank
 from .registry import Args, Ctx, LayerSpec, Unknowable, sig
 from .shape import Shape, render_factors
 

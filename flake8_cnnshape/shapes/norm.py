@@ -14,10 +14,12 @@ _LAZY_IN = dict(_IN, affine=True, track_running_stats=True)
 _BIAS = {"bias": True}
 
 
-def _check_channels(a: Args, x: Shape, ctx: Ctx, name: str) -> None:
+def _check_channels(a: Args, x: Shape, ctx: Ctx, name: str, *sized: str) -> None:
+    """The channel count must match, but torch only checks it against the
+    weight or running stats: when every flag in `sized` is off there are none."""
     want = a.int(name)
     c = None if x.open or not x.dims else x.dims[0]
-    if c is not None and c != want:
+    if c is not None and c != want and (not sized or any(a.known(flag) for flag in sized)):
         ctx.fault("CNS003", f"{ctx.layer} expects {name}={want} but receives {c} channels", name, c)
 
 
@@ -29,7 +31,7 @@ def batch_norm(n: int, lazy: bool = False):
         if not need_rank(x, ctx, ranks, form):
             return None
         if not lazy:
-            _check_channels(a, x, ctx, "num_features")
+            _check_channels(a, x, ctx, "num_features", "affine", "track_running_stats")
         return x
 
     return rule
@@ -64,7 +66,12 @@ def group_norm(a: Args, x: Shape, ctx: Ctx):
         return None
     if not need_rank(x, ctx, tuple(range(1, 16)), "(C, ...)"):
         return None
-    _check_channels(a, x, ctx, "num_channels")
+    c = None if x.open else x.dims[0]
+    if c is not None and c % groups:
+        # torch checks this before the weight: no num_channels would do.
+        ctx.fault("CNS007", f"{ctx.layer} num_groups={groups} does not divide the {c} incoming channels", at_use=True)
+        return None
+    _check_channels(a, x, ctx, "num_channels", "affine")
     return x
 
 
@@ -79,7 +86,9 @@ def trailing_norm(a: Args, x: Shape, ctx: Ctx):
         ctx.fault("CNS006", f"{ctx.layer} normalizes the last {k} dims but receives {x.describe()}", at_use=True)
         return None
     if len(x.dims) < k:
-        return x
+        # Only an open shape gets here without a fault: its hidden dims may fill
+        # the rest. A closed one would normalize over the batch dim.
+        return x if x.open else None
     got = x.dims[-k:]
     if all(g is not None for g in got) and tuple(got) != want:
         shown = got[0] if k == 1 else tuple(got)

@@ -19,7 +19,7 @@ def pool_out(L: int, k: int, p: int, s: int, d: int, ceil: bool) -> int:
     return out
 
 
-def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil):
+def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil, whole_kernel=False):
     positive(*k, *s, *d)
     if any(pi < 0 or pi > ki // 2 for pi, ki in zip(p, k)):
         raise Unknowable("padding")  # torch: pad should be at most half of kernel size
@@ -27,7 +27,10 @@ def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil):
         return None
     sizes = spatial(x, n)
     outs = tuple(None if L is None else pool_out(L, ki, pi, si, di, ceil) for L, ki, pi, si, di in zip(sizes, k, p, s, d))
-    if any(o is not None and o < 1 for o in outs):
+    # avg_pool3d also wants the input itself at least as large as the kernel,
+    # padding aside (pool3d_shape_check with check_input_size).
+    small = whole_kernel and any(L is not None and L < ki for L, ki in zip(sizes, k))
+    if small or any(o is not None and o < 1 for o in outs):
         window_fault(ctx, f"window {'x'.join(map(str, k))} (stride {'x'.join(map(str, s))})", sizes, outs)
         return None
     if any(L is not None and L < 1 for L in sizes):
@@ -51,8 +54,10 @@ def max_pool(n):
 
 def avg_pool(n):
     def rule(a: Args, x: Shape, ctx: Ctx):
+        if n > 1 and a["divisor_override"] == 0:
+            raise Unknowable("divisor_override")  # torch: "divisor must be not zero"
         k = a.ints("kernel_size", n)
-        return _window(n, a, x, ctx, k, _stride(a, n, k), a.ints("padding", n), (1,) * n, bool(a.known("ceil_mode")))
+        return _window(n, a, x, ctx, k, _stride(a, n, k), a.ints("padding", n), (1,) * n, bool(a.known("ceil_mode")), n == 3)
 
     return rule
 
@@ -60,8 +65,10 @@ def avg_pool(n):
 def lp_pool(n):
     # LPPool is avg_pool with padding 0, raised to the power and back.
     def rule(a: Args, x: Shape, ctx: Ctx):
+        if a["norm_type"] == 0:
+            raise Unknowable("norm_type")  # the forward takes the 1/norm_type power
         k = a.ints("kernel_size", n)
-        return _window(n, a, x, ctx, k, _stride(a, n, k), (0,) * n, (1,) * n, bool(a.known("ceil_mode")))
+        return _window(n, a, x, ctx, k, _stride(a, n, k), (0,) * n, (1,) * n, bool(a.known("ceil_mode")), n == 3)
 
     return rule
 
@@ -79,6 +86,8 @@ def adaptive(n, indices: bool):
             raise Unknowable("output_size")
         if not all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1) for v in size):
             raise Unknowable("output_size")
+        if n == 1 and None in size:
+            raise Unknowable("output_size")  # adaptive_*_pool1d takes ints only
         if not need_rank(x, ctx, (n, n + 1), sample_form(n)):
             return None
         sizes = spatial(x, n)

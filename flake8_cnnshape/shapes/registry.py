@@ -62,7 +62,9 @@ def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: b
     defaults = dict(optional)
     kwonly = dict(_kwonly or {})
     defaults.update(kwonly)
-    return Sig(tuple(required) + tuple(optional), defaults, tuple(kwonly), _varargs)
+    # Keyword-only names are parameters too (BatchNorm2d(3, bias=False)); bind()
+    # keeps them out of the positional slots.
+    return Sig(tuple(required) + tuple(optional) + tuple(kwonly), defaults, tuple(kwonly), _varargs)
 
 
 class Args:
