@@ -2,27 +2,32 @@
 from __future__ import annotations
 
 import ast
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from .diagnostics import Report
-from .extract.models import Checker, Input, find_models
+from .extract.models import Checker, find_models
+from .extract.sources import Source, SourceFinder, default_source, pragma_source
 from .extract.names import module_imports
-from .inputs import attach, find_pragmas, note
-from .shapes import Shape
+from .inputs import attach, find_pragmas
 
 MAX_STEPS = 200_000  # interpreter steps for one file: about a second at worst
 
 
-def analyze(lines: Sequence[str], tree: Optional[ast.Module] = None, max_steps: int = MAX_STEPS) -> List[Report]:
+def analyze(
+    lines: Sequence[str],
+    tree: Optional[ast.Module] = None,
+    max_steps: int = MAX_STEPS,
+    default_input: Optional[Tuple[int, ...]] = None,
+) -> List[Report]:
     """Every report for one file. Never raises."""
     try:
-        return _analyze(list(lines), tree, max_steps)
+        return _analyze(list(lines), tree, max_steps, default_input)
     except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         # A bug of ours must not break a flake8 run. It shows as silence.
         return []
 
 
-def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int) -> List[Report]:
+def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None) -> List[Report]:
     source = "".join(lines)
     if "torch" not in source and "cnnshape" not in source:
         return []
@@ -39,10 +44,20 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int) -> Li
             by_line.setdefault(line, m)
     pragmas, reports = attach(find_pragmas(lines), by_line)
     checker = Checker(tree, imports, max_steps)
+    found_sources, datasets = SourceFinder(tree, imports, checker, classes, seqs).find()
+    fallback = datasets or ([default_source(tuple(default_input))] if default_input else [])
 
-    def inputs_for(model) -> List[Input]:
+    def inputs_for(model) -> List[Optional[Source]]:
+        """Precedence: the pragma; else the file's dummy and summary() calls;
+        else its datasets, else the project default (each only where the
+        model's first layer accepts it), with the unknown size beside them."""
         p = pragmas.get(model)
-        return [Input(Shape(p.dims), note(p.dims))] if p is not None and p.dims else []
+        if p is not None:
+            return [pragma_source(p.dims)] if p.dims else [None]
+        explicit = found_sources.get(id(model))
+        if explicit:
+            return list(explicit)
+        return list(fallback) + [None]
 
     for model in classes:
         checker.run_class(model, inputs_for(model))

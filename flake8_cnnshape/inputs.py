@@ -7,7 +7,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from .diagnostics import Report, describe_input
+from .diagnostics import Report
 
 PRAGMA = re.compile(r"#\s*cnnshape\s*:(?P<body>.*)$")
 _ITEM = re.compile(r"^\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
@@ -97,7 +97,3 @@ def attach(pragmas: List[Pragma], model_lines: Dict[int, object]) -> Tuple[Dict[
         else:
             attached[model] = p
     return attached, errors
-
-
-def note(dims: Tuple[int, ...]) -> str:
-    return f" for input {describe_input(dims)}"

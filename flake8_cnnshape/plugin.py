@@ -3,21 +3,44 @@ through stdin too) and its ast; we hand back (line, col, message, type)."""
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from . import __version__
 from .core import analyze
+from .inputs import parse_value
 
 
 class CnnShapeChecker:
     name = "flake8-cnnshape"
     version = __version__
+    default_input: Optional[Tuple[int, ...]] = None
+    option_error: Optional[str] = None
 
     def __init__(self, tree: ast.AST, lines: List[str]):
         self.tree = tree
         self.lines = lines
 
+    @classmethod
+    def add_options(cls, manager) -> None:
+        manager.add_option(
+            "--cnnshape-input",
+            default=None,
+            parse_from_config=True,
+            help="Per-sample input size assumed for models whose file gives none, e.g. 3,224,224 "
+            "(used only where the model's first layer accepts it; a pragma or a call in the file wins).",
+        )
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        value = getattr(options, "cnnshape_input", None)
+        cls.default_input, cls.option_error = None, None
+        if value:
+            dims, err = parse_value(str(value))
+            cls.default_input, cls.option_error = dims, err
+
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        if self.option_error is not None:
+            yield 1, 0, f"CNS900 cannot read the cnnshape-input setting: {self.option_error}", type(self)
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        for r in analyze(self.lines, tree):
+        for r in analyze(self.lines, tree, default_input=self.default_input):
             yield r.line, r.col, r.message, type(self)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from ..shapes import UNKNOWN, Shape
 from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
 from .names import ImportMap
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sources import Source
 from .run import Found, Run
 from .values import ClassInfo, Function, Instance, Layer, Tensor
 
@@ -26,13 +29,7 @@ class Model:
     scope_path: List[ast.AST] = field(default_factory=list)  # enclosing defs, outermost first
 
 
-@dataclass
-class Input:
-    shape: Shape
-    note: str  # how the message names it: "for input (1, 28, 28)"
-
-
-def _static_name(node: ast.expr) -> Optional[List[str]]:
+def static_name(node: ast.expr) -> Optional[List[str]]:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -44,7 +41,7 @@ def _static_name(node: ast.expr) -> Optional[List[str]]:
 
 
 def resolves_to(node: ast.expr, imports: ImportMap, qual: str) -> bool:
-    parts = _static_name(node)
+    parts = static_name(node)
     if not parts:
         return False
     base = imports.resolve(parts[0])
@@ -55,7 +52,7 @@ def resolves_to(node: ast.expr, imports: ImportMap, qual: str) -> bool:
     return normalize(".".join([base] + parts[1:])) == qual
 
 
-def _walk_with_parents(tree: ast.Module) -> Iterator[Tuple[ast.AST, List[ast.AST]]]:
+def walk_with_parents(tree: ast.Module) -> Iterator[Tuple[ast.AST, List[ast.AST]]]:
     """Every node with the function/class definitions around it."""
     stack: List[Tuple[ast.AST, List[ast.AST]]] = [(tree, [])]
     while stack:
@@ -73,7 +70,7 @@ def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List
     seqs: List[Model] = []
     nested = set()
     statement_line: Dict[int, int] = {}
-    for node, path in _walk_with_parents(tree):
+    for node, path in walk_with_parents(tree):
         if isinstance(node, ast.stmt):
             for child in ast.walk(node):
                 if isinstance(child, ast.Call):
@@ -103,14 +100,14 @@ class Checker:
         self.tree = tree
         self.imports = imports
         self.interp = Interp(tree, imports, max_steps)
-        self.found: List[Tuple[Found, Optional[Input]]] = []
+        self.found: List[Tuple[Found, Optional[Source]]] = []
         self.checked_calls: set = set()
 
-    def _record(self, run: Run, inp: Optional[Input]) -> None:
+    def _record(self, run: Run, inp: Optional[Source]) -> None:
         for f in run.found.values():
             self.found.append((f, inp))
 
-    def run_class(self, model: Model, inputs: List[Input]) -> None:
+    def run_class(self, model: Model, inputs: List[Source]) -> None:
         cls = self.interp.module.lookup(model.name) if model.name in self._module_names() else UNKNOWN
         if not isinstance(cls, ClassInfo) or not cls.is_module or cls.node is not model.node:
             return
@@ -120,8 +117,8 @@ class Checker:
             if not isinstance(inst, Instance):
                 continue
             built = self.interp.created[start:]
-            for inp in inputs or [None]:
-                shape = inp.shape if inp else Shape.unknown()
+            for inp in inputs:
+                shape = Shape(tuple(inp.dims)) if inp else Shape.unknown()
                 self._run(lambda: self._forward(inst, shape), inp)
             for seq in built:
                 self.check_sequential(seq, None)
@@ -134,21 +131,22 @@ class Checker:
         rest = [UNKNOWN] * max(0, extra - len(fn.args.defaults))
         self.interp.call_function(Function(fn, inst.cls.scope, inst), [Tensor(shape)] + rest, {})
 
-    def check_sequential(self, seq: Layer, inp: Optional[Input]) -> None:
+    def check_sequential(self, seq: Layer, inp: Optional[Source]) -> None:
         self.checked_calls.add(id(seq.node))
-        shape = inp.shape if inp else Shape.unknown()
+        shape = Shape(tuple(inp.dims)) if inp else Shape.unknown()
         self._run(lambda: self.interp.ops.apply_layer(seq, Tensor(shape), None), inp)
 
-    def run_free_sequential(self, model: Model, inputs: List[Input]) -> None:
+    def run_free_sequential(self, model: Model, inputs: List[Source]) -> None:
         """An nn.Sequential no class run built: evaluate it where it stands,
         with that function's parameters unknown."""
-        if id(model.node) in self.checked_calls and not inputs:
+        inputs = [i for i in inputs if i is not None or id(model.node) not in self.checked_calls]
+        if not inputs:
             return
         scope = self._scope_for(model.scope_path)
         seq = self._guarded(lambda: self.interp.eval(model.node, scope), None)
         if not isinstance(seq, Layer):
             return
-        for inp in inputs or [None]:
+        for inp in inputs:
             self.check_sequential(seq, inp)
 
     def _scope_for(self, path: List[ast.AST]) -> Scope:
@@ -164,7 +162,7 @@ class Checker:
                 scope = ModuleScope(self.interp, node.body, scope)
         return scope
 
-    def _run(self, thunk, inp: Optional[Input]) -> None:
+    def _run(self, thunk, inp: Optional[Source]) -> None:
         run = Run()
         self.interp.run = run
         try:
@@ -175,7 +173,14 @@ class Checker:
             return  # a run cut short reports nothing: its branches were not joined
         finally:
             self.interp.run = None
+        if inp is not None and not inp.explicit and run.rejects_input():
+            return  # the inferred size does not fit the model's first layer: not its input
         self._record(run, inp)
+
+    def evaluate(self, expr: ast.expr, path: List[ast.AST]):
+        """A value where it stands in the file, outside any model run."""
+        scope = self._scope_for(path)
+        return self._guarded(lambda: self.interp.eval(expr, scope), UNKNOWN)
 
     def _guarded(self, thunk, default):
         try:

@@ -34,16 +34,24 @@ class Run:
     # first use of each layer object in this run: later uses that fail while the
     # first did not are reported at the later call
     uses: Dict[int, Tuple[Place, bool]] = field(default_factory=dict)
+    # the first place checked: an inferred input that this place rejects was
+    # probably not meant for this model
+    first: Optional[Place] = None
 
     def visit(self, place: Place) -> None:
+        if self.first is None:
+            self.first = place
         self.visited.add(place)
 
     def add(self, found: Found) -> None:
-        self.visited.add(found.place)
+        self.visit(found.place)
         self.found.setdefault(found.key, found)
 
     def fork(self) -> "Run":
-        return Run({}, set(), dict(self.uses))
+        return Run({}, set(), dict(self.uses), self.first)
+
+    def rejects_input(self) -> bool:
+        return any(f.place == self.first for f in self.found.values())
 
     def join(self, a: "Run", b: "Run") -> None:
         """Merge two sides of a branch back into this run."""
@@ -54,8 +62,7 @@ class Run:
                     continue
                 self.add(f)
         self.visited |= a.visited | b.visited
+        if self.first is None:
+            self.first = a.first or b.first
         for k, v in list(a.uses.items()) + list(b.uses.items()):
             self.uses.setdefault(k, v)
-
-    def results(self, input_note: Optional[str] = None):
-        return list(self.found.values())
