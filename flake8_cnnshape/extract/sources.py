@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from ..shapes import Shape
-from .models import Model, resolves_to, static_name
+from .models import Model, static_name
 from .names import ImportMap, normalize
 from .values import Tensor
 
@@ -251,8 +251,6 @@ class SourceFinder:
             n = args[0] if args else kwargs.get("num_output_channels", 1)
             return (n, h, w) if n in (1, 3) else None
         if name in ("Resize", "CenterCrop", "RandomCrop", "RandomResizedCrop"):
-            if name == "Resize" and (kwargs.get("max_size") is not None or len(args) > 1 and args[1] is not None):
-                pass  # interpolation or max_size given positionally: size still rules
             size_v = first
             if isinstance(size_v, (list, tuple)) and len(size_v) == 1:
                 size_v = size_v[0]
