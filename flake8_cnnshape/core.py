@@ -27,49 +27,68 @@ def analyze(
         return []
 
 
-def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None) -> List[Report]:
-    source = "".join(lines)
-    if "torch" not in source and "cnnshape" not in source:
-        return []
-    if tree is None:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            return []
-    imports = module_imports(tree)
-    classes, seqs = find_models(tree, imports)
-    by_line = {}
-    for m in classes + seqs:
-        for line in m.lines:
-            by_line.setdefault(line, m)
-    pragmas, reports = attach(find_pragmas(lines), by_line)
-    checker = Checker(tree, imports, max_steps)
-    found_sources, datasets = SourceFinder(tree, imports, checker, classes, seqs).find()
-    fallback = datasets or ([default_source(tuple(default_input))] if default_input else [])
+class FileAnalysis:
+    """One file, parsed once: its models, where each one's input size comes
+    from, and the checker that runs them. Both faces start here."""
 
-    def inputs_for(model) -> List[Optional[Source]]:
+    def __init__(self, lines: List[str], tree: ast.Module, max_steps: int, default_input=None):
+        self.lines = lines
+        imports = module_imports(tree)
+        self.classes, self.seqs = find_models(tree, imports)
+        by_line = {}
+        for m in self.classes + self.seqs:
+            for line in m.lines:
+                by_line.setdefault(line, m)
+        self.pragmas, self.pragma_reports = attach(find_pragmas(lines), by_line)
+        self.checker = Checker(tree, imports, max_steps)
+        self.found_sources, datasets = SourceFinder(tree, imports, self.checker, self.classes, self.seqs).find()
+        self.fallback = datasets or ([default_source(tuple(default_input))] if default_input else [])
+
+    def inputs_for(self, model) -> List[Optional[Source]]:
         """Precedence: the pragma; else the file's dummy and summary() calls;
         else its datasets, else the project default (each only where the
         model's first layer accepts it), with the unknown size beside them."""
-        p = pragmas.get(model)
+        p = self.pragmas.get(model)
         if p is not None:
             return [pragma_source(p.dims)] if p.dims else [None]
-        explicit = found_sources.get(id(model))
+        explicit = self.found_sources.get(id(model))
         if explicit:
             return list(explicit)
-        return list(fallback) + [None]
+        return list(self.fallback) + [None]
 
-    for model in classes:
-        checker.run_class(model, inputs_for(model))
-    for model in seqs:
-        checker.run_free_sequential(model, inputs_for(model))
+    def findings(self):
+        """(Found, Source) of each fault, once per place and code."""
+        for model in self.classes:
+            self.checker.run_class(model, self.inputs_for(model))
+        for model in self.seqs:
+            self.checker.run_free_sequential(model, self.inputs_for(model))
+        seen = {}
+        # Runs with a known input come first: their messages say more.
+        for found, inp in sorted(self.checker.found, key=lambda fi: fi[1] is None):
+            seen.setdefault((found.place, found.fault.code), (found, inp))
+        return list(seen.values())
 
-    seen = {}
-    # Runs with a known input come first: their messages say more.
-    for found, inp in sorted(checker.found, key=lambda fi: fi[1] is None):
-        key = (found.place, found.fault.code)
-        if key in seen:
-            continue
-        text = found.fault.message + (inp.note if inp is not None else "")
-        seen[key] = Report(found.place[0], found.place[1], found.fault.code, text)
-    return sorted(reports + list(seen.values()))
+    def reports(self) -> List[Report]:
+        out = [
+            Report(f.place[0], f.place[1], f.fault.code, f.fault.message + (inp.note if inp is not None else ""))
+            for f, inp in self.findings()
+        ]
+        return sorted(self.pragma_reports + out)
+
+
+def parse(lines: List[str], tree: Optional[ast.Module] = None) -> Optional[ast.Module]:
+    if tree is not None:
+        return tree
+    try:
+        return ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None) -> List[Report]:
+    if not any("torch" in line or "cnnshape" in line for line in lines):
+        return []
+    tree = parse(lines, tree)
+    if tree is None:
+        return []
+    return FileAnalysis(lines, tree, max_steps, default_input).reports()

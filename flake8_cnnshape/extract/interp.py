@@ -201,6 +201,7 @@ class Interp:
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
+        self.trace: Optional[list] = None  # (layer, input, output) of each layer applied, when asked
 
     # -- bookkeeping -----------------------------------------------------
     def tick(self, n: int = 1) -> None:

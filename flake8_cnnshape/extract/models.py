@@ -70,11 +70,15 @@ def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List
     seqs: List[Model] = []
     nested = set()
     statement_line: Dict[int, int] = {}
+    statement_name: Dict[int, str] = {}
     for node, path in walk_with_parents(tree):
         if isinstance(node, ast.stmt):
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
             for child in ast.walk(node):
                 if isinstance(child, ast.Call):
                     statement_line.setdefault(id(child), node.lineno)
+                    if isinstance(target, (ast.Name, ast.Attribute)) and node.value is child:
+                        statement_name[id(child)] = ast.unparse(target)
         if isinstance(node, ast.ClassDef) and not path:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             classes.append(Model(node.name, node, (node.lineno, first)))
@@ -85,12 +89,9 @@ def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List
                 if inner is not node and isinstance(inner, ast.Call):
                     nested.add(id(inner))
             stmt_line = statement_line.get(id(node), node.lineno)
-            seqs.append(Model(_seq_name(node), node, (node.lineno, stmt_line), path))
+            name = statement_name.get(id(node), f"nn.Sequential at line {node.lineno}")
+            seqs.append(Model(name, node, (node.lineno, stmt_line), path))
     return classes, seqs
-
-
-def _seq_name(node: ast.Call) -> str:
-    return f"nn.Sequential at line {node.lineno}"
 
 
 class Checker:
@@ -102,10 +103,15 @@ class Checker:
         self.interp = Interp(tree, imports, max_steps)
         self.found: List[Tuple[Found, Optional[Source]]] = []
         self.checked_calls: set = set()
+        # places some run with a known input checked and found right: a fix
+        # there would break that run (a class built two ways, two input sizes)
+        self.ok_places: set = set()
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         for f in run.found.values():
             self.found.append((f, inp))
+        if inp is not None:
+            self.ok_places |= run.visited - {f.place for f in run.found.values()}
 
     def run_class(self, model: Model, inputs: List[Source]) -> None:
         cls = self.interp.module.lookup(model.name) if model.name in self._module_names() else UNKNOWN

@@ -74,8 +74,10 @@ class TensorOps:
                 x = self.apply_layer(child, x, None)
             return x
         if layer.spec is None or layer.args is None:
+            self._trace(layer, x.shape, None)
             return Tensor(Shape.unknown())
         outcome = apply(layer.spec, layer.args, x.shape, layer.display)
+        self._trace(layer, x.shape, outcome.shape)
         at = place(layer.node)
         run = self.interp.run
         if run is not None:
@@ -86,6 +88,11 @@ class TensorOps:
                 at = place(call_node)  # fits at its first use, not at this one
         self.report(outcome.faults, at, layer.node, call_node)
         return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown())
+
+    def _trace(self, layer: Layer, x: Shape, out) -> None:
+        """`cnnshape show` asks for every leaf layer applied, in order."""
+        if self.interp.trace is not None:
+            self.interp.trace.append((layer, x, out))
 
     def call_instance(self, inst: Instance, args, kwargs, node):
         fn = inst.cls.method("forward")

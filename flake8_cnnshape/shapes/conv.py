@@ -121,9 +121,12 @@ def conv_transpose(n: int, lazy: bool = False):
             None if L is None else (L - 1) * si - 2 * pi + di * (ki - 1) + oi + 1
             for L, ki, si, pi, di, oi in zip(sizes, k, s, p, d, op)
         )
-        if any(o is not None and o < 1 for o in outs):
+        if any(o is not None and o < 0 for o in outs):
             window_fault(ctx, f"padding {'x'.join(map(str, p))}", sizes, outs)
             return None
+        if 0 in outs:
+            return None  # CPU returns an empty tensor, meta refuses: nothing to follow
+
         return Shape((out_ch,) + outs)
 
     return rule

@@ -94,8 +94,12 @@ def reshape(target: List[object], x: Shape, ctx: Ctx, call: str):
                 msg = f"{call} should end in {value}: each sample holds {_values(x)} values; {want} {effect}"
             else:
                 msg = f"{call} asks for {want} values per sample but each sample holds {_values(x)}; it {effect}"
-            ctx.fault("CNS005", msg, value=value, at_use=True)
-            return None
+            factors = None
+            if value is not None and len(rest) == 1 and len(x.dims) > 1:
+                factors = _flat(x, [have]).factor_of(0)
+            ctx.fault("CNS005", msg, value=value, at_use=True, factors=factors)
+            # like a wrong in_features: go on as if the number were fixed
+            return None if value is None else _flat(x, rest[:-1] + [value])
         return _flat(x, rest)
     return None  # a hard-coded batch size: nothing we can check
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .common import fmt_axes, need_rank
-from .registry import Args, Ctx, LayerSpec, Unknowable, sig
+from .registry import UNKNOWN, Args, Ctx, LayerSpec, Unknowable, sig
 from .shape import Shape, render_factors
 
 
@@ -58,6 +58,8 @@ def linear(lazy: bool):
         if out < 0:
             raise Unknowable("out_features")
         if not x.open and x.rank == 0:
+            if lazy:
+                return None  # it sizes itself to the batch as features: runs, batch gone
             ctx.fault("CNS006", f"{ctx.layer} needs a feature dim but receives one number per sample", at_use=True)
             return None
         last = x.dims[-1] if x.dims else None
@@ -65,16 +67,19 @@ def linear(lazy: bool):
             want = a.int("in_features")
             if last is not None and last != want:
                 if x.open or x.rank == 1:
-                    ctx.fault("CNS001", f"{ctx.layer} expects in_features={want} but receives {width_text(x, -1)}", "in_features", last)
+                    ctx.fault("CNS001", f"{ctx.layer} expects in_features={want} but receives {width_text(x, -1)}", "in_features", last,
+                              factors=x.factor_of(len(x.dims) - 1))
                 else:
                     n = x.numel()
                     hint = "" if n is None else f"; flattened it would be {n} ({render_factors(x.dims)})"
                     if n == want:
                         hint = f"; it holds {want} values per sample: flatten first (nn.Flatten())"
+                    # torch would take in_features=last, but the author most
+                    # likely meant to flatten: no single number fixes it
                     ctx.fault(
                         "CNS001",
                         f"{ctx.layer} expects in_features={want} but receives {x.describe()} and acts on its last dim, {last}{hint}",
-                        "in_features",
+                        None,
                         last,
                     )
         return x.with_dims(x.dims[:-1] + (out,)) if x.dims else Shape((out,), open=True)
@@ -120,6 +125,68 @@ def unflatten(a: Args, x: Shape, ctx: Ctx):
 
 def same(a: Args, x: Shape, ctx: Ctx):
     return x
+
+
+def _setting(a: Args, name: str):
+    """A setting torch validates: its value, or None when we cannot see it (an
+    unseen value is not held against the layer). A non-number ends the shape."""
+    v = a[name]
+    if v is UNKNOWN:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise Unknowable(name)
+    return v
+
+
+def _numbers(a: Args, *names: str) -> bool:
+    for name in names:
+        _setting(a, name)  # F.threshold takes numbers only
+    return True
+
+
+def _p_ok(a: Args) -> bool:
+    p = _setting(a, "p")  # _DropoutNd: ValueError unless 0 <= p <= 1
+    return p is None or 0 <= p <= 1
+
+
+def _hardtanh_ok(a: Args) -> bool:
+    # Hardtanh asserts max_val > min_val; min_value/max_value are the old names.
+    lo = _setting(a, "min_value") if a["min_value"] is not None else _setting(a, "min_val")
+    hi = _setting(a, "max_value") if a["max_value"] is not None else _setting(a, "max_val")
+    return lo is None or hi is None or hi > lo
+
+
+def _approximate_ok(a: Args) -> bool:
+    v = a["approximate"]
+    return v is UNKNOWN or v in ("none", "tanh")  # F.gelu refuses anything else
+
+
+def _rrelu_ok(a: Args) -> bool:
+    lo, hi = _setting(a, "lower"), _setting(a, "upper")
+    return lo is None or hi is None or lo <= hi  # rrelu: lower bound <= upper bound
+
+
+_VALID = {
+    "Hardtanh": _hardtanh_ok,
+    "GELU": _approximate_ok,
+    "RReLU": _rrelu_ok,
+    "CELU": lambda a: _setting(a, "alpha") != 0,  # celu divides by alpha
+    "Softshrink": lambda a: (_setting(a, "lambd") or 0) >= 0,  # softshrink: lambda must be >= 0
+    "Threshold": lambda a: _numbers(a, "threshold", "value"),
+    "Dropout": _p_ok, "AlphaDropout": _p_ok,
+}
+
+
+def checked(valid, *ranks: int, form: str = ""):
+    """Shape-preserving once `valid` accepts the settings torch checks, and (if
+    `ranks` are given) only for those per-sample ranks."""
+
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if not valid(a):
+            return None
+        return x if not ranks or need_rank(x, ctx, ranks, form) else None
+
+    return rule
 
 
 def ranked(*ranks: int, form: str):
@@ -175,7 +242,7 @@ def prelu(a: Args, x: Shape, ctx: Ctx):
     n = a.int("num_parameters")
     if n == 1 or x.open:
         return x
-    c = x.dims[0] if x.dims else None
+    c = x.dims[0] if x.dims else 1  # a 1-D input has one channel to torch's prelu
     if c is not None and c != n:
         ctx.fault("CNS003", f"{ctx.layer} expects num_parameters={n} (or 1) but receives {c} channels", "num_parameters", c)
     return x
@@ -187,11 +254,13 @@ def pad(n: int, kind: str):
     def rule(a: Args, x: Shape, ctx: Ctx):
         p = a.ints("padding", 2 * n) if not isinstance(a["padding"], int) else (a.int("padding"),) * (2 * n)
         if kind == "constant":
-            ranks = tuple(range(n, 16))
+            ranks = tuple(range(n - 1, 16))
         else:
             ranks = (n, n + 1)
         if not need_rank(x, ctx, ranks, f"{'(C, ' if n else '('}{fmt_axes(['*'] * n)})"):
             return None
+        if kind == "constant" and not x.open and x.rank < n:
+            return None  # F.pad pads the batch dim too: it runs, but no batch dim is left
         if kind != "constant" and any(v < 0 for v in p):
             raise Unknowable("negative padding")
         dims = list(x.dims)
@@ -223,6 +292,13 @@ def upsample(mode_default: str | None):
         mode = mode_default or a.known("mode")
         if mode not in _INTERP_RANKS:
             raise Unknowable("mode")
+        if mode_default is None:
+            # F.interpolate: ValueError for align_corners outside the interpolating
+            # modes, and for recompute_scale_factor=True with a size.
+            if mode in ("nearest", "nearest-exact", "area") and a.known("align_corners") is not None:
+                raise Unknowable("align_corners")
+            if a.known("recompute_scale_factor") and a.known("size") is not None:
+                raise Unknowable("recompute_scale_factor")
         return interpolate(x, ctx, a.known("size"), a.known("scale_factor"), mode)
 
     return rule
@@ -247,6 +323,8 @@ def interpolate(x: Shape, ctx: Ctx, size, scale, mode: str):
         if len(scales) != n or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in scales):
             raise Unknowable("scale_factor")
         outs = tuple(None if L is None else math.floor(float(L) * float(s)) for L, s in zip(sizes, scales))
+    if mode == "area" and 0 in outs:
+        return None  # area is adaptive_avg_pool, which returns an empty tensor here
     if any(v is not None and v < 1 for v in outs) or any(L is not None and L < 1 for L in sizes):
         ctx.fault("CNS004", f"{ctx.layer} would produce {fmt_axes(outs)} from its {fmt_axes(sizes)} input", at_use=True)
         return None
@@ -275,10 +353,10 @@ def pixel_unshuffle(a: Args, x: Shape, ctx: Ctx):
     r = a.int("downscale_factor")
     if r <= 0:
         raise Unknowable("downscale_factor")
-    if not need_rank(x, ctx, tuple(range(3, 16)), "(C, H, W)"):
+    if not need_rank(x, ctx, tuple(range(2, 16)), "(C, H, W)"):
         return None
     if len(x.dims) < 3:
-        return None
+        return None  # the batch dim would be the channels
     c, h, w = x.dims[-3:]
     if any(v is not None and v % r for v in (h, w)):
         return None
@@ -310,20 +388,21 @@ _ACT = {
     "Softplus": dict(beta=1.0, threshold=20.0), "Softshrink": dict(lambd=0.5), "Hardshrink": dict(lambd=0.5),
     "RReLU": dict(lower=1.0 / 8, upper=1.0 / 3, inplace=False),
     "Dropout": dict(p=0.5, inplace=False), "AlphaDropout": dict(p=0.5, inplace=False),
-    "FeatureAlphaDropout": dict(p=0.5, inplace=False),
 }
 
-LAYERS = {name: LayerSpec(sig(**kw), same) for name, kw in _ACT.items()}
+LAYERS = {name: LayerSpec(sig(**kw), checked(_VALID[name]) if name in _VALID else same) for name, kw in _ACT.items()}
 LAYERS.update({
-    "Threshold": LayerSpec(sig("threshold", "value", inplace=False), same),
+    "Threshold": LayerSpec(sig("threshold", "value", inplace=False), checked(_VALID["Threshold"])),
     "Identity": LayerSpec(sig(_varargs=True), same),
-    "Dropout1d": LayerSpec(sig(p=0.5, inplace=False), ranked(1, 2, form="(C,) or (C, L)")),
-    "Dropout2d": LayerSpec(sig(p=0.5, inplace=False), same),
-    "Dropout3d": LayerSpec(sig(p=0.5, inplace=False), same),
+    "Dropout1d": LayerSpec(sig(p=0.5, inplace=False), checked(_p_ok, 1, 2, form="(C,) or (C, L)")),
+    # feature dropout needs a channel dim; dropout3d adds a batch dim itself first
+    "Dropout2d": LayerSpec(sig(p=0.5, inplace=False), checked(_p_ok, *range(1, 16), form="(C, ...)")),
+    "Dropout3d": LayerSpec(sig(p=0.5, inplace=False), checked(_p_ok)),
+    "FeatureAlphaDropout": LayerSpec(sig(p=0.5, inplace=False), checked(_p_ok, *range(1, 16), form="(C, ...)")),
     "Softmax": LayerSpec(sig(dim=None), along_dim("dim")),
     "LogSoftmax": LayerSpec(sig(dim=None), along_dim("dim")),
     "Softmin": LayerSpec(sig(dim=None), along_dim("dim")),
-    "Softmax2d": LayerSpec(sig(_varargs=True), ranked(2, 3, form="(C, H, W)")),
+    "Softmax2d": LayerSpec(sig(), ranked(2, 3, form="(C, H, W)")),  # plain Module.__init__: no arguments
     "GLU": LayerSpec(sig(dim=-1), glu),
     "PReLU": LayerSpec(sig(num_parameters=1, init=0.25, device=None, dtype=None), prelu),
     "Linear": LayerSpec(sig("in_features", "out_features", bias=True, device=None, dtype=None), linear(False)),

@@ -82,6 +82,8 @@ def trailing_norm(a: Args, x: Shape, ctx: Ctx):
         raise Unknowable("normalized_shape")
     want = tuple(want)
     k = len(want)
+    if k == 0:
+        raise Unknowable("normalized_shape")  # torch: must be at least 1-dimensional
     if not x.open and x.rank is not None and x.rank + 1 < k:
         ctx.fault("CNS006", f"{ctx.layer} normalizes the last {k} dims but receives {x.describe()}", at_use=True)
         return None
@@ -98,6 +100,8 @@ def trailing_norm(a: Args, x: Shape, ctx: Ctx):
 
 
 def local_response(a: Args, x: Shape, ctx: Ctx):
+    if a.int("size") < 1:
+        raise Unknowable("size")  # torch: kernel size should be greater than zero
     if not need_rank(x, ctx, tuple(range(2, 16)), "(C, ...) of at least 2 dims"):
         return None
     return x

@@ -48,6 +48,8 @@ class Fault:
     # When the fault is in how the layer is *used* (rank, too-small input) it is
     # blamed on the call site rather than on the constructor.
     at_use: bool = False
+    # the sizes `value` is the product of (64, 7, 7), so a fix can keep a product
+    factors: Optional[Tuple[int, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,9 @@ class Ctx:
         self.layer = layer  # display name, e.g. "nn.Linear"
         self.faults: List[Fault] = []
 
-    def fault(self, code: str, message: str, param: Optional[str] = None, value: object = None, at_use: bool = False) -> None:
-        self.faults.append(Fault(code, message, param, value, at_use))
+    def fault(self, code: str, message: str, param: Optional[str] = None, value: object = None, at_use: bool = False,
+              factors: Optional[Tuple[int, ...]] = None) -> None:
+        self.faults.append(Fault(code, message, param, value, at_use, factors))
 
 
 Rule = Callable[[Args, Shape, Ctx], Optional[Shape]]

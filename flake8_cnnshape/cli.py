@@ -1,0 +1,205 @@
+"""The `cnnshape` command: check files without flake8, show each model's
+shapes, and fix the numbers. The same analysis as the flake8 plugin."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .core import analyze
+from .diagnostics import CODES, Report
+from .inputs import parse_value
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "build", "dist", "node_modules",
+             "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".eggs"}
+
+
+def python_files(paths: Sequence[str]) -> Iterator[Path]:
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+                for f in sorted(files):
+                    if f.endswith(".py"):
+                        yield Path(root) / f
+        else:
+            yield path
+
+
+def read_lines(path: Path) -> Optional[List[str]]:
+    """Source lines decoded as Python would (coding cookie, BOM), line endings
+    kept as they are; None if unreadable."""
+    import io
+    import tokenize
+
+    try:
+        data = path.read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return io.TextIOWrapper(io.BytesIO(data), encoding, newline="").readlines()
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def _selected(code: str, select: List[str], ignore: List[str]) -> bool:
+    if select and not any(code.startswith(s) for s in select):
+        return False
+    return not any(code.startswith(i) for i in ignore)
+
+
+def _dims(text: Optional[str]) -> Optional[Tuple[int, ...]]:
+    if not text:
+        return None
+    dims, err = parse_value(text)
+    if err:
+        raise SystemExit(f"cnnshape: --input: {err}")
+    return dims
+
+
+def _check(args) -> int:
+    select = [s for s in (args.select or "").split(",") if s]
+    ignore = [s for s in (args.ignore or "").split(",") if s]
+    default = _dims(args.input)
+    results: List[Tuple[str, Report]] = []
+    for name, lines in _sources(args.paths, args.stdin_display_name):
+        if lines is None:
+            continue
+        for r in analyze(lines, default_input=default):
+            if _selected(r.code, select, ignore):
+                results.append((name, r))
+    out = sys.stdout
+    if args.format == "json":
+        json.dump([{"path": n, "line": r.line, "col": r.col + 1, "code": r.code, "message": r.text} for n, r in results], out, indent=2)
+        out.write("\n")
+    elif args.format == "sarif":
+        json.dump(sarif(results), out, indent=2)
+        out.write("\n")
+    elif args.format == "github":
+        for n, r in results:
+            out.write(f"::error file={n},line={r.line},col={r.col + 1},title={r.code}::{r.message}\n")
+    else:
+        for n, r in results:
+            out.write(f"{n}:{r.line}:{r.col + 1}: {r.message}\n")
+    return 1 if results else 0
+
+
+def _sources(paths: Sequence[str], stdin_name: str):
+    for p in paths:
+        if p == "-":
+            yield stdin_name, sys.stdin.read().splitlines(keepends=True)
+        else:
+            for f in python_files([p]):
+                yield str(f), read_lines(f)
+
+
+def sarif(results: List[Tuple[str, Report]]) -> dict:
+    """SARIF 2.1.0, as GitHub code scanning takes it."""
+    rules = [{"id": code, "name": code, "shortDescription": {"text": text}, "helpUri": f"https://pypi.org/project/flake8-cnnshape/#{code.lower()}"}
+             for code, text in CODES.items()]
+    return {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {"name": "cnnshape", "version": __version__, "informationUri": "https://pypi.org/project/flake8-cnnshape/", "rules": rules}},
+            "results": [{
+                "ruleId": r.code,
+                "ruleIndex": list(CODES).index(r.code),
+                "level": "warning" if r.code == "CNS900" else "error",
+                "message": {"text": r.message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": Path(n).as_posix()},
+                    "region": {"startLine": r.line, "startColumn": r.col + 1},
+                }}],
+            } for n, r in results],
+        }],
+    }
+
+
+def _show(args) -> int:
+    from .show import render, tables
+
+    lines = read_lines(Path(args.file)) if args.file != "-" else sys.stdin.read().splitlines(keepends=True)
+    if lines is None:
+        print(f"cnnshape: cannot read {args.file}", file=sys.stderr)
+        return 2
+    found = tables(lines, args.model, _dims(args.input))
+    if args.format == "json":
+        json.dump(found, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        if not found:
+            print("no models found" + (f" named {args.model}" if args.model else ""))
+        print("\n\n".join(render(t) for t in found))
+    return 0 if found else 1
+
+
+def _fix(args) -> int:
+    from .fix import fix_source
+
+    changed = 0
+    for f in python_files(args.paths):
+        lines = read_lines(f)
+        if lines is None:
+            continue
+        result = fix_source("".join(lines), lazy=args.lazy, default_input=_dims(args.input))
+        for note in result.notes:
+            print(f"{f}:{note}", file=sys.stderr)
+        if result.source == "".join(lines):
+            continue
+        changed += 1
+        if args.diff:
+            import difflib
+
+            sys.stdout.writelines(difflib.unified_diff(lines, result.source.splitlines(keepends=True), str(f), str(f)))
+        else:
+            with open(f, "w", encoding=_encoding(f), newline="") as out:
+                out.write(result.source)
+            print(f"fixed {f}", file=sys.stderr)
+    return 1 if changed and args.diff else 0
+
+
+def _encoding(path: Path) -> str:
+    import io
+    import tokenize
+
+    return tokenize.detect_encoding(io.BytesIO(path.read_bytes()).readline)[0]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="cnnshape", description="PyTorch layer sizes, checked without running the model.")
+    parser.add_argument("--version", action="version", version=f"cnnshape {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="report size mismatches (the flake8 plugin's findings)")
+    check.add_argument("paths", nargs="+", help="files or folders; - reads stdin")
+    check.add_argument("--stdin-display-name", default="stdin")
+    check.add_argument("--select", help="comma-separated code prefixes to report")
+    check.add_argument("--ignore", help="comma-separated code prefixes to leave out")
+    check.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
+    check.add_argument("--input", help="input size for models whose file gives none, e.g. 3,224,224")
+    check.set_defaults(run=_check)
+
+    show = sub.add_parser("show", help="print each model's layers, output shapes and parameter counts")
+    show.add_argument("file")
+    show.add_argument("--model", help="only the model (class or variable) of this name")
+    show.add_argument("--input", help="per-sample input size, e.g. 1,28,28 (overrides the file's)")
+    show.add_argument("--format", choices=["text", "json"], default="text")
+    show.set_defaults(run=_show)
+
+    fix = sub.add_parser("fix", help="rewrite wrong numbers in place")
+    fix.add_argument("paths", nargs="+")
+    fix.add_argument("--diff", action="store_true", help="print a diff instead of writing")
+    fix.add_argument("--lazy", action="store_true", help="turn a faulty nn.Linear(N, out) into nn.LazyLinear(out)")
+    fix.add_argument("--input", help="input size for models whose file gives none")
+    fix.set_defaults(run=_fix)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""`cnnshape fix`: rewrite the wrong numbers with libcst, keeping the author's
+formatting and style. A literal becomes the right literal, a product of
+literals the right product (`16 * 5 * 5` -> `16 * 13 * 13`), a module
+constant used nowhere else is changed where it is defined. Anything else is
+left alone with a note saying why."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .core import MAX_STEPS, FileAnalysis, parse
+from .shapes import LAYERS
+
+FIXABLE = ("CNS001", "CNS002", "CNS003", "CNS005")
+Span = Tuple[int, int, int, int]  # start line, start col, end line, end col (characters)
+
+
+@dataclass
+class FixResult:
+    source: str
+    notes: List[str] = field(default_factory=list)  # "line:col: why it was left"
+
+
+def _char_col(lines: List[str], line: int, byte_col: int) -> int:
+    """ast columns count UTF-8 bytes; libcst's count characters."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def _span(lines: List[str], node: ast.AST) -> Span:
+    return (node.lineno, _char_col(lines, node.lineno, node.col_offset),
+            node.end_lineno, _char_col(lines, node.end_lineno, node.end_col_offset))
+
+
+def _argument(call: ast.Call, param: str, kind: str) -> Optional[ast.expr]:
+    """The expression the source passes for `param` of a layer constructor."""
+    for kw in call.keywords:
+        if kw.arg == param:
+            return kw.value
+    spec = LAYERS.get(kind)
+    if spec is None or param not in spec.sig.params:
+        return None
+    i = spec.sig.params.index(param)
+    if i < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: i + 1]):
+        return call.args[i]
+    return None
+
+
+def _int_product(node: ast.expr) -> Optional[List[ast.Constant]]:
+    """The int literals of `a * b * c`, or None if it is anything else."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return [node]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        left, right = _int_product(node.left), _int_product(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+class _Planner:
+    def __init__(self, source: str, tree: ast.Module):
+        self.lines = source.splitlines(keepends=True)
+        self.tree = tree
+        self.edits: Dict[Span, str] = {}
+        self.notes: List[str] = []
+
+    def note(self, node: ast.AST, why: str) -> None:
+        self.notes.append(f"{node.lineno}:{node.col_offset + 1}: {why}")
+
+    def value_edit(self, expr: ast.expr, value: int, factors: Optional[Tuple[int, ...]]) -> None:
+        literals = _int_product(expr)
+        if literals is not None and len(literals) == 1 and expr is literals[0]:
+            self.edits[_span(self.lines, expr)] = str(value)
+            return
+        if literals is not None:
+            text = ast.get_source_segment("".join(self.lines), expr) or ""
+            sep = " * " if " * " in text else "*"
+            if not factors:
+                self.edits[_span(self.lines, expr)] = str(value)
+                return
+            self.edits[_span(self.lines, expr)] = sep.join(str(f) for f in factors)
+            return
+        if isinstance(expr, ast.Name):
+            target = self._constant_definition(expr.id)
+            if target is not None:
+                self.value_edit(target, value, factors)
+                return
+            self.note(expr, f"left as is: {expr.id} is not a module constant used only here; the right value is {value}")
+            return
+        self.note(expr, f"left as is: the expression is computed from other values; the right value is {value}")
+
+    def _constant_definition(self, name: str) -> Optional[ast.expr]:
+        """The literal a module constant is assigned, if it is assigned once
+        and read in exactly one place (the one we are fixing)."""
+        assigns = [s for s in self.tree.body if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)]
+        stores = [n for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
+        loads = [n for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        if len(assigns) != 1 or len(stores) != 1 or len(loads) != 1 or len(assigns[0].targets) != 1:
+            return None
+        value = assigns[0].value
+        return value if _int_product(value) is not None else None
+
+    def lazy_edit(self, call: ast.Call) -> None:
+        """nn.Linear(N, out, ...) -> nn.LazyLinear(out, ...): the call is
+        written anew from the source of its other arguments."""
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "Linear"):
+            self.note(call, "left as is: --lazy rewrites nn.Linear / torch.nn.Linear spelled with a module prefix")
+            return
+        source = "".join(self.lines)
+        seg = lambda n: ast.get_source_segment(source, n)  # noqa: E731
+        args = [seg(a) for a in call.args[1:]]
+        args += [seg(k) for k in call.keywords if k.arg != "in_features"]
+        if any(a is None for a in args):
+            self.note(call, "left as is: cannot read the call's arguments")
+            return
+        self.edits[_span(self.lines, call)] = f"{seg(call.func.value)}.LazyLinear({', '.join(args)})"
+
+
+class _Apply(cst.CSTTransformer):
+    """Replace source spans by text; each span is one whole CST node."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, edits: Dict[Span, str]):
+        super().__init__()
+        self.edits = edits
+        self.done = set()
+
+    def on_leave(self, original, updated):
+        pos = self.get_metadata(PositionProvider, original, None)
+        if pos is None:
+            return updated
+        key = (pos.start.line, pos.start.column, pos.end.line, pos.end.column)
+        if key in self.edits and key not in self.done and isinstance(original, cst.BaseExpression):
+            self.done.add(key)
+            return cst.parse_expression(self.edits[key])
+        return updated
+
+
+def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS) -> FixResult:
+    lines = source.splitlines(keepends=True)
+    tree = parse(lines)
+    if tree is None or "torch" not in source:
+        return FixResult(source)
+    fa = FileAnalysis(lines, tree, max_steps, default_input)
+    plan = _Planner(source, tree)
+    for found, _ in fa.findings():
+        fault = found.fault
+        if fault.code not in FIXABLE:
+            continue
+        if fault.code == "CNS005" and found.place not in fa.checker.ok_places:
+            call = found.call_node
+            if fault.value is None or not isinstance(call, ast.Call) or not call.args or isinstance(call.args[-1], ast.Starred):
+                continue
+            target = call.args[-1]
+            if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
+                target = target.elts[-1]
+            plan.value_edit(target, fault.value, fault.factors)
+            continue
+        if found.place in fa.checker.ok_places:
+            plan.note(found.call_node or found.layer_node, f"left as is: {fault.code} holds for one way the model is built or fed, not another")
+            continue
+        call = found.layer_node
+        if call is not None and fault.param is None:
+            plan.note(call, f"left as is: no single number fixes this {fault.code}")
+            continue
+        if call is None or (call.lineno, call.col_offset) != found.place:
+            if call is not None:
+                plan.note(call, f"left as is: {fault.code} fits one use of this layer and not another")
+            continue
+        if not isinstance(fault.value, int):
+            plan.note(call, f"left as is: no single number fixes this {fault.code}")
+            continue
+        kind = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        if lazy and fault.code == "CNS001" and kind in ("Linear",):
+            plan.lazy_edit(call)
+            continue
+        spec_kind = _kind_of(found)
+        expr = _argument(call, fault.param, spec_kind)
+        if expr is None:
+            plan.note(call, f"left as is: cannot find the {fault.param} argument; the right value is {fault.value}")
+            continue
+        plan.value_edit(expr, fault.value, fault.factors)
+    if not plan.edits:
+        return FixResult(source, plan.notes)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return FixResult(source, plan.notes + ["1:1: left as is: libcst cannot parse this file"])
+    applier = _Apply(plan.edits)
+    out = MetadataWrapper(module, unsafe_skip_copy=True).visit(applier).code
+    for span in set(plan.edits) - applier.done:
+        plan.notes.append(f"{span[0]}:{span[1] + 1}: left as is: the edit does not fall on one expression")
+    return FixResult(out, plan.notes)
+
+
+def _kind_of(found) -> str:
+    """The torch.nn class name of the layer a finding is about."""
+    msg = found.fault.message
+    return msg.split(" ", 1)[0].split(".", 1)[-1]
