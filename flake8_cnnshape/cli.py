@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .core import analyze
-from .diagnostics import CODES, Report
+from .diagnostics import CODES, OFF_BY_DEFAULT, Report
 from .inputs import parse_value
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "build", "dist", "node_modules",
@@ -47,6 +47,8 @@ def read_lines(path: Path) -> Optional[List[str]]:
 
 def _selected(code: str, select: List[str], ignore: List[str]) -> bool:
     if select and not any(code.startswith(s) for s in select):
+        return False
+    if code in OFF_BY_DEFAULT and code not in select:
         return False
     return not any(code.startswith(i) for i in ignore)
 

@@ -12,6 +12,7 @@ CODES = {
     "CNS006": "a layer or op receives a tensor of a rank it cannot take",
     "CNS007": "groups (or another divisor) do not divide the channels",
     "CNS008": "an elementwise op or torch.cat receives shapes that do not agree",
+    "CNS100": "(off by default) the input size an undeclared model's Linear assumes",
     "CNS900": "a cnnshape pragma cannot be read",
 }
 
@@ -26,6 +27,10 @@ class Report:
     @property
     def message(self) -> str:
         return f"{self.code} {self.text}"
+
+
+# Codes a user has to ask for (flake8 --extend-select=CNS100).
+OFF_BY_DEFAULT = ("CNS100",)
 
 
 def describe_input(dims) -> str:

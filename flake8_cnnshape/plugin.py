@@ -7,6 +7,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from . import __version__
 from .core import analyze
+from .diagnostics import OFF_BY_DEFAULT
 from .inputs import parse_value
 
 
@@ -22,6 +23,7 @@ class CnnShapeChecker:
 
     @classmethod
     def add_options(cls, manager) -> None:
+        manager.extend_default_ignore(list(OFF_BY_DEFAULT))
         manager.add_option(
             "--cnnshape-input",
             default=None,

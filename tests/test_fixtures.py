@@ -32,7 +32,8 @@ def expectations(path: Path):
 def flake8_reports():
     """One flake8 run over all fixtures (with --jobs, as CI would run it)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", "--select", "CNS", "--jobs", "2", str(ROOT / "fixtures")],
+        # CNS100 is off by default; an explicit `--select CNS` would turn it on
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "CNS", "--extend-ignore", "CNS100", "--jobs", "2", str(ROOT / "fixtures")],
         capture_output=True,
         text=True,
     )

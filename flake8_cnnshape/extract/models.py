@@ -106,6 +106,7 @@ class Checker:
         # places some run with a known input checked and found right: a fix
         # there would break that run (a class built two ways, two input sizes)
         self.ok_places: set = set()
+        self._searchable = False
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         for f in run.found.values():
@@ -117,6 +118,8 @@ class Checker:
         cls = self.interp.module.lookup(model.name) if model.name in self._module_names() else UNKNOWN
         if not isinstance(cls, ClassInfo) or not cls.is_module or cls.node is not model.node:
             return
+        # the size search is for models nobody gives a size for, in any way
+        self._searchable = inputs == [None]
         for args, kwargs in self._instantiations(cls):
             start = len(self.interp.created)
             inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None), None)
@@ -126,6 +129,7 @@ class Checker:
             for inp in inputs:
                 shape = Shape(tuple(inp.dims)) if inp else Shape.unknown()
                 self._run(lambda: self._forward(inst, shape), inp)
+            self._searchable = False  # its parts alone: their input is not the model's
             for seq in built:
                 self.check_sequential(seq, None)
 
@@ -135,12 +139,12 @@ class Checker:
             return
         extra = len(fn.args.posonlyargs + fn.args.args) - 2
         rest = [UNKNOWN] * max(0, extra - len(fn.args.defaults))
-        self.interp.call_function(Function(fn, inst.cls.scope, inst), [Tensor(shape)] + rest, {})
+        self.interp.call_function(Function(fn, inst.cls.scope, inst), [Tensor(shape, root=self._searchable)] + rest, {})
 
     def check_sequential(self, seq: Layer, inp: Optional[Source]) -> None:
         self.checked_calls.add(id(seq.node))
         shape = Shape(tuple(inp.dims)) if inp else Shape.unknown()
-        self._run(lambda: self.interp.ops.apply_layer(seq, Tensor(shape), None), inp)
+        self._run(lambda: self.interp.ops.apply_layer(seq, Tensor(shape, root=inp is None and self._searchable), None), inp)
 
     def run_free_sequential(self, model: Model, inputs: List[Source]) -> None:
         """An nn.Sequential no class run built: evaluate it where it stands,
@@ -152,6 +156,7 @@ class Checker:
         seq = self._guarded(lambda: self.interp.eval(model.node, scope), None)
         if not isinstance(seq, Layer):
             return
+        self._searchable = inputs == [None] and not any(isinstance(p, ast.ClassDef) for p in model.scope_path)
         for inp in inputs:
             self.check_sequential(seq, inp)
 

@@ -37,6 +37,7 @@ class Run:
     # the first place checked: an inferred input that this place rejects was
     # probably not meant for this model
     first: Optional[Place] = None
+    searched: Set[Place] = field(default_factory=set)  # Linears whose width was searched for
 
     def visit(self, place: Place) -> None:
         if self.first is None:
@@ -48,7 +49,7 @@ class Run:
         self.found.setdefault(found.key, found)
 
     def fork(self) -> "Run":
-        return Run({}, set(), dict(self.uses), self.first)
+        return Run({}, set(), dict(self.uses), self.first, self.searched)
 
     def rejects_input(self) -> bool:
         return any(f.place == self.first for f in self.found.values())

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Dict, List
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
 from ..shapes.registry import Ctx, Unknowable
+from ..shapes.search import search
 from .run import Found
 from .values import Instance, Layer, Tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interp import Interp
 
+_SPATIAL_FIRST = {f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 3)}
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
 
 
@@ -87,7 +89,66 @@ class TensorOps:
             elif first[1] and outcome.faults and call_node is not None:
                 at = place(call_node)  # fits at its first use, not at this one
         self.report(outcome.faults, at, layer.node, call_node)
-        return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown())
+        if layer.kind == "Linear" and x.shape.dims and x.shape.dims[-1] is None:
+            self.search_width(layer, x, at)
+        spec, args, name = layer.spec, layer.args, layer.display
+        step = lambda s: apply(spec, args, s, name).shape  # noqa: E731
+        return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown(), (x, step, layer))
+
+    def search_width(self, layer: Layer, x: Tensor, at) -> None:
+        """A Linear whose incoming width depends on the input size, in a
+        model whose input size nobody gave: does any size fit?"""
+        run = self.interp.run
+        if run is None or at in run.searched:
+            return
+        run.searched.add(at)
+        steps = []
+        t = x
+        while t.origin is not None and len(steps) < 200:
+            parent, step, src_layer = t.origin
+            steps.append((step, src_layer))
+            t = parent
+        if not t.root or not steps:
+            return
+        steps.reverse()
+        first = steps[0][1]
+        if first is None or first.args is None or first.kind not in _SPATIAL_FIRST:
+            return
+        n = int(first.kind[-2])
+        try:
+            channels = first.args.int("in_channels")
+            want = layer.args.int("in_features")
+        except Unknowable:
+            return
+
+        def replay(side: int):
+            self.interp.tick(len(steps))
+            s = Shape((channels,) + (side,) * n)
+            for step, _ in steps:
+                s = step(s)
+                if s is None:
+                    return None
+            return s
+
+        verdict = search(replay, n, want)
+        if verdict is None:
+            return
+        axes = " x ".join(["H'", "W'"][:n] if n == 2 else ["L'"] if n == 1 else ["D'", "H'", "W'"])
+        name = layer.display
+        if verdict.fits:
+            sides = " x ".join(f"{a}..{b}" if a != b else str(a) for a, b in verdict.sides)
+            sizes = " x ".join(str(v) for v in verdict.sizes)
+            msg = f"{name} in_features={want} ({verdict.channels} x {sizes}) assumes inputs of {sides}"
+            self.report([Fault("CNS100", msg, at_use=False)], at, layer.node, None)
+        elif want % verdict.channels:
+            msg = (f"{name} expects in_features={want} but receives {verdict.channels} x {axes}, "
+                   f"a multiple of {verdict.channels}, for every input size")
+            self.report([Fault("CNS001", msg)], at, layer.node, None)
+        else:
+            ranges = ", ".join(f"{a}..{b}" for a, b in verdict.ranges)
+            msg = (f"{name} expects in_features={want} but no input from 1 to 4096 per side gives it: "
+                   f"it receives {verdict.channels} x {axes} with {axes.replace(' x ', ', ')} in {ranges}")
+            self.report([Fault("CNS001", msg)], at, layer.node, None)
 
     def _trace(self, layer: Layer, x: Shape, out) -> None:
         """`cnnshape show` asks for every leaf layer applied, in order."""
@@ -133,7 +194,14 @@ class TensorOps:
         except Unknowable:
             out = None
         self.report(ctx.faults, place(node), None, node)
-        return Tensor(out if out is not None else Shape.unknown())
+
+        def step(s, rule=spec.rule, bound=bound, name=name):
+            try:
+                return rule(bound, s, Ctx(name))
+            except Unknowable:
+                return None
+
+        return Tensor(out if out is not None else Shape.unknown(), (x, step, None))
 
     def factory(self, qual, args, kwargs):
         dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
@@ -233,7 +301,8 @@ class TensorOps:
         ctx = Ctx(name)
         out = reshape(list(target), t.shape, ctx, text)
         self.report(ctx.faults, place(node), None, node)
-        return Tensor(out if out is not None else Shape.unknown())
+        step = lambda s: reshape(list(target), s, Ctx(name), text)  # noqa: E731
+        return Tensor(out if out is not None else Shape.unknown(), (t, step, None))
 
     def permute(self, t, order):
         if not isinstance(t, Tensor) or not isinstance(order, (tuple, list)):

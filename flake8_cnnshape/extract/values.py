@@ -12,6 +12,10 @@ from ..shapes.registry import UNKNOWN  # noqa: F401  (re-exported)
 @dataclass(eq=False)
 class Tensor:
     shape: Shape
+    # how this tensor came from one other: (parent, step, layer) where
+    # step(shape) redoes the op; None where it came from several or none
+    origin: Optional[tuple] = field(default=None, repr=False)
+    root: bool = False  # the model's input, when its size is unknown
 
 
 @dataclass(eq=False)

@@ -126,7 +126,6 @@ def conv_transpose(n: int, lazy: bool = False):
             return None
         if 0 in outs:
             return None  # CPU returns an empty tensor, meta refuses: nothing to follow
-
         return Shape((out_ch,) + outs)
 
     return rule

@@ -1,0 +1,147 @@
+"""When nobody says the input size: does ANY size give a Linear its in_features?
+
+`replay(s)` returns the shape the Linear receives for the input whose every
+spatial side is s. Each spatial axis of a conv/pool/pad/upsample chain is
+worked out from that axis alone, and is non-decreasing in its input side, so
+the width is C x a_1(s_1) x ... x a_n(s_n) and each a_i can be searched by
+bisection. Sides from 1 to MAX_SIDE are tried; any doubt means no answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .shape import Shape
+
+MAX_SIDE = 4096
+MAX_REPLAYS = 400
+
+
+class GiveUp(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fits: bool
+    channels: int
+    # when it fits: per axis, the input sides that give the needed size
+    sides: Optional[Tuple[Tuple[int, int], ...]] = None
+    sizes: Optional[Tuple[int, ...]] = None  # a_i at those sides
+    # when it never fits: per axis, the sizes the axis can reach
+    ranges: Optional[Tuple[Tuple[int, int], ...]] = None
+
+
+class _Axes:
+    def __init__(self, replay: Callable[[int], Optional[Shape]], n: int):
+        self.replay = replay
+        self.n = n
+        self.cache: Dict[int, Optional[Tuple[int, ...]]] = {}
+
+    def at(self, s: int) -> Optional[Tuple[int, ...]]:
+        """(C, a_1, ..., a_n) for sides s, or None where the input is too small."""
+        if s not in self.cache:
+            if len(self.cache) >= MAX_REPLAYS:
+                raise GiveUp("too many replays")
+            shape = self.replay(s)
+            parts = None
+            if shape is not None and not shape.open and shape.dims and shape.dims[-1] is not None:
+                f = shape.factor_of(len(shape.dims) - 1)
+                if f is not None and len(f) == self.n + 1 and None not in f:
+                    parts = tuple(f)
+            self.cache[s] = parts
+        return self.cache[s]
+
+
+def search(replay: Callable[[int], Optional[Shape]], n: int, want: int) -> Optional[Verdict]:
+    """None when the question cannot be settled."""
+    try:
+        return _search(_Axes(replay, n), n, want)
+    except GiveUp:
+        return None
+
+
+def _search(ax: _Axes, n: int, want: int) -> Optional[Verdict]:
+    top = ax.at(MAX_SIDE)
+    if top is None:
+        return None
+    # the smallest side that runs at all (too small fails, larger works)
+    lo, hi = 1, MAX_SIDE
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ax.at(mid) is None:
+            lo = mid + 1
+        else:
+            hi = mid
+    low = ax.at(lo)
+    channels = top[0]
+    if low[0] != channels:
+        return None
+    # the sizes must not go down as the side grows: check before trusting bisection
+    samples = sorted({lo + (MAX_SIDE - lo) * k // 31 for k in range(32)})
+    seen = [ax.at(s) for s in samples]
+    if any(v is None for v in seen):
+        return None
+    for i in range(1, n + 1):
+        if any(seen[k][i] > seen[k + 1][i] for k in range(len(seen) - 1)):
+            return None
+    ranges = tuple((low[i], top[i]) for i in range(1, n + 1))
+    if want % channels:
+        return Verdict(False, channels, ranges=ranges)
+    target = want // channels
+    if not all(r[0] >= 1 for r in ranges):
+        return None
+    low_prod, top_prod = 1, 1
+    for a, b in ranges:
+        low_prod, top_prod = low_prod * a, top_prod * b
+    if not low_prod <= target <= top_prod:
+        return Verdict(False, channels, ranges=ranges)
+    found: Dict[Tuple[int, int], Optional[Tuple[int, int]]] = {}
+
+    def sides_for(axis: int, size: int) -> Optional[Tuple[int, int]]:
+        key = (axis, size)
+        if key not in found:
+            found[key] = _interval(ax, axis, size, lo)
+        return found[key]
+
+    # the most even split first: 7 x 7 reads better than 1 x 49
+    for split in sorted(set(_factorizations(target, n)), key=lambda t: (max(t) - min(t), t)):
+        if all(ranges[i][0] <= split[i] <= ranges[i][1] for i in range(n)):
+            sides = [sides_for(i + 1, split[i]) for i in range(n)]
+            if all(s is not None for s in sides):
+                return Verdict(True, channels, sides=tuple(sides), sizes=tuple(split))
+    return Verdict(False, channels, ranges=ranges)
+
+
+def _interval(ax: _Axes, axis: int, size: int, lo: int) -> Optional[Tuple[int, int]]:
+    """The input sides whose axis output is `size`, by bisection."""
+    def first_at_least(v: int) -> int:
+        a, b = lo, MAX_SIDE + 1
+        while a < b:
+            mid = (a + b) // 2
+            if ax.at(mid)[axis] >= v:
+                b = mid
+            else:
+                a = mid + 1
+        return a
+
+    start = first_at_least(size)
+    if start > MAX_SIDE or ax.at(start)[axis] != size:
+        return None
+    end = first_at_least(size + 1) - 1
+    return (start, end)
+
+
+def _factorizations(t: int, n: int) -> List[Tuple[int, ...]]:
+    if n == 1:
+        return [(t,)]
+    out = []
+    d = 1
+    while d * d <= t:
+        if t % d == 0:
+            for first in {d, t // d}:
+                out.extend((first,) + rest for rest in _factorizations(t // first, n - 1))
+        d += 1
+        if len(out) > 2000:
+            raise GiveUp("too many factorizations")
+    return out
