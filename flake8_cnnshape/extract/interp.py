@@ -97,6 +97,18 @@ class ModuleScope(Scope):
                     counts[node.id] = counts.get(node.id, 0) + 2
                 elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
                     counts[node.name] = counts.get(node.name, 0) + 2
+        # a value changed after its one assignment (`layers.append(...)`,
+        # `layers[0] = ...`, `del layers[1]`) is not what the assignment says
+        for node in ast.walk(stmt):
+            target = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
+                target = node.func.value
+            elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                target = node.value
+            while isinstance(target, (ast.Attribute, ast.Subscript)):
+                target = target.value
+            if isinstance(target, ast.Name):
+                counts[target.id] = counts.get(target.id, 0) + 2
 
     def lookup(self, name: str):
         if name in self.vars and self.vars[name] is not _IMPORTED:
@@ -529,6 +541,8 @@ class Interp:
             if attr in obj.attrs:
                 return obj.attrs[attr]
             v = self.class_attr(obj.cls, attr)
+            if v is UNKNOWN and attr in ("add_module", "register_module"):
+                return Method(obj, attr)
             if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 return Function(v.node, v.scope, obj)
             if v is UNKNOWN and attr == "training":
@@ -570,12 +584,12 @@ class Interp:
     def layer_attr(self, layer: Layer, attr: str):
         if layer.args is not None and attr in layer.args.values:
             return layer.args.values[attr]
-        if layer.kind in ("ModuleList", "Sequential") and attr in ("append", "extend", "insert"):
+        if layer.kind in _CONTAINERS:
+            if layer.items is not None and attr in layer.items:
+                return layer.items[attr]
+            # a method of the container: the known ones are followed, any
+            # other call makes its contents unknown
             return Method(layer, attr)
-        if layer.kind == "ModuleDict" and attr in ("items", "keys", "values"):
-            return Method(layer, attr)
-        if layer.kind == "Sequential" and layer.items is not None and attr in layer.items:
-            return layer.items[attr]
         return UNKNOWN
 
     def subscript(self, obj, key):
@@ -613,6 +627,8 @@ class Interp:
         if isinstance(func, Method):
             return self.call_method(func, args, kwargs, node)
         if isinstance(func, _Builtin):
+            if func.name in ("setattr", "getattr"):
+                return self.builtin_attr(func.name, args, kwargs)
             if any(isinstance(a, Tensor) for a in args):
                 return self.ops.builtin(func.name, args, node)
             if func.name in _ITERATING:
@@ -675,22 +691,9 @@ class Interp:
         if isinstance(obj, _Super):
             return None  # super().__init__(...) and friends: nothing we track
         if isinstance(obj, Layer):
-            if obj.children is None and obj.kind != "ModuleDict":
-                return UNKNOWN
-            if name == "append" and len(args) == 1:
-                obj.children.append(args[0])
-                return None
-            if name == "extend" and len(args) == 1:
-                items = self.iterate(args[0])
-                if items is UNKNOWN:
-                    obj.children = None
-                    return UNKNOWN
-                obj.children.extend(items)
-                return None
-            if obj.kind == "ModuleDict" and obj.items is not None and name in ("items", "keys", "values"):
-                return list(getattr(obj.items, name)())
-            obj.children = None
-            return UNKNOWN
+            return self.container_method(obj, name, args, kwargs)
+        if isinstance(obj, Instance):  # self.add_module("conv", layer)
+            return self.builtin_attr("setattr", list(args), kwargs)
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) >= MAX_SEQ:
@@ -718,6 +721,67 @@ class Interp:
                 return dict(obj)
         if isinstance(obj, Tensor):
             return self.ops.method(obj, name, args, kwargs, node)
+        return UNKNOWN
+
+    def builtin_attr(self, name: str, args, kwargs):
+        if kwargs or len(args) < 2:
+            return UNKNOWN
+        obj, attr = args[0], args[1]
+        if name == "getattr":
+            if not isinstance(attr, str):
+                return UNKNOWN
+            value = self.attribute(obj, attr)
+            return args[2] if value is UNKNOWN and len(args) == 3 else value
+        if len(args) != 3:
+            return UNKNOWN
+        value = args[2]
+        if isinstance(obj, Instance):
+            if isinstance(attr, str):
+                obj.attrs[attr] = value
+            else:  # which attribute changed is unknown: any of them may have
+                obj.attrs = {k: _unknown_like(v) for k, v in obj.attrs.items()}
+                obj.complete = False
+        elif isinstance(obj, Layer) and obj.kind in _CONTAINERS:
+            if isinstance(attr, str) and isinstance(value, (Layer, Instance)):
+                self.container_method(obj, "add_module", [attr, value], {})
+            else:
+                _poison(obj)
+        return None
+
+    def container_method(self, box: Layer, name: str, args, kwargs):
+        """nn.Sequential / ModuleList / ModuleDict methods that change what
+        they hold. Anything not followed here leaves the contents unknown."""
+        if name in ("items", "keys", "values") and box.items is not None and not args:
+            return list(getattr(box.items, name)())
+        if name in ("parameters", "children", "modules", "named_children", "named_modules", "named_parameters",
+                    "train", "eval", "to", "cuda", "cpu", "float", "double", "half", "apply", "zero_grad",
+                    "requires_grad_", "__len__"):
+            return UNKNOWN  # reads, or changes nothing we track
+        kids = box.children
+        ok = kids is not None and not kwargs
+        if ok and name == "append" and len(args) == 1:
+            kids.append(args[0])
+            return box
+        if ok and name == "extend" and len(args) == 1:
+            items = self.iterate(args[0])
+            if items is not UNKNOWN:
+                kids.extend(items)
+                return box
+        if ok and name == "insert" and len(args) == 2 and is_int(args[0]):
+            kids.insert(args[0], args[1])
+            return None
+        if ok and name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
+            if box.items is not None and args[0] in box.items:
+                kids[kids.index(box.items[args[0]])] = args[1]
+            else:
+                kids.append(args[1])
+            if box.items is not None:
+                box.items[args[0]] = args[1]
+            return None
+        if box.kind == "ModuleDict" and box.items is not None and name == "update" and len(args) == 1 and isinstance(args[0], dict):
+            box.items.update(args[0])
+            return None
+        _poison(box)
         return UNKNOWN
 
     def call_function(self, fn: Function, args, kwargs, extra_scope: Optional[Dict[str, object]] = None):
@@ -955,6 +1019,21 @@ class Interp:
                 return
             self.exec_block(stmt.body, scope)
 
+    def s_Delete(self, stmt, scope):
+        for t in stmt.targets:
+            if isinstance(t, ast.Subscript):
+                obj = self.eval(t.value, scope)
+                key = self.eval(t.slice, scope)
+                seq = obj.children if isinstance(obj, Layer) else obj if isinstance(obj, list) else None
+                if seq is not None and is_int(key) and -len(seq) <= key < len(seq):
+                    del seq[key]
+                elif isinstance(obj, (Layer, list, dict)):
+                    _poison(obj)
+            elif isinstance(t, ast.Name):
+                scope.vars[t.id] = UNKNOWN
+            else:
+                self.havoc_target(t, scope)
+
     def s_While(self, stmt, scope):
         self.havoc([stmt], scope)
 
@@ -968,13 +1047,16 @@ class Interp:
                     self.havoc_target(node, scope)
                 elif isinstance(node, (ast.AugAssign,)):
                     self.havoc_target(node.target, scope)
-                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                    # `layers.append(...)` in a loop we do not follow
-                    target = self.eval(node.func.value, scope) if isinstance(node.func.value, ast.Name) else None
-                    if isinstance(target, list):
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _simple(node.func.value):
+                    # `layers.append(...)`, `self.features.add_module(...)` in a
+                    # loop we do not follow: their contents are unknown now
+                    target = self.eval(node.func.value, scope)
+                    if isinstance(target, (list, dict)) or (isinstance(target, Layer) and target.kind in _CONTAINERS):
                         _poison(target)
-                    elif isinstance(target, Layer) and target.children is not None:
-                        target.children = None
+                elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) and _simple(node.value):
+                    target = self.eval(node.value, scope)
+                    if isinstance(target, (list, dict)) or (isinstance(target, Layer) and target.kind in _CONTAINERS):
+                        _poison(target)
 
     def havoc_target(self, target: ast.expr, scope: Scope) -> None:
         if isinstance(target, ast.Name):
@@ -1004,6 +1086,13 @@ class Interp:
             if isinstance(obj, Instance):
                 obj.attrs[target.attr] = value
                 return True
+            if isinstance(obj, Layer) and obj.kind in _CONTAINERS:
+                # setattr on a container registers a module: Sequential runs it
+                if isinstance(value, (Layer, Instance)):
+                    return self.container_method(obj, "add_module", [target.attr, value], {}) is None
+                if value is UNKNOWN:
+                    _poison(obj)
+                return True
             return isinstance(obj, (Tensor, Layer)) or obj is UNKNOWN
         if isinstance(target, (ast.Tuple, ast.List)):
             if any(isinstance(e, ast.Starred) for e in target.elts):
@@ -1022,6 +1111,14 @@ class Interp:
                 return True
             if isinstance(obj, list) and is_int(key) and -len(obj) <= key < len(obj):
                 obj[key] = value
+                return True
+            if isinstance(obj, Layer) and obj.kind in _CONTAINERS:
+                if obj.children is not None and is_int(key) and -len(obj.children) <= key < len(obj.children):
+                    obj.children[key] = value
+                elif obj.kind == "ModuleDict" and obj.items is not None and isinstance(key, str):
+                    obj.items[key] = value
+                else:
+                    _poison(obj)
                 return True
             return False
         return False
@@ -1085,6 +1182,13 @@ def _poison(box) -> None:
     else:
         box.clear()
         box["__unknown__"] = UNKNOWN
+
+
+def _simple(node: ast.expr) -> bool:
+    """`name` or `name.attr.attr`: safe to evaluate again."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _get(scope: Scope, name: str):
@@ -1160,6 +1264,9 @@ def _math(name: str, args, kwargs):
         return UNKNOWN
 
 
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+_MUTATORS = {"append", "extend", "insert", "add_module", "register_module", "pop", "remove", "clear", "update",
+             "setdefault", "popitem", "sort", "reverse"}
 _ITERATING = ("len", "list", "tuple", "enumerate", "zip", "reversed")
 
 
@@ -1238,3 +1345,5 @@ _BUILTINS = {
 }
 _BUILTINS["super"] = type("_SuperFn", (_Builtin,), {"__call__": lambda self, args: _Super()})("super", None)
 _BUILTINS["print"] = _Builtin("print", lambda *a: None)
+_BUILTINS["setattr"] = _Builtin("setattr", None)
+_BUILTINS["getattr"] = _Builtin("getattr", None)

@@ -152,13 +152,34 @@ class Checker:
         inputs = [i for i in inputs if i is not None or id(model.node) not in self.checked_calls]
         if not inputs:
             return
-        scope = self._scope_for(model.scope_path)
-        seq = self._guarded(lambda: self.interp.eval(model.node, scope), None)
-        if not isinstance(seq, Layer):
+        seqs = self._built_by_enclosing_function(model)
+        if seqs is None:
+            scope = self._scope_for(model.scope_path)
+            seq = self._guarded(lambda: self.interp.eval(model.node, scope), None)
+            seqs = [seq] if isinstance(seq, Layer) else []
+        if not seqs:
             return
         self._searchable = inputs == [None] and not any(isinstance(p, ast.ClassDef) for p in model.scope_path)
-        for inp in inputs:
-            self.check_sequential(seq, inp)
+        for seq in seqs[:4]:
+            for inp in inputs:
+                self.check_sequential(seq, inp)
+
+    def _built_by_enclosing_function(self, model: Model) -> Optional[List[Layer]]:
+        """Run the function the Sequential is built in, its parameters unknown,
+        so that what the function does to its layers before building (append,
+        item assignment...) is seen. None when there is no such function."""
+        path = model.scope_path
+        if not path or not isinstance(path[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        fn = path[-1]
+        if fn.decorator_list or any(isinstance(p, ast.ClassDef) for p in path):
+            return None
+        a = fn.args
+        params = [p.arg for p in a.posonlyargs + a.args] + [p.arg for p in a.kwonlyargs]
+        start = len(self.interp.created)
+        outer = self._scope_for(path[:-1])
+        self._guarded(lambda: self.interp.call_function(Function(fn, outer), [], {p: UNKNOWN for p in params}), None)
+        return [s for s in self.interp.created[start:] if s.node is model.node]
 
     def _scope_for(self, path: List[ast.AST]) -> Scope:
         scope: Scope = self.interp.module
