@@ -54,6 +54,8 @@ class FileAnalysis:
         explicit = self.found_sources.get(id(model))
         if explicit:
             return list(explicit)
+        if any(isinstance(p, ast.ClassDef) for p in getattr(model, "scope_path", ())):
+            return [None]  # a part of a class: the file's input is the class's, not this part's
         return list(self.fallback) + [None]
 
     def findings(self):

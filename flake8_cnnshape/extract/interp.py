@@ -211,6 +211,7 @@ class Interp:
         self.run: Optional[Run] = None
         self.module = ModuleScope(self, tree.body)
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
+        self.applied: set = set()  # ids of the Sequentials some run applied
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
         self.trace: Optional[list] = None  # (layer, input, output) of each layer applied, when asked

@@ -39,8 +39,9 @@ class Run:
     first: Optional[Place] = None
     searched: Set[Place] = field(default_factory=set)  # Linears whose width was searched for
 
-    def visit(self, place: Place) -> None:
-        if self.first is None:
+    def visit(self, place: Place, checks: bool = True) -> None:
+        """`checks`: the op looks at the shape it gets (not an activation)."""
+        if self.first is None and checks:
             self.first = place
         self.visited.add(place)
 

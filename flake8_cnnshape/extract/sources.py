@@ -28,6 +28,7 @@ _SAME_SIZE = set(
     "RandomPosterize RandomSolarize RandomAdjustSharpness RandomAutocontrast RandomEqualize AutoAugment "
     "RandAugment TrivialAugmentWide AugMix RandomPerspective ElasticTransform".split()
 )
+UNSURE = object()  # a dataset whose per-sample size we cannot tell
 _METHOD_CHAIN = ("to", "cuda", "cpu", "eval", "train", "float", "double", "half")
 
 
@@ -57,6 +58,7 @@ class SourceFinder:
         """(sources by id(model), dataset sources for the whole file)."""
         by_model: Dict[int, List[Source]] = {}
         datasets: List[Source] = []
+        unsure = False
         from .models import walk_with_parents
 
         for node, path in walk_with_parents(self.tree):
@@ -70,9 +72,13 @@ class SourceFinder:
                     lst.append(src)
                 continue
             ds = self._dataset(node, path)
-            if ds is not None and ds.dims not in [s.dims for s in datasets]:
+            if ds is UNSURE:
+                unsure = True
+            elif ds is not None and ds.dims not in [s.dims for s in datasets]:
                 datasets.append(ds)
-        return by_model, datasets
+        # one dataset whose size we cannot tell, and we no longer know which
+        # of them feeds the model: the datasets say nothing
+        return by_model, [] if unsure else datasets
 
     # -- which model an expression stands for -------------------------------
     def model_of(self, expr: ast.expr, path: List[ast.AST]) -> Tuple[Optional[Model], Optional[str]]:
@@ -182,7 +188,7 @@ class SourceFinder:
             return None
         return model, Source(dims, f" for input {describe(dims)} from summary() at line {node.lineno}", True)
 
-    def _dataset(self, node: ast.Call, path) -> Optional[Source]:
+    def _dataset(self, node: ast.Call, path):
         parts = static_name(node.func)
         if not parts or parts[-1] not in DATASETS:
             return None
@@ -194,17 +200,17 @@ class SourceFinder:
         c, h, w = DATASETS[name]
         transform = next((k.value for k in node.keywords if k.arg == "transform"), None)
         if transform is None:
-            return None  # PIL images: something else must still turn them into tensors
+            return UNSURE  # PIL images: something else turns them into tensors
         steps = self._transform_steps(transform, path)
         if steps is None:
-            return None
+            return UNSURE
         for step in steps:
             got = self._apply_transform(step, (c, h, w), path)
             if got is None:
-                return None
+                return UNSURE
             c, h, w = got
         if h is None or w is None:
-            return None
+            return UNSURE
         dims = (c, h, w)
         return Source(dims, f" for input {describe(dims)} from datasets.{name} at line {node.lineno}", False)
 

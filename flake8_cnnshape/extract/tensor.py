@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Dict, List
 
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
+from ..shapes.functional import _same as fn_same
+from ..shapes.misc import same as same_shape
 from ..shapes.registry import Ctx, Unknowable
 from ..shapes.search import search
 from .run import Found
@@ -43,11 +45,11 @@ class TensorOps:
         self.interp = interp
 
     # -- reporting -------------------------------------------------------
-    def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None) -> None:
+    def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None, checks: bool = True) -> None:
         run = self.interp.run
         if run is None:
             return
-        run.visit(at)
+        run.visit(at, checks)
         for f in faults:
             run.add(Found(at, f, layer_node, call_node))
 
@@ -70,6 +72,7 @@ class TensorOps:
         if not isinstance(layer, Layer):
             return Tensor(Shape.unknown())
         if layer.kind == "Sequential":
+            self.interp.applied.add(id(layer))
             if layer.children is None:
                 return Tensor(Shape.unknown())
             for child in layer.children:
@@ -88,7 +91,7 @@ class TensorOps:
                 run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not outcome.faults)
             elif first[1] and outcome.faults and call_node is not None:
                 at = place(call_node)  # fits at its first use, not at this one
-        self.report(outcome.faults, at, layer.node, call_node)
+        self.report(outcome.faults, at, layer.node, call_node, checks=layer.spec.rule is not same_shape)
         if layer.kind == "Linear" and x.shape.dims and x.shape.dims[-1] is None:
             self.search_width(layer, x, at)
         spec, args, name = layer.spec, layer.args, layer.display
@@ -193,7 +196,7 @@ class TensorOps:
             out = spec.rule(bound, x.shape, ctx)
         except Unknowable:
             out = None
-        self.report(ctx.faults, place(node), None, node)
+        self.report(ctx.faults, place(node), None, node, checks=spec.rule is not fn_same)
 
         def step(s, rule=spec.rule, bound=bound, name=name):
             try:
