@@ -20,6 +20,7 @@ from .tensor import TensorOps
 from .values import ClassInfo, Function, Instance, Layer, Method, Tensor, TorchRef
 
 MAX_STEPS = 60_000
+MAX_MODEL_STEPS = 40_000  # one model: the file's budget is shared by all of them
 MAX_DEPTH = 40
 MAX_LOOP = 512
 MAX_SEQ = 4096  # longest list/str the interpreter will build
@@ -148,12 +149,28 @@ def is_int(v) -> bool:
 
 
 def plain(v) -> bool:
-    """A Python value we can compute with (nested tuples/lists of constants)."""
+    """A Python value we can compute with (nested tuples/lists of constants).
+    Shared inner lists are looked at once, and a value with more than MAX_SEQ
+    items in all is not one anybody means as a size."""
     if isinstance(v, _PLAIN):
         return True
-    if isinstance(v, (tuple, list)):
-        return all(plain(e) for e in v)
-    return False
+    if not isinstance(v, (tuple, list)):
+        return False
+    seen, todo, count = set(), [v], 0
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _PLAIN):
+            continue
+        if not isinstance(item, (tuple, list)):
+            return False
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        count += len(item)
+        if count > MAX_SEQ:
+            return False
+        todo.extend(item)
+    return True
 
 
 def safe_binop(op, a, b):
@@ -207,6 +224,8 @@ class Interp:
         self.imports = imports
         self.steps = 0
         self.max_steps = max_steps
+        self.run_start = 0  # steps when the current model's run began
+        self._generators: Dict[int, bool] = {}
         self.depth = 0
         self.run: Optional[Run] = None
         self.module = ModuleScope(self, tree.body)
@@ -219,7 +238,7 @@ class Interp:
     # -- bookkeeping -----------------------------------------------------
     def tick(self, n: int = 1) -> None:
         self.steps += n
-        if self.steps > self.max_steps:
+        if self.steps > self.max_steps or self.steps - self.run_start > MAX_MODEL_STEPS:
             raise OutOfBudget()
 
     def enter(self):
@@ -279,6 +298,10 @@ class Interp:
         try:
             method = getattr(self, "e_" + type(node).__name__, None)
             return UNKNOWN if method is None else method(node, scope)
+        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
+            # Python itself refuses what the code asks (a zero slice step, an
+            # int too large to index with): the value is unknown
+            return UNKNOWN
         finally:
             self.leave()
 
@@ -797,7 +820,7 @@ class Interp:
         try:
             if isinstance(node, ast.Lambda):
                 return self.eval(node.body, scope)
-            if isinstance(node, ast.AsyncFunctionDef) or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node)):
+            if isinstance(node, ast.AsyncFunctionDef) or self._is_generator(node):
                 return UNKNOWN
             self.returns.append([])
             try:
@@ -812,6 +835,12 @@ class Interp:
             return result if all(same_value(result, e) for e in early) else _unknown_like(result)
         finally:
             self.leave()
+
+    def _is_generator(self, node: ast.AST) -> bool:
+        key = id(node)
+        if key not in self._generators:
+            self._generators[key] = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+        return self._generators[key]
 
     def bind_params(self, a: ast.arguments, args, kwargs, scope: Scope, defining: Scope) -> bool:
         positional = a.posonlyargs + a.args

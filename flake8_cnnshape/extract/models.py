@@ -54,13 +54,21 @@ def resolves_to(node: ast.expr, imports: ImportMap, qual: str) -> bool:
 
 def walk_with_parents(tree: ast.Module) -> Iterator[Tuple[ast.AST, List[ast.AST]]]:
     """Every node with the function/class definitions around it."""
-    stack: List[Tuple[ast.AST, List[ast.AST]]] = [(tree, [])]
-    while stack:
-        node, path = stack.pop()
+    for node, path, _ in walk_with_statements(tree):
         yield node, path
+
+
+def walk_with_statements(tree: ast.Module):
+    """Every node with the definitions around it and its innermost statement."""
+    stack: List[Tuple[ast.AST, List[ast.AST], Optional[ast.stmt]]] = [(tree, [], None)]
+    while stack:
+        node, path, stmt = stack.pop()
+        if isinstance(node, ast.stmt):
+            stmt = node
+        yield node, path, stmt
         inner = path + [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) else path
         for child in reversed(list(ast.iter_child_nodes(node))):
-            stack.append((child, inner))
+            stack.append((child, inner, stmt))
 
 
 def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List[Model]]:
@@ -69,16 +77,7 @@ def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List
     classes: List[Model] = []
     seqs: List[Model] = []
     nested = set()
-    statement_line: Dict[int, int] = {}
-    statement_name: Dict[int, str] = {}
-    for node, path in walk_with_parents(tree):
-        if isinstance(node, ast.stmt):
-            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-            for child in ast.walk(node):
-                if isinstance(child, ast.Call):
-                    statement_line.setdefault(id(child), node.lineno)
-                    if isinstance(target, (ast.Name, ast.Attribute)) and node.value is child:
-                        statement_name[id(child)] = ast.unparse(target)
+    for node, path, stmt in walk_with_statements(tree):
         if isinstance(node, ast.ClassDef) and not path:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             classes.append(Model(node.name, node, (node.lineno, first)))
@@ -88,7 +87,9 @@ def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List
             for inner in ast.walk(node):
                 if inner is not node and isinstance(inner, ast.Call):
                     nested.add(id(inner))
-            stmt_line = statement_line.get(id(node), node.lineno)
+            stmt_line = stmt.lineno if stmt is not None else node.lineno
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is node else None
+            statement_name = {id(node): ast.unparse(target)} if isinstance(target, (ast.Name, ast.Attribute)) else {}
             name = statement_name.get(id(node), f"nn.Sequential at line {node.lineno}")
             seqs.append(Model(name, node, (node.lineno, stmt_line), path))
     return classes, seqs
@@ -107,6 +108,7 @@ class Checker:
         # there would break that run (a class built two ways, two input sizes)
         self.ok_places: set = set()
         self._searchable = False
+        self._calls_by_name = None  # class name -> the calls that build it
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         for f in run.found.values():
@@ -118,6 +120,7 @@ class Checker:
         cls = self.interp.module.lookup(model.name) if model.name in self._module_names() else UNKNOWN
         if not isinstance(cls, ClassInfo) or not cls.is_module or cls.node is not model.node:
             return
+        self.interp.run_start = self.interp.steps
         # the size search is for models nobody gives a size for, in any way
         self._searchable = inputs == [None]
         for args, kwargs in self._instantiations(cls):
@@ -157,6 +160,7 @@ class Checker:
         inputs = [i for i in inputs if i is not None or id(model.node) not in self.checked_calls]
         if not inputs:
             return
+        self.interp.run_start = self.interp.steps
         seqs = self._built_by_enclosing_function(model)
         if seqs is None:
             scope = self._scope_for(model.scope_path)
@@ -231,17 +235,21 @@ class Checker:
     def _instantiations(self, cls: ClassInfo):
         """Arguments the file builds this class with, when they are all known;
         else the __init__ defaults (required parameters unknown)."""
+        if self._calls_by_name is None:
+            self._calls_by_name = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    self._calls_by_name.setdefault(node.func.id, []).append(node)
         seen = []
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.name:
-                if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-                    continue
-                args = [self._guarded(lambda a=a: self.interp.eval(a, self.interp.module), UNKNOWN) for a in node.args]
-                kwargs = {k.arg: self._guarded(lambda k=k: self.interp.eval(k.value, self.interp.module), UNKNOWN) for k in node.keywords}
-                if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
-                    key = (repr(args), repr(sorted(kwargs.items())))
-                    if key not in [s[0] for s in seen] and len(seen) < 4:
-                        seen.append((key, args, kwargs))
+        for node in self._calls_by_name.get(cls.name, ())[:16]:
+            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                continue
+            args = [self._guarded(lambda a=a: self.interp.eval(a, self.interp.module), UNKNOWN) for a in node.args]
+            kwargs = {k.arg: self._guarded(lambda k=k: self.interp.eval(k.value, self.interp.module), UNKNOWN) for k in node.keywords}
+            if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
+                key = (repr(args), repr(sorted(kwargs.items())))
+                if key not in [s[0] for s in seen] and len(seen) < 4:
+                    seen.append((key, args, kwargs))
         if seen:
             return [(a, k) for _, a, k in seen]
         init = cls.method("__init__")

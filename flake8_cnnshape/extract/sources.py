@@ -52,7 +52,7 @@ class SourceFinder:
         self.checker = checker
         self.classes = {m.name: m for m in classes}
         self.seqs = {id(m.node): m for m in seqs}
-        self.parents: Dict[int, List[ast.AST]] = {}
+        self.assignments: Dict[int, Dict[str, list]] = {}  # per function (or module): name -> values
 
     def find(self) -> Tuple[Dict[int, List[Source]], List[Source]]:
         """(sources by id(model), dataset sources for the whole file)."""
@@ -110,22 +110,11 @@ class SourceFinder:
     def _single_assignment(self, name: str, path: List[ast.AST]) -> Optional[ast.expr]:
         """The value of the one assignment to `name` in the innermost function
         (or the module) around the use; None if there are several or none."""
-        body_owner = next((p for p in reversed(path) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), self.tree)
-        found = []
-        todo = list(body_owner.body)
-        while todo:
-            stmt = todo.pop()
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue
-            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
-                found.append(stmt.value)
-            elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
-                found.append(getattr(stmt, "value", None))
-            elif isinstance(stmt, (ast.For, ast.With, ast.AsyncFor, ast.AsyncWith)):
-                targets = [stmt.target] if isinstance(stmt, (ast.For, ast.AsyncFor)) else [i.optional_vars for i in stmt.items]
-                if any(isinstance(n, ast.Name) and n.id == name for t in targets if t is not None for n in ast.walk(t)):
-                    found.append(None)
-            todo.extend(c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.stmt))
+        owner = next((p for p in reversed(path) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), self.tree)
+        table = self.assignments.get(id(owner))
+        if table is None:
+            table = self.assignments[id(owner)] = _assignments(owner)
+        found = table.get(name, ())
         return found[0] if len(found) == 1 else None
 
     def _tensor_dims(self, expr: ast.expr, path: List[ast.AST]) -> Optional[Tuple[int, ...]]:
@@ -290,6 +279,31 @@ class SourceFinder:
                 return (c, None, None)
             return (c, h + p[1] + p[3], w + p[0] + p[2])
         return None
+
+
+def _assignments(owner: ast.AST) -> Dict[str, list]:
+    """Every value a body assigns to each name (None for loop/with targets),
+    not looking into nested functions or classes. One walk per body."""
+    table: Dict[str, list] = {}
+    todo = list(owner.body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                if isinstance(t, ast.Name):
+                    table.setdefault(t.id, []).append(stmt.value)
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and isinstance(stmt.target, ast.Name):
+            table.setdefault(stmt.target.id, []).append(getattr(stmt, "value", None))
+        elif isinstance(stmt, (ast.For, ast.With, ast.AsyncFor, ast.AsyncWith)):
+            targets = [stmt.target] if isinstance(stmt, (ast.For, ast.AsyncFor)) else [i.optional_vars for i in stmt.items]
+            for t in targets:
+                for n in ast.walk(t) if t is not None else ():
+                    if isinstance(n, ast.Name):
+                        table.setdefault(n.id, []).append(None)
+        todo.extend(c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.stmt))
+    return table
 
 
 def default_source(dims: Tuple[int, ...]) -> Source:

@@ -10,7 +10,7 @@ from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
 from ..shapes.functional import _same as fn_same
 from ..shapes.misc import same as same_shape
-from ..shapes.registry import Ctx, Unknowable
+from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
 from .run import Found
 from .values import Instance, Layer, Tensor
@@ -20,6 +20,44 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _SPATIAL_FIRST = {f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 3)}
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
+
+
+_ELEMENTWISE_LAYERS = {"Identity", "Dropout", "AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout2d", "Dropout3d",
+                       "Softmax", "LogSoftmax", "Softmin", "PReLU", "Threshold"}
+_AXISWISE = ("Conv", "ConvTranspose", "LazyConv", "LazyConvTranspose", "MaxPool", "AvgPool", "LPPool", "AdaptiveAvgPool",
+             "AdaptiveMaxPool", "BatchNorm", "LazyBatchNorm", "InstanceNorm", "LazyInstanceNorm", "ZeroPad", "ConstantPad",
+             "ReflectionPad", "ReplicationPad", "CircularPad")
+
+
+def _layer_kind(kind: str) -> str:
+    """How a layer treats the spatial axes, for the size search: "same"
+    (elementwise), "axis" (each axis from itself), "flatten", or "other"."""
+    from ..shapes.misc import _ACT
+
+    if kind in _ACT or kind in _ELEMENTWISE_LAYERS:
+        return "same"
+    if kind == "Flatten":
+        return "flatten"
+    if kind.rstrip("123d") in _AXISWISE or kind in ("GroupNorm", "LocalResponseNorm", "Upsample", "UpsamplingNearest2d",
+                                                    "UpsamplingBilinear2d"):
+        return "axis"
+    return "other"
+
+
+def _op_kind(name: str) -> str:
+    op = name.split(".")[-1]
+    if op == "flatten":
+        return "flatten"
+    if op.rstrip("123d") in ("max_pool", "avg_pool", "lp_pool", "adaptive_avg_pool", "adaptive_max_pool") or op in ("interpolate", "upsample", "pad"):
+        return "axis"
+    if op in ("transpose", "permute", "unsqueeze", "squeeze", "mean", "sum", "amax", "glu"):
+        return "other"
+    return "same"
+
+
+def _clean(outcome):
+    """A replayed step that would fail at this size (any fault) does not run."""
+    return None if outcome.faults else outcome.shape
 
 
 def place(node) -> tuple:
@@ -95,8 +133,8 @@ class TensorOps:
         if layer.kind == "Linear" and x.shape.dims and x.shape.dims[-1] is None:
             self.search_width(layer, x, at)
         spec, args, name = layer.spec, layer.args, layer.display
-        step = lambda s: apply(spec, args, s, name).shape  # noqa: E731
-        return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown(), (x, step, layer))
+        step = lambda s: _clean(apply(spec, args, s, name))  # noqa: E731
+        return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown(), (x, step, layer, _layer_kind(layer.kind)))
 
     def search_width(self, layer: Layer, x: Tensor, at) -> None:
         """A Linear whose incoming width depends on the input size, in a
@@ -107,13 +145,22 @@ class TensorOps:
         run.searched.add(at)
         steps = []
         t = x
+        kinds = []
         while t.origin is not None and len(steps) < 200:
-            parent, step, src_layer = t.origin
+            parent, step, src_layer, kind = t.origin
             steps.append((step, src_layer))
+            kinds.append(kind)
             t = parent
         if not t.root or not steps:
             return
         steps.reverse()
+        kinds.reverse()
+        # each spatial axis must be worked out from itself alone (no transpose,
+        # no reshape), then flattened once, with only elementwise ops after it
+        if "other" in kinds or kinds.count("flatten") != 1:
+            return
+        if any(k != "same" for k in kinds[kinds.index("flatten") + 1:]):
+            return
         first = steps[0][1]
         if first is None or first.args is None or first.kind not in _SPATIAL_FIRST:
             return
@@ -124,9 +171,9 @@ class TensorOps:
         except Unknowable:
             return
 
-        def replay(side: int):
+        def replay(sides):
             self.interp.tick(len(steps))
-            s = Shape((channels,) + (side,) * n)
+            s = Shape((channels,) + tuple(sides))
             for step, _ in steps:
                 s = step(s)
                 if s is None:
@@ -194,17 +241,19 @@ class TensorOps:
         ctx = Ctx(name)
         try:
             out = spec.rule(bound, x.shape, ctx)
-        except Unknowable:
-            out = None
+        except RULE_GIVES_UP:
+            out, ctx.faults = None, []
         self.report(ctx.faults, place(node), None, node, checks=spec.rule is not fn_same)
 
         def step(s, rule=spec.rule, bound=bound, name=name):
+            ctx = Ctx(name)
             try:
-                return rule(bound, s, Ctx(name))
-            except Unknowable:
+                out = rule(bound, s, ctx)
+            except RULE_GIVES_UP:
                 return None
+            return None if ctx.faults else out
 
-        return Tensor(out if out is not None else Shape.unknown(), (x, step, None))
+        return Tensor(out if out is not None else Shape.unknown(), (x, step, None, _op_kind(name)))
 
     def factory(self, qual, args, kwargs):
         dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
@@ -302,10 +351,21 @@ class TensorOps:
             return Tensor(Shape.unknown())
         text = name + "(" + ", ".join("x.size(0)" if v is BATCH else ("?" if v is UNKNOWN else str(v)) for v in target) + ")"
         ctx = Ctx(name)
-        out = reshape(list(target), t.shape, ctx, text)
+        try:
+            out = reshape(list(target), t.shape, ctx, text)
+        except RULE_GIVES_UP:
+            out, ctx.faults = None, []
         self.report(ctx.faults, place(node), None, node)
-        step = lambda s: reshape(list(target), s, Ctx(name), text)  # noqa: E731
-        return Tensor(out if out is not None else Shape.unknown(), (t, step, None))
+        def step(s):
+            ctx = Ctx(name)
+            try:
+                out = reshape(list(target), s, ctx, text)
+            except RULE_GIVES_UP:
+                return None
+            return None if ctx.faults else out
+
+        flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
+        return Tensor(out if out is not None else Shape.unknown(), (t, step, None, "flatten" if flat else "other"))
 
     def permute(self, t, order):
         if not isinstance(t, Tensor) or not isinstance(order, (tuple, list)):

@@ -63,6 +63,8 @@ def _pad_mode_ok(mode, pads, sizes) -> bool:
 
 def conv(n: int, lazy: bool = False):
     def rule(a: Args, x: Shape, ctx: Ctx):
+        if not x.open and x.dims and x.dims[0] == 0:
+            return None  # no channels at all: only empty spatial sizes are followed
         if not _channels(a, x, ctx, n, lazy):
             return None
         out_ch = a.int("out_channels")
@@ -94,6 +96,8 @@ def conv(n: int, lazy: bool = False):
         if any(L is not None and L + 2 * pi < di * (ki - 1) + 1 for L, ki, pi, di in zip(sizes, k, p, d)):
             window_fault(ctx, f"kernel {'x'.join(map(str, k))}", sizes, outs)
             return None
+        if 0 in sizes:
+            return None  # an empty input the kernel would fit: torch's kernels differ
         return Shape((out_ch,) + tuple(outs))
 
     return rule
@@ -125,7 +129,7 @@ def conv_transpose(n: int, lazy: bool = False):
             window_fault(ctx, f"padding {'x'.join(map(str, p))}", sizes, outs)
             return None
         if 0 in outs:
-            return None  # CPU returns an empty tensor, meta refuses: nothing to follow
+            return None  # an empty output: torch's kernels disagree whether it is one
         return Shape((out_ch,) + outs)
 
     return rule
@@ -133,7 +137,7 @@ def conv_transpose(n: int, lazy: bool = False):
 
 LAYERS = {}
 for _n in (1, 2, 3):
-    LAYERS[f"Conv{_n}d"] = LayerSpec(sig("in_channels", "out_channels", "kernel_size", **_CONV), conv(_n))
+    LAYERS[f"Conv{_n}d"] = LayerSpec(sig("in_channels", "out_channels", "kernel_size", **_CONV), conv(_n), takes_empty=True)
     LAYERS[f"LazyConv{_n}d"] = LayerSpec(sig("out_channels", "kernel_size", **_CONV), conv(_n, lazy=True))
     LAYERS[f"ConvTranspose{_n}d"] = LayerSpec(
         sig("in_channels", "out_channels", "kernel_size", **_TRANSPOSE), conv_transpose(_n)

@@ -390,7 +390,8 @@ _ACT = {
     "Dropout": dict(p=0.5, inplace=False), "AlphaDropout": dict(p=0.5, inplace=False),
 }
 
-LAYERS = {name: LayerSpec(sig(**kw), checked(_VALID[name]) if name in _VALID else same) for name, kw in _ACT.items()}
+# elementwise: an empty tensor goes through them as it is
+LAYERS = {name: LayerSpec(sig(**kw), checked(_VALID[name]) if name in _VALID else same, takes_empty=True) for name, kw in _ACT.items()}
 LAYERS.update({
     "Threshold": LayerSpec(sig("threshold", "value", inplace=False), checked(_VALID["Threshold"])),
     "Identity": LayerSpec(sig(_varargs=True), same),

@@ -36,6 +36,11 @@ class Unknowable(Exception):
     """Raised inside a rule when an argument it needs is not known."""
 
 
+# A rule handed arguments no one would write (a list for `mode`, 1e308 for a
+# scale) may fail in Python itself: that too means the output is not known.
+RULE_GIVES_UP = (Unknowable, TypeError, ValueError, ArithmeticError, IndexError, KeyError)
+
+
 @dataclass(frozen=True)
 class Fault:
     """One thing torch would reject. `param` and `value` name the constructor
@@ -154,6 +159,8 @@ class LayerSpec:
     rule: Rule
     # Layers whose output is a tuple or otherwise not one tensor end the analysis.
     notes: str = ""
+    # the rule knows what torch (on the CPU) does with an empty dim
+    takes_empty: bool = False
 
 
 @dataclass
@@ -165,14 +172,14 @@ class Outcome:
 def apply(spec: LayerSpec, args: Args, x: Shape, layer: str) -> Outcome:
     """Run one rule. Anything the rule cannot know makes the output unknown."""
     ctx = Ctx(layer)
-    if any(d == 0 for d in x.dims):
+    if any(d == 0 for d in x.dims) and not spec.takes_empty:
         # Empty tensors: torch's kernels disagree about them (some raise, some
         # run and keep or drop the empty dim), so no rule follows one.
         return Outcome(None, [])
     try:
         out = spec.rule(args, x, ctx)
-    except Unknowable:
-        out = None
+    except RULE_GIVES_UP:
+        return Outcome(None, [])
     return Outcome(out, ctx.faults)
 
 

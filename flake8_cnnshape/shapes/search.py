@@ -1,10 +1,10 @@
 """When nobody says the input size: does ANY size give a Linear its in_features?
 
-`replay(s)` returns the shape the Linear receives for the input whose every
-spatial side is s. Each spatial axis of a conv/pool/pad/upsample chain is
-worked out from that axis alone, and is non-decreasing in its input side, so
-the width is C x a_1(s_1) x ... x a_n(s_n) and each a_i can be searched by
-bisection. Sides from 1 to MAX_SIDE are tried; any doubt means no answer.
+`replay(sides)` returns the shape the Linear receives for an input with those
+spatial sides. Each spatial axis of a conv/pool/pad/upsample chain is worked
+out from that axis alone, and is non-decreasing in its input side, so the
+width is C x a_1(s_1) x ... x a_n(s_n) and each a_i can be searched by
+bisection (the other sides held large). Sides from 1 to MAX_SIDE are tried; any doubt means no answer.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from .shape import Shape
 
 MAX_SIDE = 4096
-MAX_REPLAYS = 400
+MAX_REPLAYS = 600
 
 
 class GiveUp(Exception):
@@ -33,27 +33,35 @@ class Verdict:
 
 
 class _Axes:
-    def __init__(self, replay: Callable[[int], Optional[Shape]], n: int):
+    """Axis i's output size as a function of its own input side, the other
+    sides held at MAX_SIDE (so that they never make the input too small)."""
+
+    def __init__(self, replay: Callable[[Tuple[int, ...]], Optional[Shape]], n: int):
         self.replay = replay
         self.n = n
-        self.cache: Dict[int, Optional[Tuple[int, ...]]] = {}
+        self.cache: Dict[Tuple[int, ...], Optional[Tuple[int, ...]]] = {}
 
-    def at(self, s: int) -> Optional[Tuple[int, ...]]:
-        """(C, a_1, ..., a_n) for sides s, or None where the input is too small."""
-        if s not in self.cache:
+    def parts(self, sides: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
+        """(C, a_1, ..., a_n) for these input sides, or None where it does not run."""
+        if sides not in self.cache:
             if len(self.cache) >= MAX_REPLAYS:
                 raise GiveUp("too many replays")
-            shape = self.replay(s)
+            shape = self.replay(sides)
             parts = None
             if shape is not None and not shape.open and shape.dims and shape.dims[-1] is not None:
                 f = shape.factor_of(len(shape.dims) - 1)
                 if f is not None and len(f) == self.n + 1 and None not in f:
                     parts = tuple(f)
-            self.cache[s] = parts
-        return self.cache[s]
+            self.cache[sides] = parts
+        return self.cache[sides]
+
+    def at(self, axis: int, s: int) -> Optional[int]:
+        sides = tuple(s if i == axis else MAX_SIDE for i in range(self.n))
+        p = self.parts(sides)
+        return None if p is None else p[axis + 1]
 
 
-def search(replay: Callable[[int], Optional[Shape]], n: int, want: int) -> Optional[Verdict]:
+def search(replay: Callable[[Tuple[int, ...]], Optional[Shape]], n: int, want: int) -> Optional[Verdict]:
     """None when the question cannot be settled."""
     try:
         return _search(_Axes(replay, n), n, want)
@@ -62,30 +70,29 @@ def search(replay: Callable[[int], Optional[Shape]], n: int, want: int) -> Optio
 
 
 def _search(ax: _Axes, n: int, want: int) -> Optional[Verdict]:
-    top = ax.at(MAX_SIDE)
+    top = ax.parts((MAX_SIDE,) * n)
     if top is None:
         return None
-    # the smallest side that runs at all (too small fails, larger works)
-    lo, hi = 1, MAX_SIDE
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ax.at(mid) is None:
-            lo = mid + 1
-        else:
-            hi = mid
-    low = ax.at(lo)
     channels = top[0]
-    if low[0] != channels:
-        return None
-    # the sizes must not go down as the side grows: check before trusting bisection
-    samples = sorted({lo + (MAX_SIDE - lo) * k // 31 for k in range(32)})
-    seen = [ax.at(s) for s in samples]
-    if any(v is None for v in seen):
-        return None
-    for i in range(1, n + 1):
-        if any(seen[k][i] > seen[k + 1][i] for k in range(len(seen) - 1)):
+    lows = []
+    for axis in range(n):
+        # the smallest side that runs at all (too small fails, larger works)
+        lo, hi = 1, MAX_SIDE
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ax.at(axis, mid) is None:
+                lo = mid + 1
+            else:
+                hi = mid
+        # the sizes must not go down as the side grows: check before trusting bisection
+        samples = sorted({lo + (MAX_SIDE - lo) * k // 15 for k in range(16)})
+        seen = [ax.at(axis, s) for s in samples]
+        if any(v is None for v in seen) or any(a > b for a, b in zip(seen, seen[1:])):
             return None
-    ranges = tuple((low[i], top[i]) for i in range(1, n + 1))
+        if ax.parts(tuple(lo if i == axis else MAX_SIDE for i in range(n)))[0] != channels:
+            return None
+        lows.append(lo)
+    ranges = tuple((ax.at(i, lows[i]), top[i + 1]) for i in range(n))
     if want % channels:
         return Verdict(False, channels, ranges=ranges)
     target = want // channels
@@ -101,13 +108,13 @@ def _search(ax: _Axes, n: int, want: int) -> Optional[Verdict]:
     def sides_for(axis: int, size: int) -> Optional[Tuple[int, int]]:
         key = (axis, size)
         if key not in found:
-            found[key] = _interval(ax, axis, size, lo)
+            found[key] = _interval(ax, axis, size, lows[axis])
         return found[key]
 
     # the most even split first: 7 x 7 reads better than 1 x 49
     for split in sorted(set(_factorizations(target, n)), key=lambda t: (max(t) - min(t), t)):
         if all(ranges[i][0] <= split[i] <= ranges[i][1] for i in range(n)):
-            sides = [sides_for(i + 1, split[i]) for i in range(n)]
+            sides = [sides_for(i, split[i]) for i in range(n)]
             if all(s is not None for s in sides):
                 return Verdict(True, channels, sides=tuple(sides), sizes=tuple(split))
     return Verdict(False, channels, ranges=ranges)
@@ -119,14 +126,14 @@ def _interval(ax: _Axes, axis: int, size: int, lo: int) -> Optional[Tuple[int, i
         a, b = lo, MAX_SIDE + 1
         while a < b:
             mid = (a + b) // 2
-            if ax.at(mid)[axis] >= v:
+            if ax.at(axis, mid) >= v:
                 b = mid
             else:
                 a = mid + 1
         return a
 
     start = first_at_least(size)
-    if start > MAX_SIDE or ax.at(start)[axis] != size:
+    if start > MAX_SIDE or ax.at(axis, start) != size:
         return None
     end = first_at_least(size + 1) - 1
     return (start, end)
