@@ -6,9 +6,10 @@ import ast
 from typing import Iterator, List, Optional, Tuple
 
 from . import __version__
-from .core import analyze
-from .diagnostics import OFF_BY_DEFAULT
-from .inputs import parse_value
+
+# The analysis is imported on the first file that needs it: flake8 loads this
+# module in every run, also on code that never mentions torch.
+OFF_BY_DEFAULT = ("CNS100",)
 
 
 class CnnShapeChecker:
@@ -37,12 +38,18 @@ class CnnShapeChecker:
         value = getattr(options, "cnnshape_input", None)
         cls.default_input, cls.option_error = None, None
         if value:
+            from .inputs import parse_value
+
             dims, err = parse_value(str(value))
             cls.default_input, cls.option_error = dims, err
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         if self.option_error is not None:
             yield 1, 0, f"CNS900 cannot read the cnnshape-input setting: {self.option_error}", type(self)
+        if not any(("torch" in line or "cnnshape" in line) for line in self.lines):
+            return
+        from .core import analyze
+
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         for r in analyze(self.lines, tree, default_input=self.default_input):
             yield r.line, r.col, r.message, type(self)

@@ -356,6 +356,7 @@ class TensorOps:
         except RULE_GIVES_UP:
             out, ctx.faults = None, []
         self.report(ctx.faults, place(node), None, node)
+
         def step(s):
             ctx = Ctx(name)
             try:
