@@ -5,6 +5,7 @@ import ast
 from typing import List, Optional, Sequence, Tuple
 
 from .diagnostics import Report
+from .extract.index import FileIndex
 from .extract.models import Checker, find_models
 from .extract.sources import Source, SourceFinder, default_source, pragma_source
 from .extract.names import module_imports
@@ -35,13 +36,14 @@ class FileAnalysis:
     def __init__(self, lines: List[str], tree: ast.Module, max_steps: int, default_input=None):
         self.lines = lines
         imports = module_imports(tree)
-        self.classes, self.seqs = find_models(tree, imports)
+        index = FileIndex(tree)
+        self.classes, self.seqs = find_models(tree, imports, index)
         by_line = {}
         for m in self.classes + self.seqs:
             for line in m.lines:
                 by_line.setdefault(line, m)
         self.pragmas, self.pragma_reports = attach(find_pragmas(lines), by_line)
-        self.checker = Checker(tree, imports, max_steps)
+        self.checker = Checker(tree, imports, max_steps, index)
         self.found_sources, datasets = SourceFinder(tree, imports, self.checker, self.classes, self.seqs).find()
         self.fallback = datasets or ([default_source(tuple(default_input))] if default_input else [])
 
@@ -93,5 +95,11 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
         return []
     tree = parse(lines, tree)
     if tree is None:
+        return []
+    # a model is a module-level class or an nn.Sequential; a pragma is checked
+    # even where there is none (training scripts have neither: done here)
+    if not any(isinstance(s, ast.ClassDef) for s in tree.body) and not any(
+        "Sequential" in line or "cnnshape" in line for line in lines
+    ):
         return []
     return FileAnalysis(lines, tree, max_steps, default_input).reports()

@@ -14,10 +14,11 @@ import operator
 from typing import Dict, List, Optional
 
 from ..shapes import LAYERS, UNKNOWN, Shape
+from .index import FileIndex
 from .names import ImportMap, normalize
 from .run import Run
 from .tensor import TensorOps
-from .values import ClassInfo, Function, Instance, Layer, Method, Tensor, TorchRef
+from .values import ClassInfo, Function, Instance, Layer, Method, SizeInt, Tensor, TorchRef
 
 MAX_STEPS = 60_000
 MAX_MODEL_STEPS = 40_000  # one model: the file's budget is shared by all of them
@@ -79,6 +80,7 @@ class ModuleScope(Scope):
             counts[name] = counts.get(name, 0) + 1
             self.pending[name] = node
 
+        info = self.interp.index.info(stmt)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             bump(stmt.name, stmt)
         elif isinstance(stmt, ast.ClassDef):
@@ -92,24 +94,14 @@ class ModuleScope(Scope):
                 local = alias.asname or alias.name.split(".")[0]
                 if local != "*":
                     self.vars[local] = _IMPORTED  # resolved through ImportMap
-        else:
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    counts[node.id] = counts.get(node.id, 0) + 2
-                elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-                    counts[node.name] = counts.get(node.name, 0) + 2
+        else:  # anything bound inside a loop, branch, with, try... is not bound once
+            for name in info.stores:
+                counts[name] = counts.get(name, 0) + 2
         # a value changed after its one assignment (`layers.append(...)`,
-        # `layers[0] = ...`, `del layers[1]`) is not what the assignment says
-        for node in ast.walk(stmt):
-            target = None
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
-                target = node.func.value
-            elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                target = node.value
-            while isinstance(target, (ast.Attribute, ast.Subscript)):
-                target = target.value
-            if isinstance(target, ast.Name):
-                counts[target.id] = counts.get(target.id, 0) + 2
+        # `layers[0] = ...`, `del layers[1]`, `global` in a function) is not
+        # what the assignment says
+        for name in info.mutated:
+            counts[name] = counts.get(name, 0) + 2
 
     def lookup(self, name: str):
         if name in self.vars and self.vars[name] is not _IMPORTED:
@@ -219,13 +211,13 @@ def same_value(a, b) -> bool:
 
 
 class Interp:
-    def __init__(self, tree: ast.Module, imports: ImportMap, max_steps: int = MAX_STEPS):
+    def __init__(self, tree: ast.Module, imports: ImportMap, max_steps: int = MAX_STEPS, index: Optional[FileIndex] = None):
         self.tree = tree
         self.imports = imports
+        self.index = index if index is not None else FileIndex(tree)
         self.steps = 0
         self.max_steps = max_steps
         self.run_start = 0  # steps when the current model's run began
-        self._generators: Dict[int, bool] = {}
         self.depth = 0
         self.run: Optional[Run] = None
         self.module = ModuleScope(self, tree.body)
@@ -293,17 +285,20 @@ class Interp:
 
     # -- expressions -----------------------------------------------------
     def eval(self, node: ast.expr, scope: Scope):
-        self.tick()
-        self.enter()
+        # tick() and enter() by hand: this is the interpreter's hottest call
+        self.steps += 1
+        if self.steps > self.max_steps or self.steps - self.run_start > MAX_MODEL_STEPS or self.depth >= MAX_DEPTH:
+            raise OutOfBudget()
+        self.depth += 1
         try:
-            method = getattr(self, "e_" + type(node).__name__, None)
-            return UNKNOWN if method is None else method(node, scope)
+            method = _EVAL.get(type(node))
+            return UNKNOWN if method is None else method(self, node, scope)
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
             # Python itself refuses what the code asks (a zero slice step, an
             # int too large to index with): the value is unknown
             return UNKNOWN
         finally:
-            self.leave()
+            self.depth -= 1
 
     def e_Constant(self, node, scope):
         v = node.value
@@ -370,7 +365,10 @@ class Interp:
             return self.ops.binary(node, a, b)
         if not (plain(a) and plain(b)):
             return UNKNOWN
-        return safe_binop(node.op, a, b)
+        out = safe_binop(node.op, a, b)
+        if is_int(out) and (isinstance(a, SizeInt) or isinstance(b, SizeInt)):
+            return SizeInt(out)
+        return out
 
     def e_UnaryOp(self, node, scope):
         v = self.eval(node.operand, scope)
@@ -510,6 +508,11 @@ class Interp:
         return kind(out)
 
     def e_Call(self, node, scope):
+        if isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args and not node.keywords:
+            try:
+                return scope.lookup(_SUPER)
+            except KeyError:
+                return _Super(None, None)
         func = self.eval(node.func, scope)
         args: List[object] = []
         for a in node.args:
@@ -540,6 +543,14 @@ class Interp:
     def truth(self, v) -> Optional[bool]:
         if plain(v) or isinstance(v, dict):
             return bool(v)
+        # `if self.downsample:` - a module is true unless it is an empty container
+        if isinstance(v, Layer):
+            if v.kind not in _CONTAINERS:
+                return True
+            known = v.children if v.children is not None else v.items
+            return None if known is None else bool(known)
+        if isinstance(v, Instance) and v.cls.lookup("__len__") is None and v.cls.lookup("__bool__") is None:
+            return True if v.cls.is_module else None
         return None
 
     def iterate(self, v):
@@ -565,10 +576,10 @@ class Interp:
             if attr in obj.attrs:
                 return obj.attrs[attr]
             v = self.class_attr(obj.cls, attr)
-            if v is UNKNOWN and attr in ("add_module", "register_module"):
+            if v is UNKNOWN and attr in ("add_module", "register_module") + _SELF_RETURNING:
                 return Method(obj, attr)
             if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return Function(v.node, v.scope, obj)
+                return Function(v.node, v.scope, obj, v.owner)
             if v is UNKNOWN and attr == "training":
                 return UNKNOWN
             return v
@@ -581,6 +592,9 @@ class Interp:
         if isinstance(obj, (list, dict)) and attr in ("append", "extend", "insert", "items", "keys", "values", "get", "copy", "pop"):
             return Method(obj, attr)
         if isinstance(obj, _Super):
+            found = obj.cls.lookup_in_bases(attr) if obj.cls is not None else None
+            if found:  # a base defined in the file: follow it
+                return Function(found[1], found[0].scope, obj.obj, found[0]) if not found[1].decorator_list else UNKNOWN
             return Method(obj, attr)
         if isinstance(obj, _Module):
             return obj.attrs.get(attr, UNKNOWN)
@@ -599,7 +613,7 @@ class Interp:
                     found, count = stmt, count + 1
             if count == 1:
                 if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    return Function(found, c.scope) if not found.decorator_list else UNKNOWN
+                    return Function(found, c.scope, None, c) if not found.decorator_list else UNKNOWN
                 return self.eval(found.value, c.scope)
             if count > 1:
                 return UNKNOWN
@@ -613,6 +627,8 @@ class Interp:
                 return layer.items[attr]
             # a method of the container: the known ones are followed, any
             # other call makes its contents unknown
+            return Method(layer, attr)
+        if attr in _SELF_RETURNING:
             return Method(layer, attr)
         return UNKNOWN
 
@@ -653,6 +669,8 @@ class Interp:
         if isinstance(func, _Builtin):
             if func.name in ("setattr", "getattr"):
                 return self.builtin_attr(func.name, args, kwargs)
+            if func.name == "super":
+                return func(args)
             if any(isinstance(a, Tensor) for a in args):
                 return self.ops.builtin(func.name, args, node)
             if func.name in _ITERATING:
@@ -714,6 +732,8 @@ class Interp:
         obj, name = m.obj, m.name
         if isinstance(obj, _Super):
             return None  # super().__init__(...) and friends: nothing we track
+        if isinstance(obj, (Layer, Instance)) and name in _SELF_RETURNING:
+            return obj  # `.to(device)`, `.eval()`: the same module
         if isinstance(obj, Layer):
             return self.container_method(obj, name, args, kwargs)
         if isinstance(obj, Instance):  # self.add_module("conv", layer)
@@ -815,6 +835,8 @@ class Interp:
             args = [fn.bound_self] + list(args)
         if not self.bind_params(node.args, args, kwargs, scope, fn.scope):
             return UNKNOWN
+        if fn.owner is not None and args:
+            scope.vars[_SUPER] = _Super(fn.owner, args[0])  # what a bare super() means here
         self.tick(5)
         self.enter()
         try:
@@ -837,10 +859,7 @@ class Interp:
             self.leave()
 
     def _is_generator(self, node: ast.AST) -> bool:
-        key = id(node)
-        if key not in self._generators:
-            self._generators[key] = any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
-        return self._generators[key]
+        return id(node) in self.index.generators
 
     def bind_params(self, a: ast.arguments, args, kwargs, scope: Scope, defining: Scope) -> bool:
         positional = a.posonlyargs + a.args
@@ -877,10 +896,10 @@ class Interp:
 
     def instantiate(self, cls: ClassInfo, args, kwargs, node) -> object:
         inst = Instance(cls, {}, node)
-        init = cls.method("__init__")
-        if init is None:
+        found = cls.lookup("__init__")
+        if found is None:
             return inst
-        fn = Function(init, cls.scope, inst)
+        fn = Function(found[1], found[0].scope, inst, found[0])
         result = self.call_function(fn, args, kwargs)
         if result is UNKNOWN:
             inst.complete = False
@@ -890,11 +909,11 @@ class Interp:
     def exec_block(self, stmts: List[ast.stmt], scope: Scope) -> None:
         for stmt in stmts:
             self.tick()
-            method = getattr(self, "s_" + type(stmt).__name__, None)
+            method = _EXEC.get(type(stmt))
             if method is None:
                 self.havoc([stmt], scope)
             else:
-                method(stmt, scope)
+                method(self, stmt, scope)
 
     def s_Expr(self, stmt, scope):
         self.eval(stmt.value, scope)
@@ -1295,9 +1314,15 @@ def _math(name: str, args, kwargs):
 
 
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
-_MUTATORS = {"append", "extend", "insert", "add_module", "register_module", "pop", "remove", "clear", "update",
-             "setdefault", "popitem", "sort", "reverse"}
+# module methods that return the module itself
+_SELF_RETURNING = ("to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_", "apply",
+                   "type", "share_memory", "zero_grad")
 _ITERATING = ("len", "list", "tuple", "enumerate", "zip", "reversed")
+
+
+# node type -> the Interp method for it (e_Name, s_Assign...)
+_EVAL = {getattr(ast, k[2:]): f for k, f in vars(Interp).items() if k.startswith("e_") and hasattr(ast, k[2:])}
+_EXEC = {getattr(ast, k[2:]): f for k, f in vars(Interp).items() if k.startswith("s_") and hasattr(ast, k[2:])}
 
 
 class _Builtin:
@@ -1316,7 +1341,14 @@ class _Builtin:
 
 
 class _Super:
-    pass
+    """super(): the class whose bases to search, and the instance."""
+
+    def __init__(self, cls, obj):
+        self.cls = cls if isinstance(cls, ClassInfo) else None
+        self.obj = obj
+
+
+_SUPER = " super"  # a name no source can spell
 
 
 class _Module:
@@ -1373,7 +1405,9 @@ _BUILTINS = {
         "bool": bool,
     }.items()
 }
-_BUILTINS["super"] = type("_SuperFn", (_Builtin,), {"__call__": lambda self, args: _Super()})("super", None)
+_BUILTINS["super"] = type("_SuperFn", (_Builtin,), {
+    "__call__": lambda self, args: _Super(args[0], args[1]) if len(args) == 2 else _Super(None, None),
+})("super", None)
 _BUILTINS["print"] = _Builtin("print", lambda *a: None)
 _BUILTINS["setattr"] = _Builtin("setattr", None)
 _BUILTINS["getattr"] = _Builtin("getattr", None)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from ..shapes import UNKNOWN, Shape
+from .index import FileIndex
 from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
 from .names import ImportMap
 
@@ -19,6 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sources import Source
 from .run import Found, Run
 from .values import ClassInfo, Function, Instance, Layer, Tensor
+
+
+# A class the file builds in several ways is run for the first MAX_WAYS
+# distinct argument sets: each more is a whole model run (ResNet18..152).
+MAX_WAYS = 2
 
 
 @dataclass(eq=False)
@@ -52,65 +58,48 @@ def resolves_to(node: ast.expr, imports: ImportMap, qual: str) -> bool:
     return normalize(".".join([base] + parts[1:])) == qual
 
 
-def walk_with_parents(tree: ast.Module) -> Iterator[Tuple[ast.AST, List[ast.AST]]]:
-    """Every node with the function/class definitions around it."""
-    for node, path, _ in walk_with_statements(tree):
-        yield node, path
-
-
-def walk_with_statements(tree: ast.Module):
-    """Every node with the definitions around it and its innermost statement."""
-    stack: List[Tuple[ast.AST, List[ast.AST], Optional[ast.stmt]]] = [(tree, [], None)]
-    while stack:
-        node, path, stmt = stack.pop()
-        if isinstance(node, ast.stmt):
-            stmt = node
-        yield node, path, stmt
-        inner = path + [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) else path
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            stack.append((child, inner, stmt))
-
-
-def find_models(tree: ast.Module, imports: ImportMap) -> Tuple[List[Model], List[Model]]:
+def find_models(tree: ast.Module, imports: ImportMap, index: FileIndex) -> Tuple[List[Model], List[Model]]:
     """(classes, sequentials): module-level nn.Module classes and every
     outermost nn.Sequential call."""
     classes: List[Model] = []
-    seqs: List[Model] = []
-    nested = set()
-    for node, path, stmt in walk_with_statements(tree):
-        if isinstance(node, ast.ClassDef) and not path:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             classes.append(Model(node.name, node, (node.lineno, first)))
-        elif isinstance(node, ast.Call) and resolves_to(node.func, imports, "torch.nn.Sequential"):
-            if id(node) in nested:
-                continue
-            for inner in ast.walk(node):
-                if inner is not node and isinstance(inner, ast.Call):
-                    nested.add(id(inner))
-            stmt_line = stmt.lineno if stmt is not None else node.lineno
-            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is node else None
-            statement_name = {id(node): ast.unparse(target)} if isinstance(target, (ast.Name, ast.Attribute)) else {}
-            name = statement_name.get(id(node), f"nn.Sequential at line {node.lineno}")
-            seqs.append(Model(name, node, (node.lineno, stmt_line), path))
+    seqs: List[Model] = []
+    nested = set()
+    for node, path, stmt in index.calls:  # in source order: outer calls first
+        if id(node) in nested or not resolves_to(node.func, imports, "torch.nn.Sequential"):
+            continue
+        for inner in ast.walk(node):
+            if inner is not node and isinstance(inner, ast.Call):
+                nested.add(id(inner))
+        stmt_line = stmt.lineno if stmt is not None else node.lineno
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is node else None
+        name = ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute)) else f"nn.Sequential at line {node.lineno}"
+        seqs.append(Model(name, node, (node.lineno, stmt_line), list(path)))
     return classes, seqs
 
 
 class Checker:
     """Runs every model of one file; collects what the runs found."""
 
-    def __init__(self, tree: ast.Module, imports: ImportMap, max_steps: int):
+    def __init__(self, tree: ast.Module, imports: ImportMap, max_steps: int, index: FileIndex):
         self.tree = tree
         self.imports = imports
-        self.interp = Interp(tree, imports, max_steps)
+        self.index = index
+        self.interp = Interp(tree, imports, max_steps, index)
         self.found: List[Tuple[Found, Optional[Source]]] = []
         self.checked_calls: set = set()
         # places some run with a known input checked and found right: a fix
         # there would break that run (a class built two ways, two input sizes)
         self.ok_places: set = set()
         self._searchable = False
-        self._calls_by_name = None  # class name -> the calls that build it
+        self._quiet = False  # running a template class: its faults are its subclasses' to show
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
+        if self._quiet:
+            return
         for f in run.found.values():
             self.found.append((f, inp))
         if inp is not None:
@@ -123,6 +112,25 @@ class Checker:
         self.interp.run_start = self.interp.steps
         # the size search is for models nobody gives a size for, in any way
         self._searchable = inputs == [None]
+        self._quiet = self._is_template(cls)
+        try:
+            self._run_instances(cls, inputs)
+        finally:
+            self._quiet = False
+
+    def _is_template(self, cls: ClassInfo) -> bool:
+        """A base class never built in the file whose subclasses there redefine
+        some of its names (`width = 32`, a method): it is not meant to run as is."""
+        if self._calls(cls.name):
+            return False
+        mine = _defined_names(cls.node)
+        for node in self.tree.body:
+            if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == cls.name for b in node.bases):
+                if mine & _defined_names(node):
+                    return True
+        return False
+
+    def _run_instances(self, cls: ClassInfo, inputs: List[Source]) -> None:
         for args, kwargs in self._instantiations(cls):
             start = len(self.interp.created)
             inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None), None)
@@ -142,12 +150,13 @@ class Checker:
                     self.check_sequential(seq, None)
 
     def _forward(self, inst: Instance, shape: Shape):
-        fn = inst.cls.method("forward")
+        found = inst.cls.lookup("forward")
+        fn = found[1] if found else None
         if fn is None:
             return
         extra = len(fn.args.posonlyargs + fn.args.args) - 2
         rest = [UNKNOWN] * max(0, extra - len(fn.args.defaults))
-        self.interp.call_function(Function(fn, inst.cls.scope, inst), [Tensor(shape, root=self._searchable)] + rest, {})
+        self.interp.call_function(Function(fn, found[0].scope, inst, found[0]), [Tensor(shape, root=self._searchable)] + rest, {})
 
     def check_sequential(self, seq: Layer, inp: Optional[Source]) -> None:
         self.checked_calls.add(id(seq.node))
@@ -232,23 +241,21 @@ class Checker:
     def _module_names(self):
         return set(self.interp.module.vars) | set(self.interp.module.pending)
 
+    def _calls(self, name: str) -> List[ast.Call]:
+        return self.index.calls_by_name.get(name, [])
+
     def _instantiations(self, cls: ClassInfo):
         """Arguments the file builds this class with, when they are all known;
         else the __init__ defaults (required parameters unknown)."""
-        if self._calls_by_name is None:
-            self._calls_by_name = {}
-            for node in ast.walk(self.tree):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                    self._calls_by_name.setdefault(node.func.id, []).append(node)
         seen = []
-        for node in self._calls_by_name.get(cls.name, ())[:16]:
+        for node in self._calls(cls.name)[:16]:
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
                 continue
             args = [self._guarded(lambda a=a: self.interp.eval(a, self.interp.module), UNKNOWN) for a in node.args]
             kwargs = {k.arg: self._guarded(lambda k=k: self.interp.eval(k.value, self.interp.module), UNKNOWN) for k in node.keywords}
             if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
                 key = (repr(args), repr(sorted(kwargs.items())))
-                if key not in [s[0] for s in seen] and len(seen) < 4:
+                if key not in [s[0] for s in seen] and len(seen) < MAX_WAYS:
                     seen.append((key, args, kwargs))
         if seen:
             return [(a, k) for _, a, k in seen]
@@ -261,3 +268,16 @@ class Checker:
         kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
         kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
         return [([], kwargs)]
+
+
+def _defined_names(cls: ast.ClassDef) -> set:
+    """Names a class body binds: class attributes and methods."""
+    names = set()
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(t, ast.Name):
+                    names.add(t.id)
+    return names

@@ -34,37 +34,43 @@ class Run:
     # first use of each layer object in this run: later uses that fail while the
     # first did not are reported at the later call
     uses: Dict[int, Tuple[Place, bool]] = field(default_factory=dict)
-    # the first place checked: an inferred input that this place rejects was
-    # probably not meant for this model
-    first: Optional[Place] = None
+    # An inferred input size is taken for this model only if the first layer
+    # built for a channel or feature count accepts it, with no fault before:
+    # None until such a layer is reached, then whether it accepted.
+    accepted: Optional[bool] = None
+    early_fault: bool = False
     searched: Set[Place] = field(default_factory=set)  # Linears whose width was searched for
 
-    def visit(self, place: Place, checks: bool = True) -> None:
-        """`checks`: the op looks at the shape it gets (not an activation)."""
-        if self.first is None and checks:
-            self.first = place
+    def visit(self, place: Place, sized: bool = False, ok: bool = True) -> None:
+        if sized and self.accepted is None:
+            self.accepted = ok
         self.visited.add(place)
 
     def add(self, found: Found) -> None:
-        self.visit(found.place)
+        if self.accepted is None:
+            self.early_fault = True
+        self.visited.add(found.place)
         self.found.setdefault(found.key, found)
 
     def fork(self) -> "Run":
-        return Run({}, set(), dict(self.uses), self.first, self.searched)
+        return Run({}, set(), dict(self.uses), self.accepted, self.early_fault, self.searched)
 
     def rejects_input(self) -> bool:
-        return any(f.place == self.first for f in self.found.values())
+        return self.early_fault or self.accepted is False
 
     def join(self, a: "Run", b: "Run") -> None:
         """Merge two sides of a branch back into this run."""
+        self.early_fault = self.early_fault or a.early_fault or b.early_fault
+        sides = {a.accepted, b.accepted} - {None}
+        if self.accepted is None and sides:
+            self.accepted = False not in sides
         for side, other in ((a, b), (b, a)):
             other_keys = set(other.found)
             for key, f in side.found.items():
                 if f.place in other.visited and key not in other_keys:
                     continue
-                self.add(f)
+                self.visited.add(f.place)
+                self.found.setdefault(key, f)
         self.visited |= a.visited | b.visited
-        if self.first is None:
-            self.first = a.first or b.first
         for k, v in list(a.uses.items()) + list(b.uses.items()):
             self.uses.setdefault(k, v)

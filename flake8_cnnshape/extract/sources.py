@@ -59,11 +59,7 @@ class SourceFinder:
         by_model: Dict[int, List[Source]] = {}
         datasets: List[Source] = []
         unsure = False
-        from .models import walk_with_parents
-
-        for node, path in walk_with_parents(self.tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node, path, _ in self.checker.index.calls:
             got = self._summary(node, path) or self._dummy_call(node, path)
             if got is not None:
                 model, src = got

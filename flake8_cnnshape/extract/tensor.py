@@ -8,12 +8,10 @@ from typing import TYPE_CHECKING, Dict, List
 
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
-from ..shapes.functional import _same as fn_same
-from ..shapes.misc import same as same_shape
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
 from .run import Found
-from .values import Instance, Layer, Tensor
+from .values import Instance, Layer, SizeInt, Tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interp import Interp
@@ -83,11 +81,11 @@ class TensorOps:
         self.interp = interp
 
     # -- reporting -------------------------------------------------------
-    def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None, checks: bool = True) -> None:
+    def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None, sized: bool = False) -> None:
         run = self.interp.run
         if run is None:
             return
-        run.visit(at, checks)
+        run.visit(at, sized, not faults)
         for f in faults:
             run.add(Found(at, f, layer_node, call_node))
 
@@ -129,7 +127,9 @@ class TensorOps:
                 run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not outcome.faults)
             elif first[1] and outcome.faults and call_node is not None:
                 at = place(call_node)  # fits at its first use, not at this one
-        self.report(outcome.faults, at, layer.node, call_node, checks=layer.spec.rule is not same_shape)
+        # a layer that sees only part of the input's size says nothing of it
+        sized = layer.spec.sized and not x.shape.open and x.shape.numel() is not None
+        self.report(outcome.faults, at, layer.node, call_node, sized=sized)
         if layer.kind == "Linear" and x.shape.dims and x.shape.dims[-1] is None:
             self.search_width(layer, x, at)
         spec, args, name = layer.spec, layer.args, layer.display
@@ -206,13 +206,14 @@ class TensorOps:
             self.interp.trace.append((layer, x, out))
 
     def call_instance(self, inst: Instance, args, kwargs, node):
-        fn = inst.cls.method("forward")
+        found = inst.cls.lookup("forward")
+        fn = found[1] if found else None
         if fn is None or not inst.cls.is_module:
             return UNKNOWN
         from .values import Function
 
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
-        return self.interp.call_function(Function(fn, inst.cls.scope, inst), args, kwargs)
+        return self.interp.call_function(Function(fn, found[0].scope, inst, found[0]), args, kwargs)
 
     # -- torch.* and F.* ---------------------------------------------------
     def call_torch(self, qual: str, args, kwargs, node):
@@ -243,7 +244,7 @@ class TensorOps:
             out = spec.rule(bound, x.shape, ctx)
         except RULE_GIVES_UP:
             out, ctx.faults = None, []
-        self.report(ctx.faults, place(node), None, node, checks=spec.rule is not fn_same)
+        self.report(ctx.faults, place(node), None, node)
 
         def step(s, rule=spec.rule, bound=bound, name=name):
             ctx = Ctx(name)
@@ -309,7 +310,7 @@ class TensorOps:
     def sizes(self, t: Tensor):
         if t.shape.open:
             return UNKNOWN
-        return (BATCH,) + tuple(UNKNOWN if d is None else d for d in t.shape.dims)
+        return (BATCH,) + tuple(UNKNOWN if d is None else SizeInt(d) for d in t.shape.dims)
 
     def index(self, t: Tensor, key):
         return UNKNOWN
@@ -355,6 +356,9 @@ class TensorOps:
             out = reshape(list(target), t.shape, ctx, text)
         except RULE_GIVES_UP:
             out, ctx.faults = None, []
+        folds = target and target[0] == -1 and any(isinstance(v, SizeInt) for v in target[1:])
+        if folds and ctx.faults:
+            out, ctx.faults = None, []  # the batch absorbs part of each sample; its size is not ours to know
         self.report(ctx.faults, place(node), None, node)
 
         def step(s):

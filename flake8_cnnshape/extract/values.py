@@ -18,6 +18,12 @@ class Tensor:
     root: bool = False  # the model's input, when its size is unknown
 
 
+class SizeInt(int):
+    """A size read off a tensor (`x.shape`, `x.size(d)`) or computed from one.
+    `x.reshape(-1, W, C)` with such sizes folds part of the sample into the
+    batch on purpose (per-row RNNs, attention windows), so it is no CNS005."""
+
+
 @dataclass(eq=False)
 class TorchRef:
     """A torch module, class or function named in the source (`nn`, `nn.Conv2d`, `F.relu`)."""
@@ -47,6 +53,7 @@ class Function:
     node: ast.AST  # FunctionDef or Lambda
     scope: object  # the Scope it closes over
     bound_self: object = None  # for methods fetched from an instance
+    owner: object = None  # the ClassInfo a method is defined in, for super()
 
 
 @dataclass(eq=False)
@@ -61,10 +68,24 @@ class ClassInfo:
         return self.node.name
 
     def method(self, name: str) -> Optional[ast.FunctionDef]:
-        for cls in [self] + [b for b in self.bases if isinstance(b, ClassInfo)]:
-            for stmt in cls.node.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
-                    return stmt
+        found = self.lookup(name)
+        return found[1] if found else None
+
+    def lookup(self, name: str, depth: int = 0):
+        """(defining class, FunctionDef) of a method, searching the bases
+        defined in the file depth first (Python's order for single bases)."""
+        for stmt in self.node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+                return self, stmt
+        return self.lookup_in_bases(name, depth)
+
+    def lookup_in_bases(self, name: str, depth: int = 0):
+        if depth < 16:
+            for b in self.bases:
+                if isinstance(b, ClassInfo):
+                    found = b.lookup(name, depth + 1)
+                    if found:
+                        return found
         return None
 
 

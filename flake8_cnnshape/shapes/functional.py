@@ -106,7 +106,7 @@ def reshape(target: List[object], x: Shape, ctx: Ctx, call: str):
 
 def _flat(x: Shape, rest: List[int]) -> Shape:
     """The reshaped sample; a full flatten keeps its factors for messages."""
-    if len(rest) == 1 and len(x.dims) > 1:
+    if len(rest) == 1 and len(x.dims) > 1 and x.numel() is not None:
         factors = []
         for i, d in enumerate(x.dims):
             factors.extend(x.factor_of(i) or (d,))
@@ -204,6 +204,8 @@ def table() -> Dict[str, LayerSpec]:
         t[F + name] = LayerSpec(sig("input", _varargs=True), _same)
     for name in _TORCH_ELEMENTWISE:
         t["torch." + name] = LayerSpec(sig("input", _varargs=True), _same)
+    for name in ("rand_like", "randn_like", "zeros_like", "ones_like", "empty_like", "full_like"):
+        t["torch." + name] = LayerSpec(sig("input", _varargs=True), _same)  # a new tensor of x's shape
     for n in (1, 2, 3):
         t[F + f"max_pool{n}d"] = LayerSpec(
             sig("input", "kernel_size", stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False),

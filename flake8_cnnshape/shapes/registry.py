@@ -162,6 +162,18 @@ class LayerSpec:
     # the rule knows what torch (on the CPU) does with an empty dim
     takes_empty: bool = False
 
+    @property
+    def sized(self) -> bool:
+        """Built for one channel / feature count (Conv2d, Linear, BatchNorm...),
+        so it tells whether an input size was meant for this model at all."""
+        return any(p in SIZE_PARAMS for p in self.sig.params)
+
+
+SIZE_PARAMS = frozenset({
+    "in_channels", "in_features", "in1_features", "num_features", "num_channels", "normalized_shape",
+    "embed_dim", "d_model", "input_size",
+})
+
 
 @dataclass
 class Outcome:
