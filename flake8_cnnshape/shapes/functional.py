@@ -72,6 +72,8 @@ def reshape(target: List[object], x: Shape, ctx: Ctx, call: str):
         return None
     have = x.numel()
     if first is BATCH:
+        if rest == [-1] and not x.open:  # x.view(x.size(0), -1): a flatten, whatever the sizes
+            return _flat(x, [have])
         if -1 in rest:
             known = math.prod(v for v in rest if v != -1)
             if have is None:
