@@ -11,6 +11,10 @@ generate(seed) -> ModelSpec
     size torch rejects; a Conv (or BatchNorm2d) after the Flatten; a LazyConv
     whose groups do not divide its channels. Some models have no pragma, some use Lazy
     layers, some have a custom nn.Module (defined in the file) in the middle.
+    About a quarter of the models that would have a pragma get their input size
+    from the file instead (draw_source): a dummy call on the model, or a
+    torchvision dataset with transforms that give that size (or, for some, any
+    dataset: one the model may not take, see input_taken).
 
 render(spec) -> Rendered
     The model as a Python file: one of several import styles; a module-level
@@ -19,10 +23,15 @@ render(spec) -> Rendered
     attribute per layer; positional or keyword arguments, int or tuple sizes,
     some values as module-level constants, __init__ locals or arithmetic. It
     records where each layer's constructor call starts (line, col) and the
-    module path torch gives that layer.
+    module path torch gives that layer. A model with an input source gets the
+    dummy call or the dataset code at the end of the file (source_block), where
+    executing the file does not run it, and Rendered.note is the end its
+    messages must have.
 
 All randomness comes from random.Random seeded by the seed: a seed is a
-reproducible model. `python tests/gen_models.py SEED...` prints them.
+reproducible model. The input source is drawn from streams of their own
+("source-SEED", "source-render-SEED"), so that a model without one renders
+exactly as before sources existed. `python tests/gen_models.py SEED...` prints them.
 """
 from __future__ import annotations
 
@@ -152,6 +161,8 @@ class ModelSpec:
     # "groups"; "handmade" for the HANDMADE cases
     ending: Optional[str] = None
     form: Optional[str] = None  # force the renderer's form ("seq", "class_seqs", "class_layers")
+    # where the file gives the input size when not by the pragma (see draw_source); None: the pragma, or nothing
+    source: Optional["InputSource"] = None
 
     @property
     def injected(self) -> List[Layer]:
@@ -164,6 +175,8 @@ class ModelSpec:
     def describe(self) -> str:
         out = [f"seed={self.seed} family={self.family} input={self.dims} built_valid_for={self.valid_dims} "
                f"pragma={self.pragma} lazy={self.lazy} ending={self.ending}"]
+        if self.source is not None:
+            out.append(f"  input from {self.source}")
         for lyr in self.layers:
             extra = ""
             if lyr.fault:
@@ -740,7 +753,182 @@ def generate(seed: int) -> ModelSpec:
         if layer.kind.startswith("InstanceNorm") and layer.fault is None and fault_param(layer) is None and rng.random() < 0.4:
             layer.params["num_features"] = _wrong_int(rng, layer.params["num_features"])
             layer.decoy = True
+    # drawn from a stream of its own, so that every other seed renders as it did before sources existed
+    spec.source = draw_source(random.Random(f"source-{seed}"), spec)
+    if spec.source is not None:
+        spec.pragma = False
+        if spec.source.mismatch:
+            spec.dims, spec.ending = spec.source.dims, "mismatch"
     return spec
+
+
+# ---------------------------------------------------------------------------
+# Input sources other than the pragma. A share of the models that would have had
+# a pragma get their input size from the file instead, as the linter's README
+# lists them: a dummy call on the model (torch.rand/randn/zeros/ones/empty with a
+# literal shape, batch dim included), which the linter always uses, or a
+# torchvision dataset with its transforms, which it uses only where the model's
+# first layer built for a channel/feature count accepts that size (input_taken).
+# Rendered by Renderer.source_block, always where torch_truth does not execute
+# it (an `if __name__ == "__main__":` block or an uncalled function).
+
+SOURCE_SHARE = 0.25  # of the models that would have had a pragma
+# the per-sample size of torchvision's datasets (what their __getitem__ gives after ToTensor)
+TV_DATASETS = {
+    "MNIST": (1, 28, 28), "FashionMNIST": (1, 28, 28), "KMNIST": (1, 28, 28),
+    "CIFAR10": (3, 32, 32), "CIFAR100": (3, 32, 32), "SVHN": (3, 32, 32), "STL10": (3, 96, 96),
+}
+_FACTORIES = ["randn", "randn", "rand", "zeros", "ones", "empty"]
+# a constructor parameter that makes a layer "sized": built for one channel / feature count
+_SIZE_PARAMS = ("in_channels", "in_features", "num_features", "num_channels", "normalized_shape")
+
+
+@dataclass
+class InputSource:
+    kind: str  # "call" (a dummy call on the model) or "dataset"
+    dims: Tuple[int, ...]  # the per-sample size the source implies: what torch runs the model at
+    factory: str = ""  # call: torch.<factory>(...)
+    batch: int = 0  # call: the batch dim written in front of dims
+    shape_style: str = ""  # call: "args" torch.randn(8, 3, 32, 32), "tuple" ((8, ...)), "list" ([8, ...])
+    dataset: str = ""  # dataset: its class in torchvision.datasets
+    # dataset: the transforms that change the size, in order: ("Resize", 20 or (h, w)), ("CenterCrop", ...),
+    # ("RandomCrop", (size, padding)), ("Pad", p), ("Grayscale", channels)
+    steps: Tuple[Tuple[str, object], ...] = ()
+    mismatch: bool = False  # dataset: drawn without regard to the size the model was built for
+
+    def __str__(self) -> str:
+        if self.kind == "call":
+            return f"a dummy call torch.{self.factory}({self.batch}, ...) ({self.shape_style}): {self.dims}"
+        steps = " ".join(f"{k}({v!r})" for k, v in self.steps) or "no size-changing transform"
+        return f"datasets.{self.dataset} {TV_DATASETS[self.dataset]} -> {steps} -> {self.dims}" + (
+            " (drawn regardless of the model's size)" if self.mismatch else "")
+
+
+def first_sized(layers: List[Layer]) -> Optional[int]:
+    """Index of the first layer built for a channel or feature count (Conv2d,
+    Linear, BatchNorm, GroupNorm, LayerNorm, InstanceNorm: not the Lazy ones)."""
+    for i, lyr in enumerate(layers):
+        if not lyr.custom and any(name in _SIZE_PARAMS for name, _ in signature(lyr.kind)):
+            return i
+    return None
+
+
+def apply_steps(dims: Tuple[int, int, int], steps) -> Tuple[int, int, int]:
+    """What torchvision's transforms do to a (C, H, W) image (square or not)."""
+    c, h, w = dims
+    for name, arg in steps:
+        if name == "Resize":
+            if isinstance(arg, int):  # the smaller edge becomes arg, the aspect ratio is kept
+                h, w = (arg, arg * w // h) if h <= w else (arg * h // w, arg)
+            else:
+                h, w = arg
+        elif name == "CenterCrop" or name == "RandomCrop":
+            size = arg[0] if name == "RandomCrop" else arg
+            h, w = (size, size) if isinstance(size, int) else size
+        elif name == "Pad":
+            h, w = h + 2 * arg, w + 2 * arg
+        elif name == "Grayscale":
+            c = arg
+        else:
+            raise AssertionError(name)
+    return (c, h, w)
+
+
+def _size_steps(rng, base: Tuple[int, int], want: Tuple[int, int]) -> List[Tuple[str, object]]:
+    """Transforms taking a square base image to want = (h, w)."""
+    (bh, bw), (h, w) = base, want
+    if (h, w) == (bh, bw):
+        return [("RandomCrop", (bh, rng.choice([2, 4])))] if rng.random() < 0.25 else []
+    options = ["resize_pair"]
+    if h == w:
+        options += ["resize_int"] * 3
+    if h <= bh and w <= bw:
+        options += ["center", "random"]
+    if h == w and h > bh and (h - bh) % 2 == 0 and (h - bh) // 2 <= 4:
+        options += ["pad"] * 3
+    options.append("resize_crop")
+    kind = rng.choice(options)
+    square = h if h == w and rng.random() < 0.6 else (h, w)
+    if kind == "resize_pair":
+        return [("Resize", (h, w))]
+    if kind == "resize_int":
+        return [("Resize", h)]
+    if kind == "center":
+        return [("CenterCrop", square)]
+    if kind == "random":
+        return [("RandomCrop", (square, 0))]
+    if kind == "pad":
+        return [("Pad", (h - bh) // 2)]
+    return [("Resize", max(h, w) + rng.choice([0, 2, 4, 8])), ("CenterCrop", square)]
+
+
+def draw_dataset(rng, dims: Tuple[int, int, int], mismatch: bool = False) -> InputSource:
+    """A dataset and transforms that give `dims` (mismatch: any dataset, any size)."""
+    if mismatch:
+        name = rng.choice(list(TV_DATASETS))
+        c, bh, _ = TV_DATASETS[name]
+        side = bh if rng.random() < 0.5 else rng.randint(16, 40)
+        dims = (rng.choice([1, 3]) if rng.random() < 0.3 else c, side, side)
+    c, h, w = dims
+    exact = [n for n, d in TV_DATASETS.items() if d == dims]
+    if exact and rng.random() < 0.6:
+        name = rng.choice(exact)
+    else:
+        name = rng.choice(list(TV_DATASETS))
+    bc, bh, bw = TV_DATASETS[name]
+    steps = _size_steps(rng, (bh, bw), (h, w))
+    if bc != c:
+        gray = ("Grayscale", c)
+        steps = [gray] + steps if rng.random() < 0.5 else steps + [gray]
+    src = InputSource("dataset", dims, dataset=name, steps=tuple(steps), mismatch=mismatch)
+    assert apply_steps(TV_DATASETS[name], steps) == dims, (name, steps, dims)
+    return src
+
+
+def draw_source(rng, spec: ModelSpec) -> Optional[InputSource]:
+    if not spec.pragma or rng.random() >= SOURCE_SHARE:
+        return None
+    dims = spec.dims
+    fs = first_sized(spec.layers)
+    customs = [i for i, lyr in enumerate(spec.layers) if lyr.custom]
+    # the dataset is the model's input only if its first sized layer decides it, before a custom layer
+    # (whose output the linter may not know) could hide that layer's input
+    dataset_ok = spec.family == "conv2d" and (fs is not None or not customs) and (not customs or min(customs) > fs)
+    if dataset_ok and dims[0] in (1, 3) and rng.random() < 0.8:
+        return draw_dataset(rng, dims)
+    if dataset_ok and dims[0] not in (1, 3) and spec.ending is None and rng.random() < 0.5:
+        src = draw_dataset(rng, dims, mismatch=True)
+        try:  # a truth the harness can judge at the dataset's size
+            torch_truth.run_sequence([lyr.build() for lyr in spec.layers], src.dims)
+            return src
+        except torch_truth.HarnessError:
+            pass
+    shape_style = rng.choices(["args", "tuple", "list"], weights=[60, 30, 10])[0]
+    return InputSource("call", dims, factory=rng.choice(_FACTORIES), batch=rng.choice([1, 2, 4, 8, 8, 16, 32]),
+                       shape_style=shape_style)
+
+
+def input_taken(spec: ModelSpec, rendered: "Rendered", truth: "torch_truth.Truth") -> bool:
+    """Whether the linter is to check the model at spec.dims: a pragma or a dummy
+    call always; a dataset only where torch, at that size, fails nowhere up to and
+    including the first sized layer (the linter's rule: run.py rejects_input)."""
+    src = spec.source
+    if src is None:
+        return spec.pragma
+    if src.kind == "call":
+        return True
+    order = {lyr.id: i for i, lyr in enumerate(spec.layers)}
+    fs = first_sized(spec.layers)
+    limit = len(spec.layers) if fs is None else fs
+    for f in truth.faults:
+        lid = rendered.paths.get(f.where)
+        if lid is not None and f.code != torch_truth.UNCODED and order[lid] <= limit:
+            return False
+    if truth.empty is not None:
+        lid = rendered.paths.get(truth.empty)
+        if lid is not None and order[lid] <= limit:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -832,6 +1020,9 @@ class Rendered:
     form: str
     style: str
     notes: List[str] = field(default_factory=list)
+    # the end of every message when the linter takes the model's input from the file
+    # (spec.source): " for input (1, 28, 28) from datasets.MNIST at line 41"
+    note: Optional[str] = None
 
     def numbered(self) -> str:
         return "\n".join(f"{i:4d}  {line}" for i, line in enumerate(self.source.splitlines(), start=1))
@@ -1039,6 +1230,8 @@ class Renderer:
         self.notes: List[str] = []
         self.paths: Dict[str, int] = {}
         self.overrides: Dict[int, Dict[str, str]] = {}
+        self.module_ref: Optional[str] = None  # a module-level name bound to the model (not the `model = net` alias)
+        self.module_plain = False  # that name is bound by `model = Net()`, no arguments
 
     # -- one constructor call ------------------------------------------------
     def ctor(self, layer: Layer) -> str:
@@ -1155,7 +1348,9 @@ class Renderer:
         spec, rng = self.spec, self.rng
         form = spec.form or rng.choices(["seq", "class_seqs", "class_layers"], weights=[40, 30, 30])[0]
         inline = rng.random() < 0.6
-        pragma = self.pragma_text() if spec.pragma else ""
+        pragma = self.pragma_text() if spec.pragma or spec.source is not None else ""
+        if spec.source is not None:
+            pragma = ""  # drawn all the same, so that the model renders as it would with the pragma
         self.notes.append("pragma-inline" if inline else "pragma-above")
         body = Writer()
         if form == "seq":
@@ -1163,6 +1358,7 @@ class Renderer:
             if pragma and not inline:
                 body.add(pragma)
             self.sequential(body, self.group(spec.layers, 0), "", f"{var} = ", "", "", f"  {pragma}" if pragma and inline else "")
+            self.module_ref = var
             if var != "model":
                 body.add("")
                 body.add(f"model = {var}")
@@ -1174,7 +1370,12 @@ class Renderer:
         if spec.custom:
             self.names.uses_torch = True  # their forward() calls torch.*
         out = Writer()
-        for line in self.names.header():
+        header = self.names.header()
+        top: List[str] = []
+        tail: List[str] = []
+        if spec.source is not None:
+            top, tail, note_at = self.source_block(entry, header)
+        for line in header + top:
             out.add(line)
         if self.values.module_consts:
             out.add("")
@@ -1189,8 +1390,223 @@ class Renderer:
         out.add("")
         out.add("")
         out.extend(body)
+        note = None
+        if spec.source is not None:
+            where = "the call" if spec.source.kind == "call" else f"datasets.{spec.source.dataset}"
+            note = f" for input {describe_dims(spec.source.dims)} from {where} at line {len(out.lines) + note_at + 1}"
+            for line in tail:
+                out.add(line)
         source = "\n".join(out.lines) + "\n"
-        return Rendered(source, entry, out.pos, dict(self.paths), form, self.style, sorted(set(self.notes)))
+        return Rendered(source, entry, out.pos, dict(self.paths), form, self.style, sorted(set(self.notes)), note)
+
+    # -- the input size from the file (spec.source) ----------------------------
+    def source_block(self, entry: str, header: List[str]) -> Tuple[List[str], List[str], int]:
+        """(lines to add to the imports, lines to add at the end of the file, the
+        index in the latter of the line the linter names as the size's source).
+        Nothing here runs when torch_truth executes the file: the dummy call and the
+        dataset stand in an `if __name__ == "__main__":` block or an uncalled
+        function. Drawn from a stream of its own."""
+        rng = random.Random(f"source-render-{self.spec.seed}")
+        has_torch = "import torch" in header
+        if self.spec.source.kind == "call":
+            return self._call_block(rng, entry, has_torch)
+        return self._dataset_block(rng, entry, has_torch)
+
+    def _call_block(self, rng, entry: str, has_torch: bool):
+        src = self.spec.source
+        top = [] if has_torch else ["import torch"]
+        values = ", ".join(str(v) for v in (src.batch,) + tuple(src.dims))
+        tensor = f"torch.{src.factory}(" + {"args": values, "tuple": f"({values})", "list": f"[{values}]"}[src.shape_style] + ")"
+        ref = self.module_ref
+        if ref is not None and self.module_plain and rng.random() < 0.4:
+            ref = None  # `model = Net()` at module level; the call builds one more the same way
+        r = rng.random()
+        if ref is not None and r < 0.06:
+            place = "func-global"  # a function calling the module-level model
+        elif ref is None and r < 0.3:
+            place = "func"
+        else:
+            place = "guard"
+        body: List[str] = []
+        if ref is None:
+            if rng.random() < 0.5:
+                ref, how = f"{entry}()", "inline"
+            else:  # not `model` when the module binds that name already: two bindings say nothing
+                var = "net" if self.module_ref else rng.choice(["model", "model", "net"])
+                body.append(f"{var} = {entry}()" + (".eval()" if rng.random() < 0.2 else ""))
+                ref, how = var, "local"
+        else:
+            how = "module"
+            if rng.random() < 0.2:
+                body.append(f"{ref}.eval()")
+        module_lines: List[str] = []
+        arg, where = tensor, "inline"
+        if rng.random() < 0.5:
+            arg = rng.choice(["x", "x", "dummy", "sample", "inp"])
+            if place == "guard" and rng.random() < 0.85:
+                module_lines, where = [f"{arg} = {tensor}"], "module"
+            else:
+                body.insert(0 if rng.random() < 0.5 else len(body), f"{arg} = {tensor}")
+                where = "local"
+        call = f"{ref}({arg})"
+        style = rng.choice(["assign", "assign_print", "print", "bare", "no_grad", "assert"])
+        if style == "assign":
+            stmts = [f"out = {call}"]
+        elif style == "assign_print":
+            stmts = [f"out = {call}", "print(out.shape)"]
+        elif style == "print":
+            stmts = [f"print({call}.shape)"]
+        elif style == "bare":
+            stmts = [call]
+        elif style == "no_grad":
+            stmts = ["with torch.no_grad():", f"    y = {call}"]
+        else:
+            stmts = [f"y = {call}", f"assert y.shape[0] == {src.batch}"]
+        at = len(body) + (1 if style == "no_grad" else 0)
+        body += stmts
+        tail = ["", ""]
+        if module_lines:
+            tail += module_lines + [""]
+        if place == "guard":
+            tail.append(rng.choice(['if __name__ == "__main__":', "if __name__ == '__main__':"]))
+        else:
+            name = rng.choice(["main", "sanity_check", "check_shapes", "smoke_test"])
+            tail.append(f"def {name}():")
+        at += len(tail)
+        tail += ["    " + line for line in body]
+        if place != "guard" and rng.random() < 0.6:
+            tail += ["", "", 'if __name__ == "__main__":', f"    {name}()"]
+        self.notes += ["src-call", f"src-call-{place}", f"src-call-model-{how}", f"src-call-tensor-{where}",
+                       f"src-call-{src.factory}", f"src-call-shape-{src.shape_style}", f"src-call-stmt-{style}"]
+        return top, tail, at
+
+    def _dataset_block(self, rng, entry: str, has_torch: bool):
+        src = self.spec.source
+        name = src.dataset
+        place = "guard" if rng.random() < 0.65 else "func"
+        imports_top = place == "func" or rng.random() < 0.5
+        style = rng.choice(["from", "from", "module", "alias", "class", "v2"])
+        if style == "from":
+            imports, D, T = ["from torchvision import datasets, transforms"], "datasets.", "transforms."
+        elif style == "module":
+            imports, D, T = ["import torchvision"], "torchvision.datasets.", "torchvision.transforms."
+        elif style == "alias":
+            imports, D, T = ["import torchvision.transforms as T", "from torchvision import datasets"], "datasets.", "T."
+        elif style == "class":
+            imports, D, T = [f"from torchvision.datasets import {name}", "from torchvision import transforms"], "", "transforms."
+        else:
+            imports, D, T = ["from torchvision import datasets", "from torchvision.transforms import v2"], "datasets.", "v2."
+        c = src.dims[0]
+
+        def size_text(v):
+            return str(v) if isinstance(v, int) else f"({v[0]}, {v[1]})"
+
+        # (text in the training set's transform, text in the test set's or None)
+        steps: List[Tuple[str, Optional[str]]] = []
+        for kind, arg in src.steps:
+            if kind == "Grayscale":
+                forms = ["Grayscale()", "Grayscale(1)", "Grayscale(num_output_channels=1)"] if arg == 1 else \
+                    ["Grayscale(3)", "Grayscale(num_output_channels=3)"]
+                text = T + rng.choice(forms)
+                steps.append((text, text))
+            elif kind == "RandomCrop":
+                size, pad = arg
+                text = f"{T}RandomCrop({size_text(size)}" + (f", padding={pad})" if pad else ")")
+                steps.append((text, f"{T}CenterCrop({size_text(size)})"))
+            else:
+                text = f"{T}{kind}({size_text(arg)})"
+                steps.append((text, text))
+        if rng.random() < 0.3:
+            steps.append((f"{T}RandomHorizontalFlip()", None))
+        if rng.random() < 0.12:
+            steps.append((f"{T}RandomRotation(10)", None))
+        if style == "v2":
+            steps += [(f"{T}ToImage()",) * 2, (f"{T}ToDtype(torch.float32, scale=True)",) * 2]
+            if not has_torch:
+                imports = ["import torch"] + imports
+        else:
+            steps.append((f"{T}ToTensor()",) * 2)
+        if rng.random() < 0.6:
+            mean, std = ("(0.1307,)", "(0.3081,)") if c == 1 else ("(0.485, 0.456, 0.406)", "(0.229, 0.224, 0.225)")
+            steps.append((f"{T}Normalize({mean}, {std})",) * 2)
+
+        def compose(items: List[str], one_line: bool) -> List[str]:
+            if len(items) == 1 and style != "v2" and rng.random() < 0.5:
+                return [items[0]]
+            if one_line or len(items) <= 2 or rng.random() < 0.4:
+                return [f"{T}Compose([{', '.join(items)}])"]
+            return [f"{T}Compose(["] + [f"    {i}," for i in items] + ["])"]
+
+        body: List[str] = []
+        train_items = [a for a, _ in steps]
+        test_items = [b for _, b in steps if b is not None]
+        two = train_items != test_items and rng.random() < 0.5
+        if two:
+            for var, items in (("train_transform", train_items), ("test_transform", test_items)):
+                lines = compose(items, False)
+                body += [f"{var} = {lines[0]}"] + lines[1:]
+            tf_train, tf_test = "train_transform", "test_transform"
+            how = "two"
+        elif rng.random() < 0.25:
+            tf_train = tf_test = compose(train_items, True)[0]
+            how = "inline"
+        else:
+            lines = compose(train_items, False)
+            body += [f"transform = {lines[0]}"] + lines[1:]
+            tf_train = tf_test = "transform"
+            how = "var"
+        root = rng.choice(['root="data"', 'root="./data"', "'./data'"]) if place == "guard" else "root=root"
+        if name in ("SVHN", "STL10"):
+            split_train, split_test = 'split="train"', 'split="test"'
+        else:
+            split_train, split_test = "train=True", "train=False"
+        at = len(body)
+        multi = rng.random() < 0.25
+        for var, split, tf, last in (("train_set", split_train, tf_train, False), ("test_set", split_test, tf_test, True)):
+            if last and rng.random() < 0.4:
+                break
+            args = f"{root}, {split}, download=True, transform={tf}"
+            if multi:
+                body += [f"{var} = {D}{name}(", f"    {args},", ")"]
+            else:
+                body.append(f"{var} = {D}{name}({args})")
+        loader = rng.random() < 0.6
+        if loader:
+            body.append("train_loader = torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True)")
+            if not has_torch and "import torch" not in imports:
+                imports = ["import torch"] + imports
+        tail = ["", ""]
+        head = 'if __name__ == "__main__":'
+        if place == "guard":
+            tail.append(head)
+            if not imports_top:
+                tail += ["    " + i for i in imports] + [""]
+            at += len(tail)
+            tail += ["    " + line for line in body]
+            after = tail
+        else:
+            fname = rng.choice(["get_loaders", "load_data", "get_data"])
+            tail.append(f"def {fname}(root=\"data\"):")
+            at += len(tail)
+            tail += ["    " + line for line in body]
+            tail.append("    return " + ("train_loader" if loader else "train_set"))
+            tail += ["", "", head, f"    data = {fname}()"]
+            after = tail
+        if loader and rng.random() < 0.6:
+            ref = self.module_ref
+            if ref is None:
+                ref = "model"
+                after.append(f"    model = {entry}()")
+            batches = "train_loader" if place == "guard" else "data"
+            after += [f"    for images, labels in {batches}:", f"        outputs = {ref}(images)",
+                      "        print(outputs.shape)", "        break"]
+            self.notes.append("src-ds-loop")
+        self.notes += ["src-ds", f"src-ds-{place}", f"src-ds-import-{style}", "src-ds-import-" + ("top" if imports_top else "guard"),
+                       f"src-ds-{name}", f"src-ds-size-transforms-{len(src.steps)}", f"src-ds-transform-{how}"]
+        self.notes += [f"src-ds-tf-{kind}" for kind, _ in src.steps]
+        if src.mismatch:
+            self.notes.append("src-ds-mismatch")
+        return (imports if imports_top else []), tail, at
 
     def class_model(self, w: Writer, cls: str, form: str, pragma: str, inline: bool) -> None:
         spec, rng = self.spec, self.rng
@@ -1313,9 +1729,12 @@ class Renderer:
                 else:
                     call = ", ".join(str(v) for _, v, _ in init_args)
                 w.add(f"model = {cls}({call})")
+                self.module_ref = "model"
                 self.notes.append("init-args")
             else:
                 w.add(f"model = {cls}()")
+                self.module_ref = "model"
+                self.module_plain = True
 
     @staticmethod
     def pool_key(layer: Layer) -> Optional[tuple]:
@@ -1383,6 +1802,10 @@ class Renderer:
         if second:
             out.append(second)
         return [c for c in out if c]
+
+
+def describe_dims(dims) -> str:
+    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
 def render(spec: ModelSpec) -> Rendered:

@@ -20,11 +20,30 @@ truth. The same is done at batch size 3 and must agree. The renderer knows the
 (line, col) where each layer's constructor call starts (or, for a module called
 twice, where the later call is), so torch's list maps onto source places.
 
+Where the input size comes from: most models have a `# cnnshape: input=`
+pragma (or nothing). About a quarter of those that would have one get it
+from the file instead (gen_models.draw_source, drawn from a stream of its own
+so that all other seeds render as before): a dummy call on the model
+(`model(torch.randn(8, C, H, W))`, `Net()(x)` with `x = torch.rand(...)`,
+`torch.zeros((4, C, H, W))`...), which the linter always uses, or a
+torchvision dataset with its transforms (Resize, CenterCrop, RandomCrop, Pad,
+Grayscale...), which it uses only where the model's first layer built for a
+channel/feature count accepts that size. Both stand where executing the file
+does not run them (an `if __name__ == "__main__":` block, an uncalled
+function; torchvision is a stand-in module there), and torch runs the model at
+the size they imply. Whether the dataset is the model's input is read off
+torch (gen_models.input_taken): it is unless torch fails at or before that
+first sized layer; where it is not, the model is compared as one without a
+pragma, and no message may name that size.
+
 Comparison, per model:
-  * with a pragma, up to the first layer whose output the linter cannot know
+  * with a pragma (or a dummy call, or a dataset the model takes), up to the first layer whose output the linter cannot know
     (a custom nn.Module defined in the file, or the layer torch ends on): the
     set of (line, col, code) we report equals torch's, and for CNS001/2/3 the
-    number after "receives" in our message equals torch's right value;
+    number after "receives" in our message equals torch's right value; and
+    every message ends with where the size came from: " for input (1, 28, 28)"
+    for the pragma, "... from the call at line N" / "... from datasets.MNIST at
+    line N" naming the line the renderer wrote that source on;
   * after that point, and everywhere in models without a pragma: every report
     must be a real fault (torch's, or an injected one torch never reached
     because it stopped earlier) with the right value. A model torch runs
@@ -186,6 +205,13 @@ def compare(case: Case) -> List[str]:
         if truth.out_shape != spec.layers[-1].out_shape:
             return [f"torch gives {truth.out_shape}, the generator built {spec.layers[-1].out_shape} (a renderer bug)"]
 
+    # the size the linter is to check the model at, and the note its messages then end with
+    taken = gen_models.input_taken(spec, r, truth)
+    if spec.source is not None:
+        note = r.note
+    else:
+        note = f" for input {gen_models.describe_dims(spec.dims)}" if spec.pragma else None
+
     # the horizon: the first layer after which the linter cannot be expected to know the shape
     horizon = len(spec.layers)
     customs = [order[lyr.id] for lyr in spec.layers if lyr.custom]
@@ -193,7 +219,7 @@ def compare(case: Case) -> List[str]:
         horizon = min(customs)
     if end_idx is not None and end_idx < horizon:
         horizon = end_idx
-    if not spec.pragma:
+    if not taken:
         horizon = -1
 
     def exact(idx: int) -> bool:
@@ -216,11 +242,18 @@ def compare(case: Case) -> List[str]:
         if lid is None:
             problems.append(f"we report {rep.code} at {rep.line}:{rep.col}, where no layer's constructor starts: {rep.text}")
             continue
+        where = f"{rep.line}:{rep.col} ({by_id[lid].kind})"
+        if " for input (" in rep.text:
+            if not taken:
+                problems.append(f"we report {rep.code} at {where} for an input size the model does not take: {rep.text}")
+            elif not rep.text.endswith(note) or rep.text.count(" for input (") != 1:
+                problems.append(f"{rep.code} at {where}: the message should end with {note!r}: {rep.text}")
+        elif taken and exact(order[lid]):
+            problems.append(f"{rep.code} at {where}: the message should end with {note!r}: {rep.text}")
         value = reported_value(rep.text) if rep.code in FIXABLE else None
         if rep.code in FIXABLE and value is None:
             problems.append(f"no right value in our message at {rep.line}:{rep.col}: {rep.text}")
         ours[(lid, rep.code)] = value
-        where = f"{rep.line}:{rep.col} ({by_id[lid].kind})"
         if exact(order[lid]):
             if (lid, rep.code) not in torch_faults:
                 problems.append(f"we report {rep.code} at {where} but torch does not fail there with it: {rep.text}")
@@ -245,7 +278,12 @@ def compare(case: Case) -> List[str]:
 def describe(case: Case, problems: List[str]) -> str:
     r = case.rendered
     lines = [f"seed {case.spec.seed}: " + "; ".join(problems), "", "--- generated ---", case.spec.describe(),
-             f"form={r.form} style={r.style} {' '.join(r.notes)}", "", "--- source ---", r.numbered(), "", "--- our reports ---"]
+             f"form={r.form} style={r.style} {' '.join(r.notes)}"]
+    if r.note is not None:
+        taken = case.truth is not None and gen_models.input_taken(case.spec, r, case.truth)
+        lines.append(f"input from the file: messages end with {r.note!r}" + ("" if taken else
+                     " if the model takes it; it does not (torch fails at or before its first sized layer)"))
+    lines += ["", "--- source ---", r.numbered(), "", "--- our reports ---"]
     lines += [f"{rep.line}:{rep.col} {rep.code} {rep.text}" for rep in case.reports] or ["(none)"]
     lines += ["", "--- torch ---"]
     if case.truth is None:
@@ -267,7 +305,6 @@ def describe(case: Case, problems: List[str]) -> str:
 EXTRA_SEEDS = [5017, 5494]
 CASES = list(range(N_SEEDS)) + EXTRA_SEEDS + sorted(gen_models.HANDMADE)
 
-
 @pytest.mark.parametrize("seed", CASES, ids=lambda s: f"seed{s}" if isinstance(s, int) else s)
 def test_differential(seed):
     case = build_case(seed)
@@ -288,14 +325,23 @@ def stats(seeds) -> str:
         c[f"family {s.family}"] += 1
         c[f"form {case.rendered.form}"] += 1
         c[f"style {case.rendered.style}"] += 1
-        c["no pragma"] += not s.pragma
+        c["no pragma"] += not s.pragma and s.source is None
+        c["pragma"] += s.pragma
+        if s.source is not None:
+            src = s.source
+            c[f"source {src.kind}"] += 1
+            if src.kind == "dataset":
+                c["source dataset with size-changing transforms"] += bool(src.steps)
+                if case.truth is not None:
+                    c["source dataset taken (torch accepts at the first sized layer)" if gen_models.input_taken(s, case.rendered, case.truth)
+                      else "source dataset declined (torch fails at or before the first sized layer)"] += 1
         c["lazy"] += s.lazy
         c["custom layer"] += s.custom
         c["decoy"] += any(lyr.decoy for lyr in s.layers)
         if s.ending:
             c[f"ending {s.ending}"] += 1
         for note in case.rendered.notes:
-            c[f"note {note.split(':')[0]}"] += 1
+            c[f"{'source' if note.startswith('src-') else 'note'} {note.split(':')[0]}"] += 1
         if case.truth is None:
             c["HARNESS ERROR"] += 1
             continue

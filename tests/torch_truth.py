@@ -27,6 +27,8 @@ or the model reads the batch dim as something else and the harness refuses it.
 from __future__ import annotations
 
 import re
+import sys
+import types
 import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -318,14 +320,54 @@ def _agree(truths: Sequence[Truth]) -> Truth:
     return first
 
 
+class _Absent(types.ModuleType):
+    """What `import torchvision` finds while a generated file is executed: any
+    attribute is another such module. The file may import torchvision at its top,
+    but its dataset lines stand where they never run (an `if __name__ ==
+    "__main__":` block, an uncalled function), so nothing of it is ever used,
+    and the truth neither needs torchvision nor pays for importing it."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        child = _Absent(f"{self.__name__}.{name}")
+        setattr(self, name, child)
+        return child
+
+
+_ABSENT = ("torchvision", "torchvision.datasets", "torchvision.transforms", "torchvision.transforms.v2")
+
+
+@contextmanager
+def without_torchvision():
+    """Executing a generated file: torchvision's modules are _Absent ones."""
+    saved = {name: sys.modules.get(name) for name in _ABSENT}
+    for name in _ABSENT:
+        module = sys.modules[name] = _Absent(name)
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
 def build_from_source(source: str, entry: str, lazy: bool) -> nn.Module:
+    """The model a generated file builds. It is executed as an imported module
+    would be (its `if __name__ == "__main__":` block does not run)."""
+
     def make():
         ns: Dict[str, object] = {"__name__": "generated_model"}
         exec(compile(source, "<generated>", "exec"), ns)  # noqa: S102 - our own generated source
         model = ns.get("model")
         return ns[entry]() if model is None else model
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), without_torchvision():
         warnings.simplefilter("ignore")
         if lazy:
             torch.manual_seed(0)

@@ -104,17 +104,30 @@ class SourceFinder:
         return expr
 
     def _single_assignment(self, name: str, path: List[ast.AST]) -> Optional[ast.expr]:
-        """The value of the one assignment to `name` in the innermost function
-        (or the module) around the use; None if there are several or none."""
-        owner = next((p for p in reversed(path) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), self.tree)
-        table = self.assignments.get(id(owner))
-        if table is None:
-            table = self.assignments[id(owner)] = _assignments(owner)
-        found = table.get(name, ())
-        return found[0] if len(found) == 1 else None
+        """The value of the one assignment to `name` where the use reads it:
+        the innermost function that binds it, else the module (as Python
+        scoping goes); None if there are several assignments, or none, or it
+        is a parameter."""
+        owners = [p for p in reversed(path) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))] + [self.tree]
+        for owner in owners:
+            if owner is not self.tree:
+                a = owner.args
+                params = a.posonlyargs + a.args + a.kwonlyargs + [p for p in (a.vararg, a.kwarg) if p is not None]
+                if any(p.arg == name for p in params):
+                    return None
+            table = self.assignments.get(id(owner))
+            if table is None:
+                table = self.assignments[id(owner)] = _assignments(owner)
+            if name in table:
+                found = table[name]
+                return found[0] if len(found) == 1 else None
+        return None
 
     def _tensor_dims(self, expr: ast.expr, path: List[ast.AST]) -> Optional[Tuple[int, ...]]:
-        """Per-sample dims of a tensor built by torch.rand/zeros/... in the file."""
+        """Per-sample dims of a tensor built by torch.rand/zeros/... in the file
+        (`x = torch.randn(...)` bound once, even inside `if __name__ == ...`)."""
+        if isinstance(expr, ast.Name):
+            expr = self._single_assignment(expr.id, path) or expr
         value = self.checker.evaluate(expr, path)
         if isinstance(value, Tensor) and value.shape.known() and value.shape.rank >= 1:
             return tuple(value.shape.dims)

@@ -134,13 +134,16 @@ def _reduce(a: Args, x: Shape, ctx: Ctx):
     dims = (dims,) if isinstance(dims, int) else dims
     if not isinstance(dims, (tuple, list)) or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
         raise Unknowable("dim")
+    if not dims:
+        return None  # dim=() reduces every dim, the batch too
     full = x.rank + 1
     try:
         idx = {misc._full_index(d, full) for d in dims}
     except IndexError:
         ctx.fault("CNS006", f"{ctx.layer} reduces dims {tuple(dims)} but receives {x.describe()}", at_use=True)
         return None
-    if 0 in idx:
+    if 0 in idx or len(idx) < len(dims):  # the batch dim, or a dim named twice (torch refuses)
+        return None
         return None
     out = [1 if i + 1 in idx else d for i, d in enumerate(x.dims)] if keep else [d for i, d in enumerate(x.dims) if i + 1 not in idx]
     return Shape(tuple(out))
