@@ -305,6 +305,7 @@ def describe(case: Case, problems: List[str]) -> str:
 EXTRA_SEEDS = [5017, 5494]
 CASES = list(range(N_SEEDS)) + EXTRA_SEEDS + sorted(gen_models.HANDMADE)
 
+
 @pytest.mark.parametrize("seed", CASES, ids=lambda s: f"seed{s}" if isinstance(s, int) else s)
 def test_differential(seed):
     case = build_case(seed)

@@ -709,8 +709,6 @@ def test_pool_random(kind, n, k, s, p, d, ceil, L) -> None:
     check(Case(f"{kind}{n}d", (k,), kwargs, (2,) + (L,) * n))
 
 
-
-
 @_HYP
 @given(mode=st.sampled_from(["nearest", "nearest-exact", "linear", "area"]), L=st.integers(1, 40),
        scale=st.floats(0.05, 4.0, allow_nan=False, allow_infinity=False), recompute=st.sampled_from([None, True]))
