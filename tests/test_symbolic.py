@@ -73,11 +73,15 @@ def test_undeclared_linear_claims_hold_in_torch(seed):
         assert r.code == "CNS001", r
         grid = widths(layers, first_in, [(h, w) for h in range(1, 161, 3) for w in range(1, 161, 7)])
         assert want not in set(square.values()) | set(grid.values()), (code, r.text)
+        # the example widths the message gives are torch's for those inputs
+        for width, c, h, w in re.findall(r"(\d+)(?: = [\d x]+)? for input \((\d+), (\d+), (\d+)\)", r.text):
+            KINDS.add("example")
+            assert int(c) == first_in and widths(layers, first_in, [(int(h), int(w))])[(int(h), int(w))] == int(width), r.text
 
 
 def test_every_kind_of_claim_was_checked():
     # runs after the parametrized cases (pytest keeps file order)
-    assert KINDS == {"fits", "multiple", "never"}
+    assert KINDS == {"fits", "multiple", "never", "example"}
 
 
 def test_canonical_model_without_a_size():

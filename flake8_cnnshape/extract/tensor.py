@@ -7,6 +7,7 @@ import ast
 from typing import TYPE_CHECKING, Dict, List
 
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
+from ..shapes.shape import render_factors
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
@@ -192,12 +193,13 @@ class TensorOps:
             self.report([Fault("CNS100", msg, at_use=False)], at, layer.node, None)
         elif want % verdict.channels:
             msg = (f"{name} expects in_features={want} but receives {verdict.channels} x {axes}, "
-                   f"a multiple of {verdict.channels}, for every input size")
+                   f"a multiple of {verdict.channels}, for every input size{_examples(replay, channels, n)}")
             self.report([Fault("CNS001", msg)], at, layer.node, None)
         else:
             ranges = ", ".join(f"{a}..{b}" for a, b in verdict.ranges)
             msg = (f"{name} expects in_features={want} but no input from 1 to 4096 per side gives it: "
-                   f"it receives {verdict.channels} x {axes} with {axes.replace(' x ', ', ')} in {ranges}")
+                   f"it receives {verdict.channels} x {axes} with {axes.replace(' x ', ', ')} in {ranges}"
+                   f"{_examples(replay, channels, n)}")
             self.report([Fault("CNS001", msg)], at, layer.node, None)
 
     def _trace(self, layer: Layer, x: Shape, out) -> None:
@@ -413,6 +415,21 @@ class TensorOps:
             else:
                 out.append(p if p is not None else q)
         return Tensor(Shape(tuple(out)))
+
+
+def _examples(replay, channels: int, n: int) -> str:
+    """What the width is for two common input sizes: `(3136 = 64 x 7 x 7 for
+    input (1, 28, 28); ...)`, so the number to write can be read off."""
+    out = []
+    for side in (28, 32, 64, 224):
+        s = replay((side,) * n)
+        if s is not None and s.dims and s.dims[-1] is not None and len(s.dims) == 1:
+            f = s.factor_of(0)
+            inp = "(" + ", ".join(str(d) for d in (channels,) + (side,) * n) + ")"
+            out.append(f"{s.dims[0]}" + (f" = {render_factors(f)}" if f else "") + f" for input {inp}")
+        if len(out) == 2:
+            break
+    return f" (e.g. {'; '.join(out)})" if out else ""
 
 
 def kwargs_ok(kwargs: Dict[str, object]) -> bool:
