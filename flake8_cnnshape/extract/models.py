@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 from ..shapes import UNKNOWN, Shape
 from .index import FileIndex
 from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
-from .names import ImportMap
+from .names import ImportMap, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sources import Source
@@ -54,8 +54,6 @@ def resolves_to(node: ast.expr, imports: ImportMap, qual: str) -> bool:
     base = imports.resolve(parts[0])
     if base is None:
         return False
-    from .names import normalize
-
     return normalize(".".join([base] + parts[1:])) == qual
 
 
@@ -70,6 +68,8 @@ def find_models(tree: ast.Module, imports: ImportMap, index: FileIndex) -> Tuple
     seqs: List[Model] = []
     nested = set()
     for node, path, stmt in index.calls:  # in source order: outer calls first
+        if isinstance(node.func, ast.Attribute) and node.func.attr != "Sequential":
+            continue  # most calls: `x.view(...)`, `nn.Conv2d(...)`
         if id(node) in nested or not resolves_to(node.func, imports, "torch.nn.Sequential"):
             continue
         for inner in ast.walk(node):

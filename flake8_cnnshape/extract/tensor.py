@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Dict, List
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
 from ..shapes.shape import render_factors
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
+from ..shapes.misc import _ACT
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
 from .run import Found
-from .values import Instance, Layer, SizeInt, Tensor
+from .values import Function, Instance, Layer, Method, SizeInt, Tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interp import Interp
@@ -31,8 +32,6 @@ _AXISWISE = ("Conv", "ConvTranspose", "LazyConv", "LazyConvTranspose", "MaxPool"
 def _layer_kind(kind: str) -> str:
     """How a layer treats the spatial axes, for the size search: "same"
     (elementwise), "axis" (each axis from itself), "flatten", or "other"."""
-    from ..shapes.misc import _ACT
-
     if kind in _ACT or kind in _ELEMENTWISE_LAYERS:
         return "same"
     if kind == "Flatten":
@@ -212,8 +211,6 @@ class TensorOps:
         fn = found[1] if found else None
         if fn is None or not inst.cls.is_module:
             return UNKNOWN
-        from .values import Function
-
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
         return self.interp.call_function(Function(fn, found[0].scope, inst, found[0]), args, kwargs)
 
@@ -305,8 +302,6 @@ class TensorOps:
             return self.sizes(t)
         if attr in ("data",):
             return t
-        from .values import Method
-
         return Method(t, attr)
 
     def sizes(self, t: Tensor):
