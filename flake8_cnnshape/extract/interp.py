@@ -13,7 +13,8 @@ import math
 import operator
 from typing import Dict, List, Optional
 
-from ..shapes import LAYERS, UNKNOWN
+from ..shapes import LAYERS, UNKNOWN, bind
+from .builds import build_key, copy_build
 from .index import FileIndex
 from .names import ImportMap, normalize
 from .run import Run
@@ -37,6 +38,7 @@ class Interp(Statements):
         self.run: Optional[Run] = None
         self.module = ModuleScope(self, tree.body)
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
+        self.builds: Dict[tuple, Instance] = {}  # see builds.py
         self.applied: set = set()  # ids of the Sequentials some run applied
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
@@ -507,8 +509,6 @@ class Interp(Statements):
             name = qual.rsplit(".", 1)[1]
             spec = LAYERS.get(name)
             if spec is not None:
-                from ..shapes import bind
-
                 bound = bind(spec.sig, args, kwargs)
                 return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
             if _is_layer_class(qual):
@@ -710,6 +710,15 @@ class Interp(Statements):
         return True
 
     def instantiate(self, cls: ClassInfo, args, kwargs, node) -> object:
+        key = build_key(cls, args, kwargs) if self.run is None else None
+        kept = self.builds.get(key) if key is not None else None
+        if kept is not None:  # built before with these arguments: a copy
+            got = copy_build(kept)
+            if got is not None:
+                inst, sequentials = got
+                inst.node = node
+                self.created.extend(sequentials)
+                return inst
         inst = Instance(cls, {}, node)
         found = cls.lookup("__init__")
         if found is None:
@@ -718,6 +727,10 @@ class Interp(Statements):
         result = self.call_function(fn, args, kwargs)
         if result is UNKNOWN:
             inst.complete = False
+        if key is not None:
+            got = copy_build(inst)  # kept untouched by what is done to `inst` later
+            if got is not None:
+                self.builds[key] = got[0]
         return inst
 
 

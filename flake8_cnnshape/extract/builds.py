@@ -1,0 +1,104 @@
+"""Instances built once per file and copied after: a ResNet builds the same
+block with the same arguments many times, and each model run builds its model
+again. Running a class's __init__ is the interpreter's largest cost on model
+zoos; copying what it built is cheap and gives the same layers, at the same
+places in the source.
+
+Only builds outside any model run, with arguments that are immutable plain
+values or classes/functions of the file, are kept: an __init__ that changes a
+list it was given, or that runs layers on a tensor, is built every time.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+from .scope import _PLAIN
+from .values import ClassInfo, Function, Instance, Layer
+
+MAX_COPY = 20_000  # objects copied for one build: larger ones are built again
+
+
+def build_key(cls: ClassInfo, args, kwargs) -> Optional[tuple]:
+    try:
+        return (id(cls.node), _frozen(tuple(args)), _frozen(tuple(sorted(kwargs.items()))))
+    except _NotFrozen:
+        return None
+
+
+class _NotFrozen(Exception):
+    pass
+
+
+def _frozen(v):
+    if isinstance(v, bool) or v is None:
+        return (type(v).__name__, v)
+    if isinstance(v, _PLAIN):
+        return (type(v).__name__, v)
+    if isinstance(v, tuple):
+        return ("tuple",) + tuple(_frozen(x) for x in v)
+    if isinstance(v, ClassInfo):
+        return ("class", id(v.node))
+    if isinstance(v, Function) and v.bound_self is None:
+        return ("function", id(v.node))
+    raise _NotFrozen()
+
+
+class Copier:
+    """A deep copy of what a build made (instances, layers, lists, dicts),
+    keeping shared objects shared; other values are immutable and kept."""
+
+    def __init__(self):
+        self.memo: Dict[int, object] = {}
+        self.count = 0
+        self.sequentials: List[Layer] = []  # in the order they were built
+
+    def copy(self, v):
+        if isinstance(v, (Instance, Layer, list, dict)):
+            got = self.memo.get(id(v))
+            if got is not None:
+                return got
+            self.count += 1
+            if self.count > MAX_COPY:
+                raise _TooBig()
+        if isinstance(v, Instance):
+            out = Instance(v.cls, {}, v.node, v.complete)
+            self.memo[id(v)] = out
+            out.attrs.update((k, self.copy(x)) for k, x in v.attrs.items())
+            return out
+        if isinstance(v, Layer):
+            out = Layer(v.kind, v.node, v.spec, v.args)
+            self.memo[id(v)] = out
+            if v.children is not None:
+                out.children = [self.copy(x) for x in v.children]
+            if v.items is not None:
+                out.items = {k: self.copy(x) for k, x in v.items.items()}
+            if v.kind == "Sequential":
+                self.sequentials.append(out)
+            return out
+        if isinstance(v, list):
+            out = []
+            self.memo[id(v)] = out
+            out.extend(self.copy(x) for x in v)
+            return out
+        if isinstance(v, dict):
+            out = {}
+            self.memo[id(v)] = out
+            out.update((k, self.copy(x)) for k, x in v.items())
+            return out
+        if isinstance(v, tuple):
+            return tuple(self.copy(x) for x in v)
+        return v
+
+
+class _TooBig(Exception):
+    pass
+
+
+def copy_build(inst: Instance):
+    """(copy, the nn.Sequentials in it) or None when it is too big to copy."""
+    c = Copier()
+    try:
+        out = c.copy(inst)
+    except (_TooBig, RecursionError):
+        return None
+    return out, c.sequentials
