@@ -259,6 +259,18 @@ def timeit(fn, n: int) -> float:
 _ANALYZE_CPU: Dict[str, float] = {}
 
 
+def parsed_files(paths: Sequence[str]):
+    """(path, lines, tree) of each .py file under `paths` that parses, one at a time."""
+    for fpath in py_files(paths):
+        with open(fpath, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            continue
+        yield fpath, lines, tree
+
+
 def analyze_cpu(files: Sequence[str]) -> Dict[str, float]:
     """CPU seconds of core.analyze(lines, tree) per file, the tree parsed
     beforehand as flake8 does; cached, profile() reuses it."""
@@ -370,13 +382,7 @@ def memory(path: str, rss: Optional[dict] = None) -> dict:
     # the largest Python heap analyze() needs for one file, over all files
     peak, biggest = 0, None
     tracemalloc.start()
-    for fpath in py_files([path]):
-        with open(fpath, encoding="utf-8", errors="replace") as f:
-            lines = f.readlines()
-        try:
-            tree = ast.parse("".join(lines))
-        except (SyntaxError, ValueError):
-            continue
+    for fpath, lines, tree in parsed_files([path]):
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
         analyze(lines, tree)
@@ -445,16 +451,7 @@ def stdlib_check(root: Optional[str] = None, jobs: int = 2, mode: str = "only") 
 def profile(paths: Sequence[str], top: int = 15) -> dict:
     from flake8_cnnshape.core import analyze
 
-    files = py_files(paths)
-    inputs = []
-    for f in files:
-        with open(f, encoding="utf-8", errors="replace") as fh:
-            lines = fh.readlines()
-        try:
-            tree = ast.parse("".join(lines))
-        except (SyntaxError, ValueError):
-            continue
-        inputs.append((f, lines, tree))
+    inputs = list(parsed_files(paths))
     cpu = analyze_cpu([f for f, _, _ in inputs])
     per_file = [(cpu[f], f) for f, _, _ in inputs]
     total = sum(cpu.values())

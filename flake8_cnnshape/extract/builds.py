@@ -30,9 +30,7 @@ class _NotFrozen(Exception):
 
 
 def _frozen(v):
-    if isinstance(v, bool) or v is None:
-        return (type(v).__name__, v)
-    if isinstance(v, _PLAIN):
+    if isinstance(v, _PLAIN):  # None and bools too
         return (type(v).__name__, v)
     if isinstance(v, tuple):
         return ("tuple",) + tuple(_frozen(x) for x in v)

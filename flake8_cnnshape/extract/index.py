@@ -19,7 +19,7 @@ MUTATORS = frozenset({
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 Path = Tuple[ast.AST, ...]  # the definitions around a node, outermost first
-_LEAVES = (ast.Constant, str, int, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_LEAVES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
