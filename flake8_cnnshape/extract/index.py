@@ -18,17 +18,39 @@ MUTATORS = frozenset({
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_BODIES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 Path = Tuple[ast.AST, ...]  # the definitions around a node, outermost first
-_LEAVES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+# What the walk does at each node class: one dict lookup instead of a chain of
+# isinstance() tests (the walk visits every node of every torch file).
+_PLAIN, _STMT, _DEF_STMT, _GLOBAL, _CALL, _TARGETABLE, _YIELD, _LAMBDA, _NAME, _LEAF = range(10)
+_LEAF_TYPES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_KINDS: Dict[type, Tuple[int, Tuple[str, ...]]] = {}
 
 
-def _fields(cls: type) -> Tuple[str, ...]:
-    """The fields of a node class that may hold nodes we look at."""
-    got = _FIELDS.get(cls)
+def _kind(cls: type) -> Tuple[int, Tuple[str, ...]]:
+    """What the walk does at a node of this class, and the fields that may
+    hold nodes it looks at, last to first (pushed so, they pop in source order)."""
+    got = _KINDS.get(cls)
     if got is None:
+        if issubclass(cls, _LEAF_TYPES):
+            code = _LEAF
+        elif issubclass(cls, ast.stmt):
+            code = _DEF_STMT if issubclass(cls, _DEFS) else _GLOBAL if cls is ast.Global else _STMT
+        elif cls is ast.Name:
+            code = _NAME
+        elif cls is ast.Call:
+            code = _CALL
+        elif cls is ast.Subscript or cls is ast.Attribute:
+            code = _TARGETABLE
+        elif cls is ast.Yield or cls is ast.YieldFrom:
+            code = _YIELD
+        elif cls is ast.Lambda:
+            code = _LAMBDA
+        else:
+            code = _PLAIN
         keep = [f for f in cls._fields if f not in ("ctx", "op", "ops", "type_comment", "kind")]
-        got = _FIELDS[cls] = tuple(reversed(keep))
+        got = _KINDS[cls] = (code, tuple(reversed(keep)))
     return got
 
 
@@ -53,59 +75,72 @@ class FileIndex:
         self._walk(tree)
 
     def info(self, stmt: ast.stmt) -> StatementInfo:
+        """For a statement right in the module's, a class's or a function's body."""
         got = self._info.get(id(stmt))
         return got if got is not None else StatementInfo()
 
     def _walk(self, tree: ast.Module) -> None:
-        calls, by_name, infos = self.calls, self.by_name_list, self._info
+        calls, infos, generators = self.calls, self._info, self.generators
+        by_name = self.calls_by_name
+        kinds, kind_of, Load, Store, AST = _KINDS, _kind, ast.Load, ast.Store, ast.AST
+        Name, Attribute = ast.Name, ast.Attribute
         # (node, path, statement, infos of the statements around it)
         stack: List[tuple] = [(tree, (), None, ())]
         pop, push = stack.pop, stack.append
         while stack:
             node, path, stmt, chain = pop()
-            if isinstance(node, ast.stmt):
-                if isinstance(node, _DEFS):
-                    for i in chain:
-                        i.stores.add(node.name)
-                elif isinstance(node, ast.Global):
-                    for i in chain:
-                        i.mutated.update(node.names)
-                stmt = node
-                entry = StatementInfo()
-                infos[id(node)] = entry
-                chain = chain + (entry,)
-            elif isinstance(node, ast.Name):
-                if type(node.ctx) is ast.Store:
-                    for i in chain:
-                        i.stores.add(node.id)
-                continue
-            elif isinstance(node, ast.Call):
+            code, fields = kinds.get(type(node)) or kind_of(type(node))
+            if code == _PLAIN:
+                pass
+            elif code == _CALL:
                 calls.append((node, path, stmt))
                 func = node.func
-                if isinstance(func, ast.Name):
-                    by_name(func.id).append(node)
-                elif isinstance(func, ast.Attribute) and func.attr in MUTATORS:
+                if type(func) is Name:
+                    got = by_name.get(func.id)
+                    if got is None:
+                        by_name[func.id] = [node]
+                    else:
+                        got.append(node)
+                elif type(func) is Attribute and func.attr in MUTATORS:
                     self._mutated(func.value, chain)
-            elif isinstance(node, (ast.Subscript, ast.Attribute)):
-                if type(node.ctx) is not ast.Load:
+            elif code == _STMT or code == _DEF_STMT or code == _GLOBAL:
+                if code == _DEF_STMT:
+                    for i in chain:
+                        i.stores.add(node.name)
+                    path = path + (node,)
+                elif code == _GLOBAL:
+                    for i in chain:
+                        i.mutated.update(node.names)
+                # the scopes ask only about statements right in a module,
+                # class or function body; the nested ones count toward those
+                if stmt is None or type(stmt) in _BODIES:
+                    entry = StatementInfo()
+                    infos[id(node)] = entry
+                    chain = chain + (entry,)
+                stmt = node
+            elif code == _TARGETABLE:
+                if type(node.ctx) is not Load:
                     self._mutated(node.value, chain)
-            elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            elif code == _YIELD:
                 fn = next((p for p in reversed(path) if isinstance(p, _FUNCS)), None)
                 if fn is not None:
-                    self.generators.add(id(fn))
-            if isinstance(node, _DEFS):
+                    generators.add(id(fn))
+            elif code == _LAMBDA:
                 path = path + (node,)
-            for field in _fields(type(node)):  # pushed last to first: popped in source order
+            for field in fields:
                 value = getattr(node, field, None)
-                if type(value) is list:
-                    for child in reversed(value):
-                        if isinstance(child, ast.AST) and not isinstance(child, _LEAVES):
-                            push((child, path, stmt, chain))
-                elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
-                    push((value, path, stmt, chain))
-
-    def by_name_list(self, name: str) -> List[ast.Call]:
-        return self.calls_by_name.setdefault(name, [])
+                for child in (reversed(value) if type(value) is list else (value,)):
+                    # the commonest children are handled here, not pushed: a
+                    # name (only a store matters), a constant, `a.b.c` read
+                    while type(child) is Attribute and type(child.ctx) is Load:
+                        child = child.value
+                    t = type(child)
+                    if t is Name:
+                        if type(child.ctx) is Store:
+                            for i in chain:
+                                i.stores.add(child.id)
+                    elif isinstance(child, AST) and (kinds.get(t) or kind_of(t))[0] != _LEAF:
+                        push((child, path, stmt, chain))
 
     @staticmethod
     def _mutated(target: ast.expr, chain) -> None:

@@ -53,6 +53,23 @@ class SourceFinder:
         self.classes = {m.name: m for m in classes}
         self.seqs = {id(m.node): m for m in seqs}
         self.assignments: Dict[int, Dict[str, list]] = {}  # per function (or module): name -> values
+        # cheap tests first: most calls in a file are none of these
+        self.has_summary = any(q.split(".")[0] in ("torchsummary", "torchinfo") for q in imports.names.values())
+        self.model_names = self._model_names()
+
+    def _model_names(self) -> set:
+        """Names some statement assigns a model to (`net = Net().to(device)`):
+        only these can stand for a model in a dummy call."""
+        out = set()
+        for node, _, stmt in self.checker.index.calls:
+            func = node.func
+            if not (isinstance(func, ast.Name) and func.id in self.classes) and id(node) not in self.seqs:
+                continue
+            if isinstance(stmt, ast.Assign):
+                out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+            elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and isinstance(stmt.target, ast.Name):
+                out.add(stmt.target.id)
+        return out
 
     def find(self) -> Tuple[Dict[int, List[Source]], List[Source]]:
         """(sources by id(model), dataset sources for the whole file)."""
@@ -60,7 +77,7 @@ class SourceFinder:
         datasets: List[Source] = []
         unsure = False
         for node, path, _ in self.checker.index.calls:
-            got = self._summary(node, path) or self._dummy_call(node, path)
+            got = (self.has_summary and self._summary(node, path)) or self._dummy_call(node, path)
             if got is not None:
                 model, src = got
                 lst = by_model.setdefault(id(model), [])
@@ -83,6 +100,8 @@ class SourceFinder:
             attr, expr = expr.attr, expr.value
         expr = self._strip_chain(expr)
         if isinstance(expr, ast.Name):
+            if expr.id not in self.model_names:
+                return None, None
             value = self._single_assignment(expr.id, path)
             if value is None:
                 return None, None
@@ -187,7 +206,11 @@ class SourceFinder:
         return model, Source(dims, f" for input {describe(dims)} from summary() at line {node.lineno}", True)
 
     def _dataset(self, node: ast.Call, path):
-        parts = static_name(node.func)
+        func = node.func
+        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if last not in DATASETS:
+            return None
+        parts = static_name(func)
         if not parts or parts[-1] not in DATASETS:
             return None
         base = self.imports.resolve(parts[0])
