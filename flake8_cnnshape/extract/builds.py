@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional
 
+from ..shapes import UNKNOWN
 from .scope import _PLAIN
-from .values import ClassInfo, Function, Instance, Layer
+from .values import ClassInfo, Function, Instance, Layer, SizeInt, TorchRef
 
 MAX_COPY = 20_000  # objects copied for one build: larger ones are built again
 
@@ -51,6 +52,8 @@ class Copier:
         self.sequentials: List[Layer] = []  # in the order they were built
 
     def copy(self, v):
+        if type(v) in _KEPT:  # most values: a quick way out
+            return v
         if isinstance(v, (Instance, Layer, list, dict)):
             got = self.memo.get(id(v))
             if got is not None:
@@ -86,6 +89,10 @@ class Copier:
         if isinstance(v, tuple):
             return tuple(self.copy(x) for x in v)
         return v
+
+
+# immutable, or shared by every build (classes and functions of the file)
+_KEPT = frozenset({int, float, str, bool, type(None), SizeInt, type(UNKNOWN), ClassInfo, Function, TorchRef})
 
 
 class _TooBig(Exception):

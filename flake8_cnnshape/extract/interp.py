@@ -33,7 +33,7 @@ class Interp(Statements):
         self.index = index if index is not None else FileIndex(tree)
         self.steps = 0
         self.max_steps = max_steps
-        self.run_start = 0  # steps when the current model's run began
+        self.run_start = 0  # steps when the current model's run began (sets self.limit)
         self.depth = 0
         self.run: Optional[Run] = None
         self.module = ModuleScope(self, tree.body)
@@ -43,11 +43,25 @@ class Interp(Statements):
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
         self.trace: Optional[list] = None  # (layer, input, output) of each layer applied, when asked
+        self.static_facts: Dict[tuple, object] = {}  # what a walk of a statement found (statements.py)
+        # `nn` and `torch.nn.Conv2d` (a name has no dot, a qualified name does):
+        # the imports do not change during a file
+        self.refs: Dict[str, TorchRef] = {}
 
     # -- bookkeeping -----------------------------------------------------
+    @property
+    def run_start(self) -> int:
+        return self._run_start
+
+    @run_start.setter
+    def run_start(self, steps: int) -> None:
+        # the file's budget and the model's, as one number the hot paths compare with
+        self._run_start = steps
+        self.limit = min(self.max_steps, steps + MAX_MODEL_STEPS)
+
     def tick(self, n: int = 1) -> None:
         self.steps += n
-        if self.steps > self.max_steps or self.steps - self.run_start > MAX_MODEL_STEPS:
+        if self.steps > self.limit:
             raise OutOfBudget()
 
     def enter(self):
@@ -90,9 +104,13 @@ class Interp(Statements):
                 return v
         except KeyError:
             pass
+        ref = self.refs.get(name)
+        if ref is not None:
+            return ref
         qual = self.imports.resolve(name)
         if qual is not None:
-            return TorchRef(qual)
+            ref = self.refs[name] = TorchRef(qual)
+            return ref
         if name in _BUILTINS and not self._module_defines(name):
             return _BUILTINS[name]
         return UNKNOWN
@@ -104,7 +122,7 @@ class Interp(Statements):
     def eval(self, node: ast.expr, scope: Scope):
         # tick() and enter() by hand: this is the interpreter's hottest call
         self.steps += 1
-        if self.steps > self.max_steps or self.steps - self.run_start > MAX_MODEL_STEPS or self.depth >= MAX_DEPTH:
+        if self.steps > self.limit or self.depth >= MAX_DEPTH:
             raise OutOfBudget()
         self.depth += 1
         try:
@@ -388,7 +406,11 @@ class Interp(Statements):
 
     def attribute(self, obj, attr: str):
         if isinstance(obj, TorchRef):
-            return TorchRef(normalize(f"{obj.qual}.{attr}"))
+            qual = f"{obj.qual}.{attr}"
+            ref = self.refs.get(qual)
+            if ref is None:
+                ref = self.refs[qual] = TorchRef(normalize(qual))
+            return ref
         if isinstance(obj, Instance):
             if attr in obj.attrs:
                 return obj.attrs[attr]

@@ -66,20 +66,24 @@ def find_models(tree: ast.Module, imports: ImportMap, index: FileIndex) -> Tuple
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             classes.append(Model(node.name, node, (node.lineno, first)))
     seqs: List[Model] = []
-    nested = set()
     for node, path, stmt in index.calls:  # in source order: outer calls first
         if isinstance(node.func, ast.Attribute) and node.func.attr != "Sequential":
             continue  # most calls: `x.view(...)`, `nn.Conv2d(...)`
-        if id(node) in nested or not resolves_to(node.func, imports, "torch.nn.Sequential"):
+        # calls come in tree order, so a Sequential inside an outer one comes
+        # within that one's subtree, before any other is taken
+        if not resolves_to(node.func, imports, "torch.nn.Sequential") or (seqs and _inside(node, seqs[-1].node)):
             continue
-        for inner in ast.walk(node):
-            if inner is not node and isinstance(inner, ast.Call):
-                nested.add(id(inner))
         stmt_line = stmt.lineno if stmt is not None else node.lineno
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is node else None
         name = ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute)) else f"nn.Sequential at line {node.lineno}"
         seqs.append(Model(name, node, (node.lineno, stmt_line), list(path)))
     return classes, seqs
+
+
+def _inside(node: ast.AST, outer: ast.AST) -> bool:
+    """Is node part of outer's source text (so, of its subtree)?"""
+    return (outer.lineno, outer.col_offset) < (node.lineno, node.col_offset) and (
+        (node.end_lineno, node.end_col_offset) <= (outer.end_lineno, outer.end_col_offset))
 
 
 class Checker:

@@ -168,7 +168,7 @@ class Statements:
 
     def s_For(self, stmt, scope):
         items = self.iterate(self.eval(stmt.iter, scope))
-        if items is UNKNOWN or len(items) > MAX_LOOP or stmt.orelse or _has_jump(stmt.body):
+        if items is UNKNOWN or len(items) > MAX_LOOP or stmt.orelse or self._has_jump(stmt):
             self.havoc([stmt], scope)
             return
         for item in items:
@@ -199,7 +199,7 @@ class Statements:
     def havoc(self, stmts, scope: Scope) -> None:
         """Everything these statements might bind becomes unknown."""
         for stmt in stmts:
-            for node in ast.walk(stmt):
+            for node in self._binding_nodes(stmt):
                 if isinstance(node, (ast.Name,)) and isinstance(node.ctx, ast.Store):
                     scope.vars[node.id] = _unknown_like(_get(scope, node.id))
                 elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
@@ -216,6 +216,22 @@ class Statements:
                     target = self.eval(node.value, scope)
                     if isinstance(target, (list, dict)) or (isinstance(target, Layer) and target.kind in _CONTAINERS):
                         _poison(target)
+
+    def _binding_nodes(self, stmt: ast.AST) -> List[ast.AST]:
+        """The nodes in stmt that havoc acts on, in ast.walk's order. The tree
+        does not change, so each statement is walked once per file."""
+        key = ("binds", id(stmt))
+        got = self.static_facts.get(key)
+        if got is None:
+            got = self.static_facts[key] = [n for n in ast.walk(stmt) if isinstance(n, _BINDING_NODES)]
+        return got
+
+    def _has_jump(self, loop: ast.AST) -> bool:
+        key = ("jumps", id(loop))
+        got = self.static_facts.get(key)
+        if got is None:
+            got = self.static_facts[key] = _has_jump(loop.body)
+        return got
 
     def havoc_target(self, target: ast.expr, scope: Scope) -> None:
         if isinstance(target, ast.Name):
@@ -382,6 +398,8 @@ def _has_jump(body) -> bool:
                 return True
     return False
 
+
+_BINDING_NODES = (ast.Name, ast.Attribute, ast.AugAssign, ast.Call, ast.Subscript)
 
 # statement type -> its method (s_Assign...)
 _EXEC = {getattr(ast, k[2:]): f for k, f in vars(Statements).items() if k.startswith("s_") and hasattr(ast, k[2:])}

@@ -4,6 +4,7 @@ this module decides which rule applies and where a fault is reported."""
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from typing import TYPE_CHECKING, Dict, List
 
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
@@ -29,6 +30,7 @@ _AXISWISE = ("Conv", "ConvTranspose", "LazyConv", "LazyConvTranspose", "MaxPool"
              "ReflectionPad", "ReplicationPad", "CircularPad")
 
 
+@lru_cache(maxsize=None)
 def _layer_kind(kind: str) -> str:
     """How a layer treats the spatial axes, for the size search: "same"
     (elementwise), "axis" (each axis from itself), "flatten", or "other"."""
@@ -42,6 +44,7 @@ def _layer_kind(kind: str) -> str:
     return "other"
 
 
+@lru_cache(maxsize=None)
 def _op_kind(name: str) -> str:
     op = name.split(".")[-1]
     if op == "flatten":

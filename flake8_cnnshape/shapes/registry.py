@@ -4,6 +4,7 @@ misc.py; each module contributes its entries to LAYERS."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .shape import Shape
@@ -162,7 +163,7 @@ class LayerSpec:
     # the rule knows what torch (on the CPU) does with an empty dim
     takes_empty: bool = False
 
-    @property
+    @cached_property
     def sized(self) -> bool:
         """Built for one channel / feature count (Conv2d, Linear, BatchNorm...),
         so it tells whether an input size was meant for this model at all."""

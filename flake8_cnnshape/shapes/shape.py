@@ -25,7 +25,7 @@ class Shape:
     @staticmethod
     def unknown() -> "Shape":
         """A tensor about which nothing is known, not even its rank."""
-        return Shape((), open=True)
+        return _UNKNOWN
 
     @property
     def rank(self) -> Optional[int]:
@@ -57,6 +57,9 @@ class Shape:
         if self.open:
             parts.insert(0, "...")
         return "(" + ", ".join(parts) + ("," if len(parts) == 1 and not self.open else "") + ")"
+
+
+_UNKNOWN = Shape((), open=True)  # shapes are immutable: one is enough
 
 
 def render_factors(factors: Tuple[int, ...]) -> str:
