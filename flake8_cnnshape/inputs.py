@@ -27,7 +27,7 @@ def _comments(lines: List[str]):
     """(line, col, text) of each comment that mentions cnnshape. Tokenizing is
     only paid for when the text appears at all; a '#' inside a string (a
     docstring that documents the pragma) is not a comment."""
-    if not any("cnnshape" in line for line in lines):
+    if "cnnshape" not in "".join(lines):
         return
     it = iter(lines)
     try:

@@ -46,7 +46,8 @@ class CnnShapeChecker:
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         if self.option_error is not None:
             yield 1, 0, f"CNS900 cannot read the cnnshape-input setting: {self.option_error}", type(self)
-        if not any(("torch" in line or "cnnshape" in line) for line in self.lines):
+        text = "".join(self.lines)
+        if "torch" not in text and "cnnshape" not in text:
             return
         from .core import analyze
 

@@ -440,23 +440,15 @@ class Interp(Statements):
         return UNKNOWN
 
     def class_attr(self, cls: ClassInfo, attr: str):
-        for c in [cls] + [b for b in cls.bases if isinstance(b, ClassInfo)]:
-            found = None
-            count = 0
-            for stmt in c.node.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr:
-                    found, count = stmt, count + 1
-                elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
-                    found, count = stmt, count + (1 if len(stmt.targets) == 1 else 2)
-                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == attr and stmt.value is not None:
-                    found, count = stmt, count + 1
-            if count == 1:
-                if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    return Function(found, c.scope, None, c) if not found.decorator_list else UNKNOWN
-                return self.eval(found.value, c.scope)
-            if count > 1:
-                return UNKNOWN
-        return UNKNOWN
+        got = cls.attr_defs.get(attr)
+        if got is None:
+            got = cls.attr_defs[attr] = _class_attr_def(cls, attr)
+        found, c = got
+        if found is None:
+            return UNKNOWN
+        if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return Function(found, c.scope, None, c) if not found.decorator_list else UNKNOWN
+        return self.eval(found.value, c.scope)
 
     def layer_attr(self, layer: Layer, attr: str):
         if layer.args is not None and attr in layer.args.values:
@@ -754,6 +746,26 @@ class Interp(Statements):
             if got is not None:
                 self.builds[key] = got[0]
         return inst
+
+
+def _class_attr_def(cls: ClassInfo, attr: str):
+    """(the one statement defining attr, its class): in the class body, else
+    in a base's; (None, None) when there is none or more than one."""
+    for c in [cls] + [b for b in cls.bases if isinstance(b, ClassInfo)]:
+        found = None
+        count = 0
+        for stmt in c.node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr:
+                found, count = stmt, count + 1
+            elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
+                found, count = stmt, count + (1 if len(stmt.targets) == 1 else 2)
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == attr and stmt.value is not None:
+                found, count = stmt, count + 1
+        if count == 1:
+            return found, c
+        if count > 1:
+            return None, None
+    return None, None
 
 
 def _is_layer_class(qual: str) -> bool:

@@ -40,6 +40,18 @@ class Run:
     accepted: Optional[bool] = None
     early_fault: bool = False
     searched: Set[Place] = field(default_factory=set)  # Linears whose width was searched for
+    # a side of a branch: the run it was forked from, whose first uses it sees
+    # (`uses` holds only the side's own; the parent waits while a side runs)
+    parent: Optional["Run"] = None
+
+    def first_use(self, layer_id: int) -> Optional[Tuple[Place, bool]]:
+        run: Optional[Run] = self
+        while run is not None:
+            got = run.uses.get(layer_id)
+            if got is not None:
+                return got
+            run = run.parent
+        return None
 
     def visit(self, place: Place, sized: bool = False, ok: bool = True) -> None:
         if sized and self.accepted is None:
@@ -53,7 +65,7 @@ class Run:
         self.found.setdefault(found.key, found)
 
     def fork(self) -> "Run":
-        return Run({}, set(), dict(self.uses), self.accepted, self.early_fault, self.searched)
+        return Run({}, set(), {}, self.accepted, self.early_fault, self.searched, self)
 
     def rejects_input(self) -> bool:
         return self.early_fault or self.accepted is False
@@ -73,4 +85,5 @@ class Run:
                 self.found.setdefault(key, f)
         self.visited |= a.visited | b.visited
         for k, v in list(a.uses.items()) + list(b.uses.items()):
-            self.uses.setdefault(k, v)
+            if self.first_use(k) is None:
+                self.uses[k] = v

@@ -117,25 +117,27 @@ class TensorOps:
             for child in layer.children:
                 x = self.apply_layer(child, x, None)
             return x
-        if layer.spec is None or layer.args is None:
+        spec, args = layer.spec, layer.args
+        if spec is None or args is None:
             self._trace(layer, x.shape, None)
             return Tensor(Shape.unknown())
-        outcome = apply(layer.spec, layer.args, x.shape, layer.display)
-        self._trace(layer, x.shape, outcome.shape)
+        name = layer.display
+        outcome = apply(spec, args, x.shape, name)
+        if self.interp.trace is not None:
+            self._trace(layer, x.shape, outcome.shape)
         at = place(layer.node)
         run = self.interp.run
         if run is not None:
-            first = run.uses.get(id(layer))
+            first = run.first_use(id(layer))
             if first is None:
                 run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not outcome.faults)
             elif first[1] and outcome.faults and call_node is not None:
                 at = place(call_node)  # fits at its first use, not at this one
         # a layer that sees only part of the input's size says nothing of it
-        sized = layer.spec.sized and not x.shape.open and x.shape.numel() is not None
+        sized = spec.sized and not x.shape.open and x.shape.numel() is not None
         self.report(outcome.faults, at, layer.node, call_node, sized=sized)
         if layer.kind == "Linear" and x.shape.dims and x.shape.dims[-1] is None:
             self.search_width(layer, x, at)
-        spec, args, name = layer.spec, layer.args, layer.display
         step = lambda s: _clean(apply(spec, args, s, name))  # noqa: E731
         return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown(), (x, step, layer, _layer_kind(layer.kind)))
 

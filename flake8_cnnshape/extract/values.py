@@ -62,6 +62,10 @@ class ClassInfo:
     scope: object
     is_module: bool  # derives from torch.nn.Module (directly or through the file)
     bases: List[object] = field(default_factory=list)
+    # what lookup() and Interp.class_attr found, by name: neither the class
+    # bodies nor the bases change during a file
+    found: Dict[str, object] = field(default_factory=dict, repr=False)
+    attr_defs: Dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -74,10 +78,15 @@ class ClassInfo:
     def lookup(self, name: str, depth: int = 0):
         """(defining class, FunctionDef) of a method, searching the bases
         defined in the file depth first (Python's order for single bases)."""
-        for stmt in self.node.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
-                return self, stmt
-        return self.lookup_in_bases(name, depth)
+        if depth == 0 and name in self.found:
+            return self.found[name]
+        got = next(((self, stmt) for stmt in self.node.body
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name), None)
+        if got is None:
+            got = self.lookup_in_bases(name, depth)
+        if depth == 0:
+            self.found[name] = got
+        return got
 
     def lookup_in_bases(self, name: str, depth: int = 0):
         if depth < 16:

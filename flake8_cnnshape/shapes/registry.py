@@ -185,7 +185,7 @@ class Outcome:
 def apply(spec: LayerSpec, args: Args, x: Shape, layer: str) -> Outcome:
     """Run one rule. Anything the rule cannot know makes the output unknown."""
     ctx = Ctx(layer)
-    if any(d == 0 for d in x.dims) and not spec.takes_empty:
+    if 0 in x.dims and not spec.takes_empty:
         # Empty tensors: torch's kernels disagree about them (some raise, some
         # run and keep or drop the empty dim), so no rule follows one.
         return Outcome(None, [])
