@@ -17,7 +17,8 @@ CNSBENCH_BLOCK_TORCH=1 makes every torch import fail as if torch were not
 installed (the plugin must give the same reports).
 
 CNSBENCH_REPORT=FILE makes the runner write a JSON record after the run: its
-peak RSS (VmHWM), the plugins flake8 was given, whether `torch` ended up in sys.modules and every
+peak RSS (VmHWM), the CPU time spent inside the plugin's run() (main process
+only: with --jobs 1 that is all of it), the plugins flake8 was given, whether `torch` ended up in sys.modules and every
 attempt to import torch (or a torch.* module) seen by an import hook — an
 attempt counts even when torch is not installed.
 
@@ -65,6 +66,31 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+_plugin_cpu = [0.0]
+
+
+def _time_plugin() -> None:
+    """Count the process CPU time spent inside the plugin's run() (which also
+    imports the analysis on the first torch file). Taken in the same process
+    as flake8's own work, its share is not skewed by how fast the machine
+    happens to be during one run or the next."""
+    import time
+
+    from flake8_cnnshape.plugin import CnnShapeChecker
+
+    run = CnnShapeChecker.run
+
+    def timed(self):
+        t = time.process_time()
+        try:
+            out = list(run(self))
+        finally:
+            _plugin_cpu[0] += time.process_time() - t
+        return iter(out)
+
+    CnnShapeChecker.run = timed
+
+
 def _is_cns(plugin) -> bool:
     return plugin.package == PLUGIN_PACKAGE or plugin.entry_point.name == PLUGIN_CODE
 
@@ -94,6 +120,8 @@ def main(argv) -> int:
         return plugins
 
     finder.find_plugins = find_plugins
+    if mode != "off":
+        _time_plugin()
     try:
         rc = cli.main(list(argv))
     except SystemExit as e:  # --version, --help and argument errors exit
@@ -110,6 +138,7 @@ def main(argv) -> int:
                     "torch_in_sys_modules": sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")),
                     "torch_import_attempts": sorted(set(_torch_attempts)),
                     "vmhwm_kb": _peak_rss_kb(),
+                    "plugin_cpu": _plugin_cpu[0] if mode != "off" else None,
                 },
                 f,
             )
