@@ -33,6 +33,8 @@ class _NotFrozen(Exception):
 def _frozen(v):
     if isinstance(v, _PLAIN):  # None and bools too
         return (type(v).__name__, v)
+    if v is UNKNOWN:  # the interpreter does the same with it every time
+        return ("?",)
     if isinstance(v, tuple):
         return ("tuple",) + tuple(_frozen(x) for x in v)
     if isinstance(v, ClassInfo):
