@@ -21,7 +21,7 @@ from .run import Run
 from .tensor import TensorOps
 from .values import ClassInfo, Function, Instance, Layer, Method, SizeInt, Tensor, TorchRef
 from .scope import (_CMPOPS, _CONTAINERS, _PLAIN, MAX_DEPTH, MAX_LOOP, MAX_MODEL_STEPS, MAX_SEQ,  # noqa: F401 (re-exported)
-                    MAX_STEPS, ModuleScope, OutOfBudget, Raised, Scope, _IMPORTED, _LoopExit, _Return, _unknown_like, is_int, plain,
+                    MAX_STEPS, ModuleScope, OutOfBudget, Raised, Scope, _IMPORTED, _MISSING, _LoopExit, _Return, _unknown_like, is_int, plain,
                     safe_binop, same_value)
 from .statements import POISON, Statements, _poison
 
@@ -98,12 +98,9 @@ class Interp(Statements):
 
     # -- names -----------------------------------------------------------
     def lookup(self, name: str, scope: Scope):
-        try:
-            v = scope.lookup(name)
-            if v is not _IMPORTED:
-                return v
-        except KeyError:
-            pass
+        v = scope.find(name)
+        if v is not _MISSING and v is not _IMPORTED:
+            return v
         ref = self.refs.get(name)
         if ref is not None:
             return ref

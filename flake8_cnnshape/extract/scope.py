@@ -44,11 +44,21 @@ class Scope:
         self.parent = parent
 
     def lookup(self, name: str):
-        if name in self.vars:
-            return self.vars[name]
-        if self.parent is not None:
-            return self.parent.lookup(name)
-        raise KeyError(name)
+        v = self.find(name)
+        if v is _MISSING:
+            raise KeyError(name)
+        return v
+
+    def find(self, name: str):
+        """lookup() without the exception: _MISSING when no scope binds name.
+        (Most names no scope binds are imports, read at every layer call.)"""
+        scope: Optional[Scope] = self
+        while type(scope) is Scope:
+            v = scope.vars.get(name, _MISSING)
+            if v is not _MISSING:
+                return v
+            scope = scope.parent
+        return _MISSING if scope is None else scope.find(name)
 
 
 class ModuleScope(Scope):
@@ -96,9 +106,10 @@ class ModuleScope(Scope):
         for name in info.mutated:
             counts[name] = counts.get(name, 0) + 2
 
-    def lookup(self, name: str):
-        if name in self.vars and self.vars[name] is not _IMPORTED:
-            return self.vars[name]
+    def find(self, name: str):
+        v = self.vars.get(name, _MISSING)
+        if v is not _MISSING and v is not _IMPORTED:
+            return v
         if name in self.pending:
             if name in self.busy:
                 return UNKNOWN  # a cycle
@@ -111,12 +122,11 @@ class ModuleScope(Scope):
             self.vars[name] = value
             del self.pending[name]
             return value
-        if self.parent is not None:
-            return self.parent.lookup(name)
-        raise KeyError(name)
+        return self.parent.find(name) if self.parent is not None else _MISSING
 
 
 _IMPORTED = object()
+_MISSING = object()  # no scope binds the name
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
