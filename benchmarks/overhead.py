@@ -206,7 +206,7 @@ def measure(label: str, paths: Sequence[str], pairs: int = 5, jobs: int = 1, tar
     if jobs == 1 and all(r["on"]["plugin_cpu"] is not None for r in runs):
         res["inrun_ratio"] = med([r["on"]["cpu"] / (r["on"]["cpu"] - r["on"]["plugin_cpu"]) for r in runs])
         res["inrun_plugin_cpu"] = med([r["on"]["plugin_cpu"] for r in runs])
-    # and a third that no neighbour disturbs much: the plugin's own CPU, in-process
+    # and a fourth that no neighbour disturbs much: the plugin's own CPU, in-process
     own = sum(analyze_cpu(files).values())
     res["inprocess_analyze_cpu"] = own
     res["inprocess_import_cpu"] = import_cpu()
