@@ -7,7 +7,8 @@ from typing import Dict, List, Optional, Tuple
 
 from .core import MAX_STEPS, FileAnalysis, parse
 from .extract.interp import OutOfBudget, Raised
-from .extract.sources import Source, describe
+from .diagnostics import describe_input
+from .extract.sources import Source
 from .extract.values import ClassInfo, Instance, Layer, Tensor
 from .shapes import Shape
 from .shapes.params import count_params
@@ -128,7 +129,7 @@ def render(table: dict) -> str:
 
     head = f"{table['model']}"
     if table["input"] is not None:
-        head += f"  input {describe(tuple(table['input']))} from {table['input_source']}"
+        head += f"  input {describe_input(tuple(table['input']))} from {table['input_source']}"
     else:
         head += "  input size unknown (give one with --input or a '# cnnshape: input=(...)' pragma)"
     rows = [("line", "layer", "output shape", "params")]

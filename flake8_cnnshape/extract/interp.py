@@ -731,11 +731,10 @@ class Interp(Statements):
                 self.created.extend(sequentials)
                 return inst
         inst = Instance(cls, {}, node)
-        found = cls.lookup("__init__")
-        if found is None:
+        init = cls.bound_method("__init__", inst)
+        if init is None:
             return inst
-        fn = Function(found[1], found[0].scope, inst, found[0])
-        result = self.call_function(fn, args, kwargs)
+        result = self.call_function(init, args, kwargs)
         if result is UNKNOWN:
             inst.complete = False
         if key is not None:

@@ -158,13 +158,13 @@ class Checker:
                     self.check_sequential(seq, None)
 
     def _forward(self, inst: Instance, shape: Shape):
-        found = inst.cls.lookup("forward")
-        fn = found[1] if found else None
-        if fn is None:
+        forward = inst.cls.bound_method("forward", inst)
+        if forward is None:
             return
-        extra = len(fn.args.posonlyargs + fn.args.args) - 2
-        rest = [UNKNOWN] * max(0, extra - len(fn.args.defaults))
-        self.interp.call_function(Function(fn, found[0].scope, inst, found[0]), [Tensor(shape, root=self._searchable)] + rest, {})
+        a = forward.node.args
+        extra = len(a.posonlyargs + a.args) - 2
+        rest = [UNKNOWN] * max(0, extra - len(a.defaults))
+        self.interp.call_function(forward, [Tensor(shape, root=self._searchable)] + rest, {})
 
     def check_sequential(self, seq: Layer, inp: Optional[Source]) -> None:
         self.checked_calls.add(id(seq.node))

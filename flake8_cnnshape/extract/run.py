@@ -81,8 +81,7 @@ class Run:
             for key, f in side.found.items():
                 if f.place in other.visited and key not in other_keys:
                     continue
-                self.visited.add(f.place)
-                self.found.setdefault(key, f)
+                self.found.setdefault(key, f)  # its place is in side.visited, added below
         self.visited |= a.visited | b.visited
         for k, v in list(a.uses.items()) + list(b.uses.items()):
             if self.first_use(k) is None:

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from ..diagnostics import describe_input
 from ..shapes import Shape
 from .models import Model, static_name
 from .names import ImportMap, normalize
@@ -39,10 +40,6 @@ class Source:
     # an explicit source (dummy call, summary) is trusted; a dataset or a
     # project default is used only where the model's first check accepts it
     explicit: bool
-
-
-def describe(dims) -> str:
-    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
 class SourceFinder:
@@ -181,7 +178,7 @@ class SourceFinder:
         dims = self._tensor_dims(node.args[0], path)
         if dims is None:
             return None
-        return model, Source(dims, f" for input {describe(dims)} from the call at line {node.lineno}", True)
+        return model, Source(dims, f" for input {describe_input(dims)} from the call at line {node.lineno}", True)
 
     def _summary(self, node: ast.Call, path):
         parts = static_name(node.func)
@@ -203,7 +200,7 @@ class SourceFinder:
         dims = tuple(size) if qual == "torchsummary.summary" else tuple(size[1:])
         if not dims:
             return None
-        return model, Source(dims, f" for input {describe(dims)} from summary() at line {node.lineno}", True)
+        return model, Source(dims, f" for input {describe_input(dims)} from summary() at line {node.lineno}", True)
 
     def _dataset(self, node: ast.Call, path):
         func = node.func
@@ -211,7 +208,7 @@ class SourceFinder:
         if last not in DATASETS:
             return None
         parts = static_name(func)
-        if not parts or parts[-1] not in DATASETS:
+        if not parts:
             return None
         base = self.imports.resolve(parts[0])
         qual = normalize(".".join([base] + parts[1:])) if base else ""
@@ -233,7 +230,7 @@ class SourceFinder:
         if h is None or w is None:
             return UNSURE
         dims = (c, h, w)
-        return Source(dims, f" for input {describe(dims)} from datasets.{name} at line {node.lineno}", False)
+        return Source(dims, f" for input {describe_input(dims)} from datasets.{name} at line {node.lineno}", False)
 
     def _transform_steps(self, expr, path) -> Optional[List[ast.Call]]:
         if isinstance(expr, ast.Name):
@@ -339,11 +336,11 @@ def _assignments(owner: ast.AST) -> Dict[str, list]:
 
 
 def default_source(dims: Tuple[int, ...]) -> Source:
-    return Source(dims, f" for input {describe(dims)} from the cnnshape-input setting", False)
+    return Source(dims, f" for input {describe_input(dims)} from the cnnshape-input setting", False)
 
 
 def pragma_source(dims: Tuple[int, ...]) -> Source:
-    return Source(dims, f" for input {describe(dims)}", True)
+    return Source(dims, f" for input {describe_input(dims)}", True)
 
 
 def as_shape(src: Source) -> Shape:

@@ -168,7 +168,7 @@ class Statements:
 
     def s_For(self, stmt, scope):
         items = self.iterate(self.eval(stmt.iter, scope))
-        if items is UNKNOWN or len(items) > MAX_LOOP or stmt.orelse or self._has_jump(stmt):
+        if items is UNKNOWN or len(items) > MAX_LOOP or stmt.orelse or self._static(_has_jump, stmt):
             self.havoc([stmt], scope)
             return
         for item in items:
@@ -199,7 +199,7 @@ class Statements:
     def havoc(self, stmts, scope: Scope) -> None:
         """Everything these statements might bind becomes unknown."""
         for stmt in stmts:
-            for node in self._binding_nodes(stmt):
+            for node in self._static(_binding_nodes, stmt):
                 if isinstance(node, (ast.Name,)) and isinstance(node.ctx, ast.Store):
                     scope.vars[node.id] = _unknown_like(_get(scope, node.id))
                 elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
@@ -217,20 +217,12 @@ class Statements:
                     if isinstance(target, (list, dict)) or (isinstance(target, Layer) and target.kind in _CONTAINERS):
                         _poison(target)
 
-    def _binding_nodes(self, stmt: ast.AST) -> List[ast.AST]:
-        """The nodes in stmt that havoc acts on, in ast.walk's order. The tree
-        does not change, so each statement is walked once per file."""
-        key = ("binds", id(stmt))
+    def _static(self, fact, node: ast.AST):
+        """fact(node), found once per file: the tree does not change."""
+        key = (fact, id(node))
         got = self.static_facts.get(key)
         if got is None:
-            got = self.static_facts[key] = [n for n in ast.walk(stmt) if isinstance(n, _BINDING_NODES)]
-        return got
-
-    def _has_jump(self, loop: ast.AST) -> bool:
-        key = ("jumps", id(loop))
-        got = self.static_facts.get(key)
-        if got is None:
-            got = self.static_facts[key] = _has_jump(loop.body)
+            got = self.static_facts[key] = fact(node)
         return got
 
     def havoc_target(self, target: ast.expr, scope: Scope) -> None:
@@ -391,12 +383,17 @@ def _as_load(target: ast.expr) -> Optional[ast.expr]:
     return None
 
 
-def _has_jump(body) -> bool:
-    for stmt in body:
+def _has_jump(loop: ast.AST) -> bool:
+    for stmt in loop.body:
         for node in ast.walk(stmt):
             if isinstance(node, (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Yield)):
                 return True
     return False
+
+
+def _binding_nodes(stmt: ast.AST) -> List[ast.AST]:
+    """The nodes in stmt that havoc acts on, in ast.walk's order."""
+    return [n for n in ast.walk(stmt) if isinstance(n, _BINDING_NODES)]
 
 
 _BINDING_NODES = (ast.Name, ast.Attribute, ast.AugAssign, ast.Call, ast.Subscript)

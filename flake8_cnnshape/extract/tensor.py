@@ -7,6 +7,7 @@ import ast
 from functools import lru_cache
 from typing import TYPE_CHECKING, Dict, List
 
+from ..diagnostics import describe_input
 from ..shapes import BATCH, UNKNOWN, Fault, Shape, apply, bind
 from ..shapes.shape import render_factors
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
@@ -14,7 +15,7 @@ from ..shapes.misc import _ACT
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
 from .run import Found
-from .values import Function, Instance, Layer, Method, SizeInt, Tensor
+from .values import Instance, Layer, Method, SizeInt, Tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     from .interp import Interp
@@ -212,12 +213,11 @@ class TensorOps:
             self.interp.trace.append((layer, x, out))
 
     def call_instance(self, inst: Instance, args, kwargs, node):
-        found = inst.cls.lookup("forward")
-        fn = found[1] if found else None
-        if fn is None or not inst.cls.is_module:
+        forward = inst.cls.bound_method("forward", inst)
+        if forward is None or not inst.cls.is_module:
             return UNKNOWN
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
-        return self.interp.call_function(Function(fn, found[0].scope, inst, found[0]), args, kwargs)
+        return self.interp.call_function(forward, args, kwargs)
 
     # -- torch.* and F.* ---------------------------------------------------
     def call_torch(self, qual: str, args, kwargs, node):
@@ -425,7 +425,7 @@ def _examples(replay, channels: int, n: int) -> str:
         s = replay((side,) * n)
         if s is not None and s.dims and s.dims[-1] is not None and len(s.dims) == 1:
             f = s.factor_of(0)
-            inp = "(" + ", ".join(str(d) for d in (channels,) + (side,) * n) + ")"
+            inp = describe_input((channels,) + (side,) * n)
             out.append(f"{s.dims[0]}" + (f" = {render_factors(f)}" if f else "") + f" for input {inp}")
         if len(out) == 2:
             break

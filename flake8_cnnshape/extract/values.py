@@ -75,6 +75,11 @@ class ClassInfo:
         found = self.lookup(name)
         return found[1] if found else None
 
+    def bound_method(self, name: str, obj) -> Optional[Function]:
+        """Method `name` (here or in a base of the file) bound to obj, or None."""
+        found = self.lookup(name)
+        return None if found is None else Function(found[1], found[0].scope, obj, found[0])
+
     def lookup(self, name: str, depth: int = 0):
         """(defining class, FunctionDef) of a method, searching the bases
         defined in the file depth first (Python's order for single bases)."""

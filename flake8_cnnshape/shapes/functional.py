@@ -144,7 +144,6 @@ def _reduce(a: Args, x: Shape, ctx: Ctx):
         return None
     if 0 in idx or len(idx) < len(dims):  # the batch dim, or a dim named twice (torch refuses)
         return None
-        return None
     out = [1 if i + 1 in idx else d for i, d in enumerate(x.dims)] if keep else [d for i, d in enumerate(x.dims) if i + 1 not in idx]
     return Shape(tuple(out))
 
