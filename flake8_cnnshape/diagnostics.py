@@ -1,7 +1,7 @@
 """Codes and the text of each report."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import Record
 
 CODES = {
     "CNS001": "nn.Linear in_features disagrees with the incoming feature width",
@@ -17,12 +17,27 @@ CODES = {
 }
 
 
-@dataclass(frozen=True, order=True)
-class Report:
-    line: int
-    col: int
-    code: str
-    text: str  # the message after the code
+class Report(Record):
+    __slots__ = _fields = ("line", "col", "code", "text")
+
+    def __init__(self, line: int, col: int, code: str, text: str):
+        self.line = line
+        self.col = col
+        self.code = code
+        self.text = text  # the message after the code
+
+    # ordered by position, then code and text
+    def __lt__(self, other: "Report") -> bool:
+        return self._values() < other._values()
+
+    def __le__(self, other: "Report") -> bool:
+        return self._values() <= other._values()
+
+    def __gt__(self, other: "Report") -> bool:
+        return self._values() > other._values()
+
+    def __ge__(self, other: "Report") -> bool:
+        return self._values() >= other._values()
 
     @property
     def message(self) -> str:

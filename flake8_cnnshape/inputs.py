@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import re
 import tokenize
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from .diagnostics import Report
+from .records import Record
 
 PRAGMA = re.compile(r"#\s*cnnshape\s*:(?P<body>.*)$")
 _ITEM = re.compile(r"^\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
 MAX_DIM = 1 << 20
 
 
-@dataclass(frozen=True)
-class Pragma:
-    line: int
-    col: int
-    own_line: bool  # the comment stands alone on its line
-    dims: Optional[Tuple[int, ...]]
-    error: Optional[str] = None
+class Pragma(Record):
+    __slots__ = _fields = ("line", "col", "own_line", "dims", "error")
+
+    def __init__(self, line: int, col: int, own_line: bool, dims: Optional[Tuple[int, ...]], error: Optional[str] = None):
+        self.line = line
+        self.col = col
+        self.own_line = own_line  # the comment stands alone on its line
+        self.dims = dims
+        self.error = error
 
 
 def _comments(lines: List[str]):

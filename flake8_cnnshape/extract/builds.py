@@ -54,21 +54,25 @@ class Copier:
         self.sequentials: List[Layer] = []  # in the order they were built
 
     def copy(self, v):
-        if type(v) in _KEPT:  # most values: a quick way out
+        t = type(v)
+        if t in _KEPT:  # most values: a quick way out
             return v
-        if isinstance(v, (Instance, Layer, list, dict)):
-            got = self.memo.get(id(v))
-            if got is not None:
-                return got
-            self.count += 1
-            if self.count > MAX_COPY:
-                raise _TooBig()
-        if isinstance(v, Instance):
+        if t is tuple:
+            return tuple([self.copy(x) for x in v])
+        if t is not Instance and t is not Layer and t is not list and t is not dict:
+            return v
+        got = self.memo.get(id(v))
+        if got is not None:
+            return got
+        self.count += 1
+        if self.count > MAX_COPY:
+            raise _TooBig()
+        if t is Instance:
             out = Instance(v.cls, {}, v.node, v.complete)
             self.memo[id(v)] = out
-            out.attrs.update((k, self.copy(x)) for k, x in v.attrs.items())
+            out.attrs.update([(k, self.copy(x)) for k, x in v.attrs.items()])
             return out
-        if isinstance(v, Layer):
+        if t is Layer:
             out = Layer(v.kind, v.node, v.spec, v.args)
             self.memo[id(v)] = out
             if v.children is not None:
@@ -78,19 +82,15 @@ class Copier:
             if v.kind == "Sequential":
                 self.sequentials.append(out)
             return out
-        if isinstance(v, list):
+        if t is list:
             out = []
             self.memo[id(v)] = out
-            out.extend(self.copy(x) for x in v)
+            out.extend([self.copy(x) for x in v])
             return out
-        if isinstance(v, dict):
-            out = {}
-            self.memo[id(v)] = out
-            out.update((k, self.copy(x)) for k, x in v.items())
-            return out
-        if isinstance(v, tuple):
-            return tuple(self.copy(x) for x in v)
-        return v
+        out = {}
+        self.memo[id(v)] = out
+        out.update([(k, self.copy(x)) for k, x in v.items()])
+        return out
 
 
 # immutable, or shared by every build (classes and functions of the file)

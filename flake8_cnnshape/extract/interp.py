@@ -47,6 +47,10 @@ class Interp(Statements):
         # `nn` and `torch.nn.Conv2d` (a name has no dot, a qualified name does):
         # the imports do not change during a file
         self.refs: Dict[str, TorchRef] = {}
+        # changes to objects (attribute and item stores, list and container
+        # methods) and size searches so far: memo.py keeps no call that made any
+        self.mutations = 0
+        self.searches = 0
 
     # -- bookkeeping -----------------------------------------------------
     @property
@@ -123,7 +127,10 @@ class Interp(Statements):
             raise OutOfBudget()
         self.depth += 1
         try:
-            method = _EVAL.get(type(node))
+            kind = type(node)
+            if kind is _NAME:  # nearly half of all: e_Name without the dispatch
+                return self.lookup(node.id, scope)
+            method = _EVAL.get(kind)
             return UNKNOWN if method is None else method(self, node, scope)
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
             # Python itself refuses what the code asks (a zero slice step, an
@@ -402,11 +409,14 @@ class Interp(Statements):
         return UNKNOWN
 
     def attribute(self, obj, attr: str):
-        if isinstance(obj, TorchRef):
-            qual = f"{obj.qual}.{attr}"
-            ref = self.refs.get(qual)
+        if type(obj) is TorchRef:
+            ref = obj.members.get(attr)
             if ref is None:
-                ref = self.refs[qual] = TorchRef(normalize(qual))
+                qual = f"{obj.qual}.{attr}"
+                ref = self.refs.get(qual)
+                if ref is None:
+                    ref = self.refs[qual] = TorchRef(normalize(qual))
+                obj.members[attr] = ref
             return ref
         if isinstance(obj, Instance):
             if attr in obj.attrs:
@@ -565,6 +575,7 @@ class Interp(Statements):
         if isinstance(obj, Instance):  # self.add_module("conv", layer)
             return self.builtin_attr("setattr", list(args), kwargs)
         if isinstance(obj, list):
+            self.mutations += 1
             if name == "append" and len(args) == 1:
                 if len(obj) >= MAX_SEQ:
                     raise OutOfBudget()
@@ -604,6 +615,7 @@ class Interp(Statements):
             return args[2] if value is UNKNOWN and len(args) == 3 else value
         if len(args) != 3:
             return UNKNOWN
+        self.mutations += 1
         value = args[2]
         if isinstance(obj, Instance):
             if isinstance(attr, str):
@@ -627,6 +639,7 @@ class Interp(Statements):
                     "train", "eval", "to", "cuda", "cpu", "float", "double", "half", "apply", "zero_grad",
                     "requires_grad_", "__len__"):
             return UNKNOWN  # reads, or changes nothing we track
+        self.mutations += 1
         kids = box.children
         ok = kids is not None and not kwargs
         if ok and name == "append" and len(args) == 1:
@@ -810,6 +823,7 @@ _SELF_RETURNING = ("to", "cuda", "cpu", "float", "double", "half", "bfloat16", "
 _ITERATING = ("len", "list", "tuple", "enumerate", "zip", "reversed")
 
 
+_NAME = ast.Name
 # node type -> the Interp method for it (e_Name, s_Assign...)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Interp).items() if k.startswith("e_") and hasattr(ast, k[2:])}
 

@@ -8,9 +8,9 @@ input size can be found.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
+from ..records import Shown
 from ..shapes import UNKNOWN, Shape
 from .index import FileIndex
 from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
@@ -28,12 +28,14 @@ MAX_WAYS = 2
 EXTRA_WAY_STEPS = 4_000  # ...and the second only when the first run was small
 
 
-@dataclass(eq=False)
-class Model:
-    name: str
-    node: ast.AST  # ClassDef, or the nn.Sequential Call
-    lines: Tuple[int, ...]  # lines a pragma may stand on
-    scope_path: List[ast.AST] = field(default_factory=list)  # enclosing defs, outermost first
+class Model(Shown):
+    __slots__ = _fields = ("name", "node", "lines", "scope_path")
+
+    def __init__(self, name: str, node: ast.AST, lines: Tuple[int, ...], scope_path: Optional[List[ast.AST]] = None):
+        self.name = name
+        self.node = node  # ClassDef, or the nn.Sequential Call
+        self.lines = lines  # lines a pragma may stand on
+        self.scope_path = scope_path if scope_path is not None else []  # enclosing defs, outermost first
 
 
 def static_name(node: ast.expr) -> Optional[List[str]]:

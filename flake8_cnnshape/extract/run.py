@@ -7,48 +7,60 @@ branch must not produce a report that holds on one path only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, Optional, Set, Tuple
 
+from ..records import Record
 from ..shapes import Fault
 
 Place = Tuple[int, int]  # (line, col) of the node a fault is reported at
 
 
-@dataclass(frozen=True)
-class Found:
-    place: Place
-    fault: Fault
-    layer_node: object = None  # the ast.Call of the constructor, for fixes
-    call_node: object = None  # the ast node of the use / op call
+class Found(Record):
+    __slots__ = _fields = ("place", "fault", "layer_node", "call_node")
+
+    def __init__(self, place: Place, fault: Fault, layer_node: object = None, call_node: object = None):
+        self.place = place
+        self.fault = fault
+        self.layer_node = layer_node  # the ast.Call of the constructor, for fixes
+        self.call_node = call_node  # the ast node of the use / op call
 
     @property
     def key(self):
         return (self.place, self.fault.code, self.fault.message)
 
 
-@dataclass
 class Run:
-    found: Dict[tuple, Found] = field(default_factory=dict)
-    visited: Set[Place] = field(default_factory=set)
-    # first use of each layer object in this run: later uses that fail while the
-    # first did not are reported at the later call
-    uses: Dict[int, Tuple[Place, bool]] = field(default_factory=dict)
-    # An inferred input size is taken for this model only if the first layer
-    # built for a channel or feature count accepts it, with no fault before:
-    # None until such a layer is reached, then whether it accepted.
-    accepted: Optional[bool] = None
-    early_fault: bool = False
-    searched: Set[Place] = field(default_factory=set)  # Linears whose width was searched for
-    # a side of a branch: the run it was forked from, whose first uses it sees
-    # (`uses` holds only the side's own; the parent waits while a side runs)
-    parent: Optional["Run"] = None
+    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent", "read_before")
+
+    def __init__(self, accepted: Optional[bool] = None, early_fault: bool = False,
+                 searched: Optional[Set[Place]] = None, parent: Optional["Run"] = None):
+        self.found: Dict[tuple, Found] = {}
+        self.visited: Set[Place] = set()
+        # first use of each layer object in this run: later uses that fail
+        # while the first did not are reported at the later call
+        self.uses: Dict[int, Tuple[Place, bool]] = {}
+        # An inferred input size is taken for this model only if the first
+        # layer built for a channel or feature count accepts it, with no fault
+        # before: None until such a layer is reached, then whether it accepted.
+        self.accepted = accepted
+        self.early_fault = early_fault
+        self.searched: Set[Place] = searched if searched is not None else set()  # Linears whose width was searched for
+        # a side of a branch: the run it was forked from, whose first uses it
+        # sees (`uses` holds only the side's own; the parent waits while a side runs)
+        self.parent = parent
+        # some first use was found in a run above this one: what this run did
+        # depends on what ran before it (memo.py keeps no such call)
+        self.read_before = False
 
     def first_use(self, layer_id: int) -> Optional[Tuple[Place, bool]]:
         run: Optional[Run] = self
         while run is not None:
             got = run.uses.get(layer_id)
             if got is not None:
+                below: Optional[Run] = self
+                while below is not run and below is not None:
+                    below.read_before = True
+                    below = below.parent
                 return got
             run = run.parent
         return None
@@ -65,10 +77,21 @@ class Run:
         self.found.setdefault(found.key, found)
 
     def fork(self) -> "Run":
-        return Run({}, set(), {}, self.accepted, self.early_fault, self.searched, self)
+        return Run(self.accepted, self.early_fault, self.searched, self)
 
     def rejects_input(self) -> bool:
         return self.early_fault or self.accepted is False
+
+    def absorb(self, side: "Run") -> None:
+        """Take in a side forked from this run that ran alone (a module call,
+        memo.py): the same as if what it did had been done here."""
+        self.early_fault = self.early_fault or side.early_fault
+        if self.accepted is None:
+            self.accepted = side.accepted
+        for key, f in side.found.items():
+            self.found.setdefault(key, f)
+        self.visited |= side.visited
+        self.uses.update(side.uses)  # the side records only uses no run above it had
 
     def join(self, a: "Run", b: "Run") -> None:
         """Merge two sides of a branch back into this run."""

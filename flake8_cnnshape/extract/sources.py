@@ -5,10 +5,10 @@ sure of is dropped, never guessed at."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from ..diagnostics import describe_input
+from ..records import Record
 from ..shapes import Shape
 from .models import Model, static_name
 from .names import ImportMap, normalize
@@ -33,13 +33,15 @@ UNSURE = object()  # a dataset whose per-sample size we cannot tell
 _METHOD_CHAIN = ("to", "cuda", "cpu", "eval", "train", "float", "double", "half")
 
 
-@dataclass(frozen=True)
-class Source:
-    dims: Tuple[int, ...]
-    note: str  # " for input (1, 28, 28) from datasets.MNIST at line 41"
-    # an explicit source (dummy call, summary) is trusted; a dataset or a
-    # project default is used only where the model's first check accepts it
-    explicit: bool
+class Source(Record):
+    __slots__ = _fields = ("dims", "note", "explicit")
+
+    def __init__(self, dims: Tuple[int, ...], note: str, explicit: bool):
+        self.dims = dims
+        self.note = note  # " for input (1, 28, 28) from datasets.MNIST at line 41"
+        # an explicit source (dummy call, summary) is trusted; a dataset or a
+        # project default is used only where the model's first check accepts it
+        self.explicit = explicit
 
 
 class SourceFinder:

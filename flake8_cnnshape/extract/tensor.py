@@ -14,6 +14,7 @@ from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
 from ..shapes.misc import _ACT
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
+from .memo import CallMemo
 from .run import Found
 from .values import Instance, Layer, Method, SizeInt, Tensor
 
@@ -83,6 +84,10 @@ def _as_tensor(v):
 class TensorOps:
     def __init__(self, interp: "Interp"):
         self.interp = interp
+        self.memo = CallMemo(interp)
+        # one rule run per (constructor arguments, input shape): copies of a
+        # build share their Args, and equal blocks see equal shapes
+        self.outcomes: Dict[tuple, tuple] = {}
 
     # -- reporting -------------------------------------------------------
     def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None, sized: bool = False) -> None:
@@ -122,30 +127,42 @@ class TensorOps:
         if spec is None or args is None:
             self._trace(layer, x.shape, None)
             return Tensor(Shape.unknown())
-        name = layer.display
-        outcome = apply(spec, args, x.shape, name)
-        if self.interp.trace is not None:
-            self._trace(layer, x.shape, outcome.shape)
-        at = place(layer.node)
-        run = self.interp.run
+        shape = x.shape
+        key = (id(args), shape)
+        got = self.outcomes.get(key)
+        if got is not None and got[0] is args:
+            outcome = got[1]
+        else:
+            outcome = apply(spec, args, shape, layer.display)
+            self.outcomes[key] = (args, outcome)
+        interp = self.interp
+        if interp.trace is not None:
+            self._trace(layer, shape, outcome.shape)
+        run = interp.run
+        faults = outcome.faults
+        at = (layer.node.lineno, layer.node.col_offset)
         if run is not None:
             first = run.first_use(id(layer))
             if first is None:
-                run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not outcome.faults)
-            elif first[1] and outcome.faults and call_node is not None:
+                run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not faults)
+            elif first[1] and faults and call_node is not None:
                 at = place(call_node)  # fits at its first use, not at this one
-        # a layer that sees only part of the input's size says nothing of it
-        sized = spec.sized and not x.shape.open and x.shape.numel() is not None
-        self.report(outcome.faults, at, layer.node, call_node, sized=sized)
-        if layer.kind == "Linear" and x.shape.dims and x.shape.dims[-1] is None:
+            if faults or run.accepted is None:
+                # a layer that sees only part of the input's size says nothing of it
+                sized = spec.sized and not shape.open and shape.numel() is not None
+                self.report(faults, at, layer.node, call_node, sized=sized)
+            else:
+                run.visited.add(at)
+        if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
             self.search_width(layer, x, at)
-        step = lambda s: _clean(apply(spec, args, s, name))  # noqa: E731
+        step = lambda s: _clean(apply(spec, args, s, layer.display))  # noqa: E731
         return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown(), (x, step, layer, _layer_kind(layer.kind)))
 
     def search_width(self, layer: Layer, x: Tensor, at) -> None:
         """A Linear whose incoming width depends on the input size, in a
         model whose input size nobody gave: does any size fit?"""
         run = self.interp.run
+        self.interp.searches += 1  # what follows reads x's history (memo.py)
         if run is None or at in run.searched:
             return
         run.searched.add(at)
@@ -217,6 +234,8 @@ class TensorOps:
         if forward is None or not inst.cls.is_module:
             return UNKNOWN
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            return self.memo.call(inst, args[0], lambda: self.interp.call_function(forward, args, kwargs))
         return self.interp.call_function(forward, args, kwargs)
 
     # -- torch.* and F.* ---------------------------------------------------

@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from ..records import Shown
 from ..shapes import Args, LayerSpec, Shape
 from ..shapes.registry import UNKNOWN  # noqa: F401  (re-exported)
 
 
-@dataclass(eq=False)
-class Tensor:
-    shape: Shape
-    # how this tensor came from one other: (parent, step, layer) where
-    # step(shape) redoes the op; None where it came from several or none
-    origin: Optional[tuple] = field(default=None, repr=False)
-    root: bool = False  # the model's input, when its size is unknown
+class Tensor(Shown):
+    __slots__ = ("shape", "origin", "root")
+
+    def __init__(self, shape: Shape, origin: Optional[tuple] = None, root: bool = False):
+        self.shape = shape
+        # how this tensor came from one other: (parent, step, layer, kind)
+        # where step(shape) redoes the op; None where it came from several or none
+        self.origin = origin
+        self.root = root  # the model's input, when its size is unknown
+
+    _fields = ("shape", "root")
 
 
 class SizeInt(int):
@@ -24,48 +28,66 @@ class SizeInt(int):
     batch on purpose (per-row RNNs, attention windows), so it is no CNS005."""
 
 
-@dataclass(eq=False)
-class TorchRef:
+class TorchRef(Shown):
     """A torch module, class or function named in the source (`nn`, `nn.Conv2d`, `F.relu`)."""
 
-    qual: str
+    __slots__ = ("qual", "members")
+
+    def __init__(self, qual: str):
+        self.qual = qual
+        self.members: Dict[str, TorchRef] = {}  # `nn` -> `nn.Conv2d`: the same ref each time (Interp.attribute)
+
+    _fields = ("qual",)
 
 
-@dataclass(eq=False)
-class Layer:
+class Layer(Shown):
     """A constructed torch.nn layer. `spec` is None for torch layers the engine
     does not model (LSTM, MultiheadAttention...): calling one ends the shape."""
 
-    kind: str
-    node: ast.Call = field(repr=False)
-    spec: Optional[LayerSpec] = field(default=None, repr=False)
-    args: Optional[Args] = field(default=None, repr=False)
-    children: Optional[List[object]] = None  # Sequential / ModuleList
-    items: Optional[Dict[object, object]] = None  # ModuleDict
+    __slots__ = ("kind", "node", "spec", "args", "children", "items")
+
+    def __init__(self, kind: str, node: ast.Call, spec: Optional[LayerSpec] = None, args: Optional[Args] = None,
+                 children: Optional[List[object]] = None, items: Optional[Dict[object, object]] = None):
+        self.kind = kind
+        self.node = node
+        self.spec = spec
+        self.args = args
+        self.children = children  # Sequential / ModuleList
+        self.items = items  # ModuleDict
+
+    _fields = ("kind", "children", "items")
 
     @property
     def display(self) -> str:
         return f"nn.{self.kind}"
 
 
-@dataclass(eq=False)
-class Function:
-    node: ast.AST  # FunctionDef or Lambda
-    scope: object  # the Scope it closes over
-    bound_self: object = None  # for methods fetched from an instance
-    owner: object = None  # the ClassInfo a method is defined in, for super()
+class Function(Shown):
+    __slots__ = ("node", "scope", "bound_self", "owner")
+
+    def __init__(self, node: ast.AST, scope: object, bound_self: object = None, owner: object = None):
+        self.node = node  # FunctionDef or Lambda
+        self.scope = scope  # the Scope it closes over
+        self.bound_self = bound_self  # for methods fetched from an instance
+        self.owner = owner  # the ClassInfo a method is defined in, for super()
+
+    _fields = ("node", "scope", "bound_self", "owner")
 
 
-@dataclass(eq=False)
-class ClassInfo:
-    node: ast.ClassDef
-    scope: object
-    is_module: bool  # derives from torch.nn.Module (directly or through the file)
-    bases: List[object] = field(default_factory=list)
-    # what lookup() and Interp.class_attr found, by name: neither the class
-    # bodies nor the bases change during a file
-    found: Dict[str, object] = field(default_factory=dict, repr=False)
-    attr_defs: Dict[str, object] = field(default_factory=dict, repr=False)
+class ClassInfo(Shown):
+    __slots__ = ("node", "scope", "is_module", "bases", "found", "attr_defs")
+
+    def __init__(self, node: ast.ClassDef, scope: object, is_module: bool, bases: Optional[List[object]] = None):
+        self.node = node
+        self.scope = scope
+        self.is_module = is_module  # derives from torch.nn.Module (directly or through the file)
+        self.bases = bases if bases is not None else []
+        # what lookup() and Interp.class_attr found, by name: neither the class
+        # bodies nor the bases change during a file
+        self.found: Dict[str, object] = {}
+        self.attr_defs: Dict[str, object] = {}
+
+    _fields = ("node", "scope", "is_module", "bases")
 
     @property
     def name(self) -> str:
@@ -103,19 +125,28 @@ class ClassInfo:
         return None
 
 
-@dataclass(eq=False)
-class Instance:
+class Instance(Shown):
     """An instance of a class defined in the file (usually an nn.Module)."""
 
-    cls: ClassInfo
-    attrs: Dict[str, object] = field(default_factory=dict)
-    node: Optional[ast.Call] = None  # where it was constructed
-    complete: bool = True  # False when __init__ could not be followed to the end
+    __slots__ = ("cls", "attrs", "node", "complete")
+
+    def __init__(self, cls: ClassInfo, attrs: Optional[Dict[str, object]] = None, node: Optional[ast.Call] = None,
+                 complete: bool = True):
+        self.cls = cls
+        self.attrs = attrs if attrs is not None else {}
+        self.node = node  # where it was constructed
+        self.complete = complete  # False when __init__ could not be followed to the end
+
+    _fields = ("cls", "attrs", "node", "complete")
 
 
-@dataclass(eq=False)
-class Method:
+class Method(Shown):
     """A bound method of a plain Python value (list.append, dict.items)."""
 
-    obj: object
-    name: str
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj: object, name: str):
+        self.obj = obj
+        self.name = name
+
+    _fields = ("obj", "name")

@@ -3,10 +3,9 @@ signature and its shape rule). Rules live in conv.py, pool.py, norm.py and
 misc.py; each module contributes its entries to LAYERS."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..records import Record
 from .shape import Shape
 
 
@@ -42,28 +41,36 @@ class Unknowable(Exception):
 RULE_GIVES_UP = (Unknowable, TypeError, ValueError, ArithmeticError, IndexError, KeyError)
 
 
-@dataclass(frozen=True)
-class Fault:
+class Fault(Record):
     """One thing torch would reject. `param` and `value` name the constructor
     argument to change and its right value, when one number fixes it."""
 
-    code: str
-    message: str
-    param: Optional[str] = None
-    value: object = None
-    # When the fault is in how the layer is *used* (rank, too-small input) it is
-    # blamed on the call site rather than on the constructor.
-    at_use: bool = False
-    # the sizes `value` is the product of (64, 7, 7), so a fix can keep a product
-    factors: Optional[Tuple[int, ...]] = None
+    __slots__ = _fields = ("code", "message", "param", "value", "at_use", "factors")
+
+    def __init__(self, code: str, message: str, param: Optional[str] = None, value: object = None,
+                 at_use: bool = False, factors: Optional[Tuple[int, ...]] = None):
+        self.code = code
+        self.message = message
+        self.param = param
+        self.value = value
+        # When the fault is in how the layer is *used* (rank, too-small input)
+        # it is blamed on the call site rather than on the constructor.
+        self.at_use = at_use
+        # the sizes `value` is the product of (64, 7, 7), so a fix can keep a product
+        self.factors = factors
 
 
-@dataclass(frozen=True)
-class Sig:
-    params: Tuple[str, ...]
-    defaults: Dict[str, object]
-    kwonly: Tuple[str, ...] = ()
-    varargs: bool = False  # accepts *args/**kwargs (nn.Identity)
+class Sig(Record):
+    __slots__ = ("params", "defaults", "kwonly", "varargs", "positional")
+    _fields = ("params", "defaults", "kwonly", "varargs")
+
+    def __init__(self, params: Tuple[str, ...], defaults: Dict[str, object], kwonly: Tuple[str, ...] = (),
+                 varargs: bool = False):
+        self.params = params
+        self.defaults = defaults
+        self.kwonly = kwonly
+        self.varargs = varargs  # accepts *args/**kwargs (nn.Identity)
+        self.positional = tuple(p for p in params if p not in kwonly)
 
 
 def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: bool = False, **optional: object) -> Sig:
@@ -114,14 +121,12 @@ class Args:
 def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Optional[Args]:
     """Bind call arguments like Python would; None when the call would fail to bind."""
     params = spec_sig.params
-    positional = [p for p in params if p not in spec_sig.kwonly]
-    values: Dict[str, object] = {}
+    positional = spec_sig.positional
     if len(args) > len(positional):
         if not spec_sig.varargs:
             return None
         args = args[: len(positional)]
-    for name, v in zip(positional, args):
-        values[name] = v
+    values: Dict[str, object] = dict(zip(positional, args))
     for name, v in kwargs.items():
         if name not in params:
             if spec_sig.varargs:
@@ -131,11 +136,12 @@ def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Option
             return None
         values[name] = v
     given = dict(values)
+    defaults = spec_sig.defaults
     for name in params:
         if name not in values:
-            if name not in spec_sig.defaults:
+            if name not in defaults:
                 return None  # a required argument is missing: torch raises TypeError
-            values[name] = spec_sig.defaults[name]
+            values[name] = defaults[name]
     return Args(values, given)
 
 
@@ -154,20 +160,20 @@ class Ctx:
 Rule = Callable[[Args, Shape, Ctx], Optional[Shape]]
 
 
-@dataclass(frozen=True)
-class LayerSpec:
-    sig: Sig
-    rule: Rule
-    # Layers whose output is a tuple or otherwise not one tensor end the analysis.
-    notes: str = ""
-    # the rule knows what torch (on the CPU) does with an empty dim
-    takes_empty: bool = False
+class LayerSpec(Record):
+    __slots__ = ("sig", "rule", "notes", "takes_empty", "sized")
+    _fields = ("sig", "rule", "notes", "takes_empty")
 
-    @cached_property
-    def sized(self) -> bool:
-        """Built for one channel / feature count (Conv2d, Linear, BatchNorm...),
-        so it tells whether an input size was meant for this model at all."""
-        return any(p in SIZE_PARAMS for p in self.sig.params)
+    def __init__(self, sig: Sig, rule: Rule, notes: str = "", takes_empty: bool = False):
+        self.sig = sig
+        self.rule = rule
+        # Layers whose output is a tuple or otherwise not one tensor end the analysis.
+        self.notes = notes
+        # the rule knows what torch (on the CPU) does with an empty dim
+        self.takes_empty = takes_empty
+        # built for one channel / feature count (Conv2d, Linear, BatchNorm...),
+        # so it tells whether an input size was meant for this model at all
+        self.sized = any(p in SIZE_PARAMS for p in sig.params)
 
 
 SIZE_PARAMS = frozenset({
@@ -176,10 +182,12 @@ SIZE_PARAMS = frozenset({
 })
 
 
-@dataclass
-class Outcome:
-    shape: Optional[Shape]
-    faults: List[Fault] = field(default_factory=list)
+class Outcome(Record):
+    __slots__ = _fields = ("shape", "faults")
+
+    def __init__(self, shape: Optional[Shape], faults: Optional[List[Fault]] = None):
+        self.shape = shape
+        self.faults = faults if faults is not None else []
 
 
 def apply(spec: LayerSpec, args: Args, x: Shape, layer: str) -> Outcome:

@@ -8,9 +8,9 @@ bisection (the other sides held large). Sides from 1 to MAX_SIDE are tried; any 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..records import Record
 from .shape import Shape
 
 MAX_SIDE = 4096
@@ -21,15 +21,16 @@ class GiveUp(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Verdict:
-    fits: bool
-    channels: int
-    # when it fits: per axis, the input sides that give the needed size
-    sides: Optional[Tuple[Tuple[int, int], ...]] = None
-    sizes: Optional[Tuple[int, ...]] = None  # a_i at those sides
-    # when it never fits: per axis, the sizes the axis can reach
-    ranges: Optional[Tuple[Tuple[int, int], ...]] = None
+class Verdict(Record):
+    __slots__ = _fields = ("fits", "channels", "sides", "sizes", "ranges")
+
+    def __init__(self, fits: bool, channels: int, sides: Optional[Tuple[Tuple[int, int], ...]] = None,
+                 sizes: Optional[Tuple[int, ...]] = None, ranges: Optional[Tuple[Tuple[int, int], ...]] = None):
+        self.fits = fits
+        self.channels = channels
+        self.sides = sides  # when it fits: per axis, the input sides that give the needed size
+        self.sizes = sizes  # a_i at those sides
+        self.ranges = ranges  # when it never fits: per axis, the sizes the axis can reach
 
 
 class _Axes:

@@ -9,18 +9,36 @@ message can say "3136 (64 x 7 x 7)".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import Optional, Tuple
+
+from ..records import Record
 
 Dim = Optional[int]
 
 
-@dataclass(frozen=True)
-class Shape:
-    dims: Tuple[Dim, ...]
-    open: bool = False
-    factors: Optional[Tuple[Optional[Tuple[int, ...]], ...]] = None
+class Shape(Record):
+    __slots__ = ("dims", "open", "factors", "_hash")
+    _fields = ("dims", "open", "factors")
+
+    def __init__(self, dims: Tuple[Dim, ...], open: bool = False,
+                 factors: Optional[Tuple[Optional[Tuple[int, ...]], ...]] = None):
+        self.dims = dims
+        self.open = open
+        self.factors = factors
+        self._hash: Optional[int] = None
+
+    def __eq__(self, other):
+        if other.__class__ is Shape:
+            return self.dims == other.dims and self.open == other.open and self.factors == other.factors
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        # shapes key the interpreter's caches: hash the fields once
+        h = self._hash
+        if h is None:
+            h = self._hash = hash((self.dims, self.open, self.factors))
+        return h
 
     @staticmethod
     def unknown() -> "Shape":
