@@ -47,10 +47,6 @@ class Interp(Statements):
         # `nn` and `torch.nn.Conv2d` (a name has no dot, a qualified name does):
         # the imports do not change during a file
         self.refs: Dict[str, TorchRef] = {}
-        # changes to objects (attribute and item stores, list and container
-        # methods) and size searches so far: memo.py keeps no call that made any
-        self.mutations = 0
-        self.searches = 0
 
     # -- bookkeeping -----------------------------------------------------
     @property
@@ -575,7 +571,6 @@ class Interp(Statements):
         if isinstance(obj, Instance):  # self.add_module("conv", layer)
             return self.builtin_attr("setattr", list(args), kwargs)
         if isinstance(obj, list):
-            self.mutations += 1
             if name == "append" and len(args) == 1:
                 if len(obj) >= MAX_SEQ:
                     raise OutOfBudget()
@@ -615,7 +610,6 @@ class Interp(Statements):
             return args[2] if value is UNKNOWN and len(args) == 3 else value
         if len(args) != 3:
             return UNKNOWN
-        self.mutations += 1
         value = args[2]
         if isinstance(obj, Instance):
             if isinstance(attr, str):
@@ -639,7 +633,6 @@ class Interp(Statements):
                     "train", "eval", "to", "cuda", "cpu", "float", "double", "half", "apply", "zero_grad",
                     "requires_grad_", "__len__"):
             return UNKNOWN  # reads, or changes nothing we track
-        self.mutations += 1
         kids = box.children
         ok = kids is not None and not kwargs
         if ok and name == "append" and len(args) == 1:

@@ -30,7 +30,7 @@ class Found(Record):
 
 
 class Run:
-    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent", "read_before")
+    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent")
 
     def __init__(self, accepted: Optional[bool] = None, early_fault: bool = False,
                  searched: Optional[Set[Place]] = None, parent: Optional["Run"] = None):
@@ -48,19 +48,12 @@ class Run:
         # a side of a branch: the run it was forked from, whose first uses it
         # sees (`uses` holds only the side's own; the parent waits while a side runs)
         self.parent = parent
-        # some first use was found in a run above this one: what this run did
-        # depends on what ran before it (memo.py keeps no such call)
-        self.read_before = False
 
     def first_use(self, layer_id: int) -> Optional[Tuple[Place, bool]]:
         run: Optional[Run] = self
         while run is not None:
             got = run.uses.get(layer_id)
             if got is not None:
-                below: Optional[Run] = self
-                while below is not run and below is not None:
-                    below.read_before = True
-                    below = below.parent
                 return got
             run = run.parent
         return None
@@ -81,17 +74,6 @@ class Run:
 
     def rejects_input(self) -> bool:
         return self.early_fault or self.accepted is False
-
-    def absorb(self, side: "Run") -> None:
-        """Take in a side forked from this run that ran alone (a module call,
-        memo.py): the same as if what it did had been done here."""
-        self.early_fault = self.early_fault or side.early_fault
-        if self.accepted is None:
-            self.accepted = side.accepted
-        for key, f in side.found.items():
-            self.found.setdefault(key, f)
-        self.visited |= side.visited
-        self.uses.update(side.uses)  # the side records only uses no run above it had
 
     def join(self, a: "Run", b: "Run") -> None:
         """Merge two sides of a branch back into this run."""

@@ -61,7 +61,6 @@ class Statements:
             if items is UNKNOWN or len(current) + len(items) > MAX_SEQ:
                 self.havoc_target(stmt.target, scope)
                 return
-            self.mutations += 1
             current.extend(items)  # `layers += [...]` mutates in place
             return
         if isinstance(current, Tensor) or isinstance(value, Tensor):
@@ -180,7 +179,6 @@ class Statements:
             self.exec_block(stmt.body, scope)
 
     def s_Delete(self, stmt, scope):
-        self.mutations += 1
         for t in stmt.targets:
             if isinstance(t, ast.Subscript):
                 obj = self.eval(t.value, scope)
@@ -200,7 +198,6 @@ class Statements:
 
     def havoc(self, stmts, scope: Scope) -> None:
         """Everything these statements might bind becomes unknown."""
-        self.mutations += 1
         for stmt in stmts:
             for node in self._static(_binding_nodes, stmt):
                 if isinstance(node, (ast.Name,)) and isinstance(node.ctx, ast.Store):
@@ -229,7 +226,6 @@ class Statements:
         return got
 
     def havoc_target(self, target: ast.expr, scope: Scope) -> None:
-        self.mutations += 1
         if isinstance(target, ast.Name):
             scope.vars[target.id] = _unknown_like(_get(scope, target.id))
         elif isinstance(target, ast.Attribute):
@@ -252,7 +248,6 @@ class Statements:
         if isinstance(target, ast.Name):
             scope.vars[target.id] = value
             return True
-        self.mutations += 1  # an attribute or an item: an object changes (memo.py)
         if isinstance(target, ast.Attribute):
             obj = self.eval(target.value, scope)
             if isinstance(obj, Instance):

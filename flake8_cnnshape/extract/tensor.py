@@ -14,7 +14,6 @@ from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape
 from ..shapes.misc import _ACT
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
-from .memo import CallMemo
 from .run import Found
 from .values import Instance, Layer, Method, SizeInt, Tensor
 
@@ -84,7 +83,6 @@ def _as_tensor(v):
 class TensorOps:
     def __init__(self, interp: "Interp"):
         self.interp = interp
-        self.memo = CallMemo(interp)
         # one rule run per (constructor arguments, input shape): copies of a
         # build share their Args, and equal blocks see equal shapes
         self.outcomes: Dict[tuple, tuple] = {}
@@ -162,7 +160,6 @@ class TensorOps:
         """A Linear whose incoming width depends on the input size, in a
         model whose input size nobody gave: does any size fit?"""
         run = self.interp.run
-        self.interp.searches += 1  # what follows reads x's history (memo.py)
         if run is None or at in run.searched:
             return
         run.searched.add(at)
@@ -234,8 +231,6 @@ class TensorOps:
         if forward is None or not inst.cls.is_module:
             return UNKNOWN
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
-        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
-            return self.memo.call(inst, args[0], lambda: self.interp.call_function(forward, args, kwargs))
         return self.interp.call_function(forward, args, kwargs)
 
     # -- torch.* and F.* ---------------------------------------------------
