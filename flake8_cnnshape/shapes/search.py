@@ -41,6 +41,7 @@ class _Axes:
         self.replay = replay
         self.n = n
         self.cache: Dict[Tuple[int, ...], Optional[Tuple[int, ...]]] = {}
+        self.sizes: Dict[Tuple[int, int], Optional[int]] = {}  # (axis, side) -> at()
 
     def parts(self, sides: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
         """(C, a_1, ..., a_n) for these input sides, or None where it does not run."""
@@ -57,9 +58,19 @@ class _Axes:
         return self.cache[sides]
 
     def at(self, axis: int, s: int) -> Optional[int]:
-        sides = tuple(s if i == axis else MAX_SIDE for i in range(self.n))
-        p = self.parts(sides)
-        return None if p is None else p[axis + 1]
+        key = (axis, s)
+        if key in self.sizes:
+            return self.sizes[key]
+        if self.n > 1:
+            # every axis at side s in one replay: each is worked out from itself
+            # alone, so where this runs it gives what one replay per axis would
+            p = self.parts((s,) * self.n)
+            if p is not None:
+                self.sizes.update(((i, s), p[i + 1]) for i in range(self.n))
+                return p[axis + 1]
+        p = self.parts(tuple(s if i == axis else MAX_SIDE for i in range(self.n)))
+        self.sizes[key] = None if p is None else p[axis + 1]
+        return self.sizes[key]
 
 
 def search(replay: Callable[[Tuple[int, ...]], Optional[Shape]], n: int, want: int) -> Optional[Verdict]:
