@@ -18,7 +18,8 @@ installed (the plugin must give the same reports).
 
 CNSBENCH_REPORT=FILE makes the runner write a JSON record after the run: its
 peak RSS (VmHWM), the CPU time spent inside the plugin's run() (main process
-only: with --jobs 1 that is all of it), the plugins flake8 was given, whether `torch` ended up in sys.modules and every
+only: with --jobs 1 that is all of it), the CPU time of cyclic garbage
+collections (likewise), the plugins flake8 was given, whether `torch` ended up in sys.modules and every
 attempt to import torch (or a torch.* module) seen by an import hook — an
 attempt counts even when torch is not installed.
 
@@ -67,6 +68,22 @@ def _peak_rss_kb() -> int:
 
 
 _plugin_cpu = [0.0]
+_gc_cpu = [0.0, 0.0]  # CPU in cyclic collections, and when the current one started
+
+
+def _time_gc() -> None:
+    """Count the CPU of flake8's cyclic garbage collections (both arms): the
+    objects a plugin leaves behind make them longer, after its run() returned."""
+    import gc
+    import time
+
+    def callback(phase, info):
+        if phase == "start":
+            _gc_cpu[1] = time.process_time()
+        else:
+            _gc_cpu[0] += time.process_time() - _gc_cpu[1]
+
+    gc.callbacks.append(callback)
 
 
 def _time_plugin() -> None:
@@ -120,6 +137,7 @@ def main(argv) -> int:
         return plugins
 
     finder.find_plugins = find_plugins
+    _time_gc()
     if mode != "off":
         _time_plugin()
     try:
@@ -139,6 +157,7 @@ def main(argv) -> int:
                     "torch_import_attempts": sorted(set(_torch_attempts)),
                     "vmhwm_kb": _peak_rss_kb(),
                     "plugin_cpu": _plugin_cpu[0] if mode != "off" else None,
+                    "gc_cpu": _gc_cpu[0],
                 },
                 f,
             )

@@ -109,7 +109,7 @@ def run_flake8(args: Sequence[str], mode: str, stdin_path: Optional[str] = None,
     finally:
         if own_report:
             os.unlink(report)
-    peak_kb, plugin_cpu = record.get("vmhwm_kb"), record.get("plugin_cpu")
+    peak_kb, plugin_cpu, gc_cpu = record.get("vmhwm_kb"), record.get("plugin_cpu"), record.get("gc_cpu")
     if proc.returncode not in (0, 1) or "Traceback" in errtext:
         raise RuntimeError(f"flake8 ({mode}) failed with {proc.returncode}:\n{errtext[-3000:]}")
     codes: Dict[str, int] = {}
@@ -118,7 +118,8 @@ def run_flake8(args: Sequence[str], mode: str, stdin_path: Optional[str] = None,
     cns = [ln for ln in text.splitlines() if REPORT_RE.search(ln) and REPORT_RE.search(ln).group(1).startswith("CNS")]
     # ru_maxrss would not do: Linux carries the forking parent's high-water mark across exec
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": peak_kb or ru.ru_maxrss, "rc": proc.returncode,
-            "reports": sum(codes.values()), "cns": len(cns), "cns_lines": cns, "stderr": errtext, "plugin_cpu": plugin_cpu}
+            "reports": sum(codes.values()), "cns": len(cns), "cns_lines": cns, "stderr": errtext, "plugin_cpu": plugin_cpu,
+            "gc_cpu": gc_cpu}
 
 
 def check_arms() -> None:
@@ -206,6 +207,11 @@ def measure(label: str, paths: Sequence[str], pairs: int = 5, jobs: int = 1, tar
     if jobs == 1 and all(r["on"]["plugin_cpu"] is not None for r in runs):
         res["inrun_ratio"] = med([r["on"]["cpu"] / (r["on"]["cpu"] - r["on"]["plugin_cpu"]) for r in runs])
         res["inrun_plugin_cpu"] = med([r["on"]["plugin_cpu"] for r in runs])
+    if jobs == 1 and all(r[arm]["gc_cpu"] is not None for r in runs for arm in ("on", "off")):
+        # left out of the in-run ratio: flake8's own collections, made longer
+        # by what the plugin allocated
+        res["gc_cpu_with"] = med([r["on"]["gc_cpu"] for r in runs])
+        res["gc_cpu_without"] = med([r["off"]["gc_cpu"] for r in runs])
     # and a fourth that no neighbour disturbs much: the plugin's own CPU, in-process
     own = sum(analyze_cpu(files).values())
     res["inprocess_analyze_cpu"] = own
@@ -235,6 +241,8 @@ def print_measure(r: dict) -> None:
     if "inrun_ratio" in r:
         print(f"   in-run ratio {r['inrun_ratio']:.3f}x (the runs with the plugin: their CPU over the same less the"
               f" {r['inrun_plugin_cpu']:.2f}s spent inside the plugin)")
+    if "gc_cpu_with" in r:
+        print(f"   cyclic garbage collection: {r['gc_cpu_with']:.3f}s with, {r['gc_cpu_without']:.3f}s without")
     print(f"   reports: {r['reports_with']} with, {r['reports_without']} without ({r['cns_reports']} CNS);"
           f" peak RSS {r['maxrss_with_kb'] / 1024:.1f} vs {r['maxrss_without_kb'] / 1024:.1f} MiB")
     if r.get("warning"):

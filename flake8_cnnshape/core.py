@@ -110,4 +110,8 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
     # even where there is none (training scripts have neither: done here)
     if not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text:
         return []
-    return FileAnalysis(lines, tree, max_steps, default_input).reports()
+    fa = FileAnalysis(lines, tree, max_steps, default_input)
+    try:
+        return fa.reports()
+    finally:
+        fa.checker.interp.close()

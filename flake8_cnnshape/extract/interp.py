@@ -48,6 +48,22 @@ class Interp(Statements):
         # the imports do not change during a file
         self.refs: Dict[str, TorchRef] = {}
 
+    def close(self) -> None:
+        """Let go of the file's values. The module scope holds its classes,
+        which hold it back (and their method caches hold them): left as they
+        are, every file's values would be freed only by a cyclic collection
+        later in flake8's run, which then also walks all of flake8's objects."""
+        for v in self.module.vars.values():
+            if isinstance(v, ClassInfo):
+                v.found.clear()
+                v.attr_defs.clear()
+        self.module.vars.clear()
+        self.module.pending.clear()
+        self.module.interp = None
+        self.ops.interp = None
+        for box in (self.builds, self.created, self.static_facts, self.refs, self.ops.outcomes):
+            box.clear()
+
     # -- bookkeeping -----------------------------------------------------
     @property
     def run_start(self) -> int:
@@ -123,9 +139,16 @@ class Interp(Statements):
             raise OutOfBudget()
         self.depth += 1
         try:
+            # the commonest nodes without the dispatch: names (nearly half of
+            # all), attribute reads, constants
             kind = type(node)
-            if kind is _NAME:  # nearly half of all: e_Name without the dispatch
+            if kind is _NAME:
                 return self.lookup(node.id, scope)
+            if kind is _ATTRIBUTE:
+                return self.attribute(self.eval(node.value, scope), node.attr)
+            if kind is _CONSTANT:
+                v = node.value
+                return v if type(v) in _PLAIN_TYPES and not (type(v) is str and len(v) > MAX_SEQ) else UNKNOWN
             method = _EVAL.get(kind)
             return UNKNOWN if method is None else method(self, node, scope)
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
@@ -134,15 +157,6 @@ class Interp(Statements):
             return UNKNOWN
         finally:
             self.depth -= 1
-
-    def e_Constant(self, node, scope):
-        v = node.value
-        if isinstance(v, str) and len(v) > MAX_SEQ:
-            return UNKNOWN
-        return v if isinstance(v, _PLAIN) else UNKNOWN
-
-    def e_Name(self, node, scope):
-        return self.lookup(node.id, scope)
 
     def e_Tuple(self, node, scope):
         items = self._elements(node.elts, scope)
@@ -264,10 +278,6 @@ class Interp(Statements):
             b = self.eval(node.orelse, scope)
             return a if same_value(a, b) else _unknown_like(a)
         return self.eval(node.body if t else node.orelse, scope)
-
-    def e_Attribute(self, node, scope):
-        obj = self.eval(node.value, scope)
-        return self.attribute(obj, node.attr)
 
     def e_Subscript(self, node, scope):
         obj = self.eval(node.value, scope)
@@ -829,8 +839,12 @@ _ITERATING = ("len", "list", "tuple", "enumerate", "zip", "reversed")
 
 
 _NAME = ast.Name
+_ATTRIBUTE = ast.Attribute
+_CONSTANT = ast.Constant
 _STARRED = ast.Starred
-# node type -> the Interp method for it (e_Name, s_Assign...)
+_PLAIN_TYPES = frozenset(_PLAIN)
+# node type -> the Interp method for it (e_Call...; eval() itself does names,
+# attribute reads and constants)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Interp).items() if k.startswith("e_") and hasattr(ast, k[2:])}
 
 
