@@ -1,6 +1,8 @@
 """Codes and the text of each report."""
 from __future__ import annotations
 
+from functools import total_ordering
+
 from .records import Record
 
 CODES = {
@@ -17,6 +19,7 @@ CODES = {
 }
 
 
+@total_ordering
 class Report(Record):
     __slots__ = _fields = ("line", "col", "code", "text")
 
@@ -26,18 +29,11 @@ class Report(Record):
         self.code = code
         self.text = text  # the message after the code
 
-    # ordered by position, then code and text
     def __lt__(self, other: "Report") -> bool:
+        """By position, then code and text."""
+        if other.__class__ is not Report:
+            return NotImplemented
         return self._values() < other._values()
-
-    def __le__(self, other: "Report") -> bool:
-        return self._values() <= other._values()
-
-    def __gt__(self, other: "Report") -> bool:
-        return self._values() > other._values()
-
-    def __ge__(self, other: "Report") -> bool:
-        return self._values() >= other._values()
 
     @property
     def message(self) -> str:
