@@ -739,7 +739,10 @@ class Interp(Statements):
             return False
         return True
 
-    def instantiate(self, cls: ClassInfo, args, kwargs, node) -> object:
+    def instantiate(self, cls: ClassInfo, args, kwargs, node, keep: bool = True) -> object:
+        """An instance built by running __init__, or a copy of one built with
+        the same arguments. keep=False: not kept for later copies (a model no
+        other class builds: keeping it would copy it whole, for nothing)."""
         key = build_key(cls, args, kwargs) if self.run is None else None
         kept = self.builds.get(key) if key is not None else None
         if kept is not None:  # built before with these arguments: a copy
@@ -756,7 +759,7 @@ class Interp(Statements):
         result = self.call_function(init, args, kwargs)
         if result is UNKNOWN:
             inst.complete = False
-        if key is not None:
+        if key is not None and keep:
             got = copy_build(inst)  # kept untouched by what is done to `inst` later
             if got is not None:
                 self.builds[key] = got[0]

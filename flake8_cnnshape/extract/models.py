@@ -103,6 +103,7 @@ class Checker:
         self.ok_places: set = set()
         self._searchable = False
         self._quiet = False  # running a template class: its faults are its subclasses' to show
+        self._part_names: Optional[set] = None
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         if self._quiet:
@@ -143,7 +144,8 @@ class Checker:
             if way and self.interp.steps - begin > EXTRA_WAY_STEPS:
                 break  # a big model: one way of building it is checked
             start = len(self.interp.created)
-            inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None), None)
+            keep = cls.name in self._parts()
+            inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None, keep), None)
             if not isinstance(inst, Instance):
                 continue
             built = self.interp.created[start:]
@@ -250,6 +252,14 @@ class Checker:
 
     def _module_names(self):
         return set(self.interp.module.vars) | set(self.interp.module.pending)
+
+    def _parts(self) -> set:
+        """Names called inside some class: the blocks models are built of,
+        whose builds are worth keeping for the models to copy."""
+        if self._part_names is None:
+            self._part_names = {node.func.id for node, path, _ in self.index.calls
+                                if isinstance(node.func, ast.Name) and any(isinstance(p, ast.ClassDef) for p in path)}
+        return self._part_names
 
     def _calls(self, name: str) -> List[ast.Call]:
         return self.index.calls_by_name.get(name, [])
