@@ -8,6 +8,7 @@ input size can be found.
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from ..records import Shown
@@ -103,7 +104,6 @@ class Checker:
         self.ok_places: set = set()
         self._searchable = False
         self._quiet = False  # running a template class: its faults are its subclasses' to show
-        self._part_names: Optional[set] = None
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         if self._quiet:
@@ -140,11 +140,11 @@ class Checker:
 
     def _run_instances(self, cls: ClassInfo, inputs: List[Source]) -> None:
         begin = self.interp.steps
+        keep = cls.name in self._part_names
         for way, (args, kwargs) in enumerate(self._instantiations(cls)):
             if way and self.interp.steps - begin > EXTRA_WAY_STEPS:
                 break  # a big model: one way of building it is checked
             start = len(self.interp.created)
-            keep = cls.name in self._parts()
             inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None, keep), None)
             if not isinstance(inst, Instance):
                 continue
@@ -253,13 +253,12 @@ class Checker:
     def _module_names(self):
         return set(self.interp.module.vars) | set(self.interp.module.pending)
 
-    def _parts(self) -> set:
+    @cached_property
+    def _part_names(self) -> set:
         """Names called inside some class: the blocks models are built of,
         whose builds are worth keeping for the models to copy."""
-        if self._part_names is None:
-            self._part_names = {node.func.id for node, path, _ in self.index.calls
-                                if isinstance(node.func, ast.Name) and any(isinstance(p, ast.ClassDef) for p in path)}
-        return self._part_names
+        return {node.func.id for node, path, _ in self.index.calls
+                if isinstance(node.func, ast.Name) and any(isinstance(p, ast.ClassDef) for p in path)}
 
     def _calls(self, name: str) -> List[ast.Call]:
         return self.index.calls_by_name.get(name, [])

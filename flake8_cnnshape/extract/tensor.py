@@ -138,7 +138,7 @@ class TensorOps:
             self._trace(layer, shape, outcome.shape)
         run = interp.run
         faults = outcome.faults
-        at = (layer.node.lineno, layer.node.col_offset)
+        at = place(layer.node)
         if run is not None:
             first = run.first_use(id(layer))
             if first is None:

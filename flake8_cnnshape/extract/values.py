@@ -11,6 +11,7 @@ from ..shapes.registry import UNKNOWN  # noqa: F401  (re-exported)
 
 class Tensor(Shown):
     __slots__ = ("shape", "origin", "root")
+    _fields = ("shape", "root")
 
     def __init__(self, shape: Shape, origin: Optional[tuple] = None, root: bool = False):
         self.shape = shape
@@ -18,8 +19,6 @@ class Tensor(Shown):
         # where step(shape) redoes the op; None where it came from several or none
         self.origin = origin
         self.root = root  # the model's input, when its size is unknown
-
-    _fields = ("shape", "root")
 
 
 class SizeInt(int):
@@ -32,12 +31,11 @@ class TorchRef(Shown):
     """A torch module, class or function named in the source (`nn`, `nn.Conv2d`, `F.relu`)."""
 
     __slots__ = ("qual", "members")
+    _fields = ("qual",)
 
     def __init__(self, qual: str):
         self.qual = qual
         self.members: Dict[str, TorchRef] = {}  # `nn` -> `nn.Conv2d`: the same ref each time (Interp.attribute)
-
-    _fields = ("qual",)
 
 
 class Layer(Shown):
@@ -45,6 +43,7 @@ class Layer(Shown):
     does not model (LSTM, MultiheadAttention...): calling one ends the shape."""
 
     __slots__ = ("kind", "node", "spec", "args", "children", "items")
+    _fields = ("kind", "children", "items")
 
     def __init__(self, kind: str, node: ast.Call, spec: Optional[LayerSpec] = None, args: Optional[Args] = None,
                  children: Optional[List[object]] = None, items: Optional[Dict[object, object]] = None):
@@ -55,8 +54,6 @@ class Layer(Shown):
         self.children = children  # Sequential / ModuleList
         self.items = items  # ModuleDict
 
-    _fields = ("kind", "children", "items")
-
     @property
     def display(self) -> str:
         return f"nn.{self.kind}"
@@ -64,6 +61,7 @@ class Layer(Shown):
 
 class Function(Shown):
     __slots__ = ("node", "scope", "bound_self", "owner")
+    _fields = ("node", "scope", "bound_self", "owner")
 
     def __init__(self, node: ast.AST, scope: object, bound_self: object = None, owner: object = None):
         self.node = node  # FunctionDef or Lambda
@@ -71,11 +69,10 @@ class Function(Shown):
         self.bound_self = bound_self  # for methods fetched from an instance
         self.owner = owner  # the ClassInfo a method is defined in, for super()
 
-    _fields = ("node", "scope", "bound_self", "owner")
-
 
 class ClassInfo(Shown):
     __slots__ = ("node", "scope", "is_module", "bases", "found", "attr_defs")
+    _fields = ("node", "scope", "is_module", "bases")
 
     def __init__(self, node: ast.ClassDef, scope: object, is_module: bool, bases: Optional[List[object]] = None):
         self.node = node
@@ -86,8 +83,6 @@ class ClassInfo(Shown):
         # bodies nor the bases change during a file
         self.found: Dict[str, object] = {}
         self.attr_defs: Dict[str, object] = {}
-
-    _fields = ("node", "scope", "is_module", "bases")
 
     @property
     def name(self) -> str:
@@ -129,6 +124,7 @@ class Instance(Shown):
     """An instance of a class defined in the file (usually an nn.Module)."""
 
     __slots__ = ("cls", "attrs", "node", "complete")
+    _fields = ("cls", "attrs", "node", "complete")
 
     def __init__(self, cls: ClassInfo, attrs: Optional[Dict[str, object]] = None, node: Optional[ast.Call] = None,
                  complete: bool = True):
@@ -137,16 +133,13 @@ class Instance(Shown):
         self.node = node  # where it was constructed
         self.complete = complete  # False when __init__ could not be followed to the end
 
-    _fields = ("cls", "attrs", "node", "complete")
-
 
 class Method(Shown):
     """A bound method of a plain Python value (list.append, dict.items)."""
 
     __slots__ = ("obj", "name")
+    _fields = ("obj", "name")
 
     def __init__(self, obj: object, name: str):
         self.obj = obj
         self.name = name
-
-    _fields = ("obj", "name")
