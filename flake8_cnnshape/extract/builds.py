@@ -31,6 +31,11 @@ class _NotFrozen(Exception):
 
 
 def _frozen(v):
+    t = type(v)
+    if t in _PLAIN_TYPES:
+        return (t.__name__, v)
+    if t is tuple:  # the arguments themselves: their plain items without a call
+        return ("tuple",) + tuple([(type(x).__name__, x) if type(x) in _PLAIN_TYPES else _frozen(x) for x in v])
     if isinstance(v, _PLAIN):  # None and bools too
         return (type(v).__name__, v)
     if v is UNKNOWN:  # the interpreter does the same with it every time
@@ -93,6 +98,7 @@ class Copier:
         return out
 
 
+_PLAIN_TYPES = frozenset({int, float, str, bool, type(None), SizeInt})
 # immutable, or shared by every build (classes and functions of the file)
 _KEPT = frozenset({int, float, str, bool, type(None), SizeInt, type(UNKNOWN), ClassInfo, Function, TorchRef})
 

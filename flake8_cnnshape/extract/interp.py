@@ -117,6 +117,10 @@ class Interp(Statements):
         v = scope.find(name)
         if v is not _MISSING and v is not _IMPORTED:
             return v
+        return self.unbound(name)
+
+    def unbound(self, name: str):
+        """A name no scope binds: an import, a builtin, or nothing we know."""
         ref = self.refs.get(name)
         if ref is not None:
             return ref
@@ -143,7 +147,15 @@ class Interp(Statements):
             # all), attribute reads, constants
             kind = type(node)
             if kind is _NAME:
-                return self.lookup(node.id, scope)
+                # Scope.find and lookup() inlined: a function's names are a dict walk
+                name = node.id
+                while type(scope) is _SCOPE:
+                    v = scope.vars.get(name, _MISSING)
+                    if v is not _MISSING:
+                        return v
+                    scope = scope.parent
+                v = scope.find(name) if scope is not None else _MISSING
+                return v if v is not _MISSING else self.unbound(name)
             if kind is _ATTRIBUTE:
                 return self.attribute(self.eval(node.value, scope), node.attr)
             if kind is _CONSTANT:
@@ -842,6 +854,7 @@ _ITERATING = ("len", "list", "tuple", "enumerate", "zip", "reversed")
 
 
 _NAME = ast.Name
+_SCOPE = Scope
 _ATTRIBUTE = ast.Attribute
 _CONSTANT = ast.Constant
 _STARRED = ast.Starred

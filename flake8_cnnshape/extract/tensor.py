@@ -140,21 +140,26 @@ class TensorOps:
         faults = outcome.faults
         at = place(layer.node)
         if run is not None:
-            first = run.first_use(id(layer))
+            lid = id(layer)
+            first = run.uses.get(lid) if run.parent is None else run.first_use(lid)
             if first is None:
-                run.uses[id(layer)] = (place(call_node) if call_node is not None else at, not faults)
+                run.uses[lid] = (place(call_node) if call_node is not None else at, not faults)
             elif first[1] and faults and call_node is not None:
                 at = place(call_node)  # fits at its first use, not at this one
-            if faults or run.accepted is None:
-                # a layer that sees only part of the input's size says nothing of it
-                sized = spec.sized and not shape.open and shape.numel() is not None
-                self.report(faults, at, layer.node, call_node, sized=sized)
+            # a layer that sees only part of the input's size says nothing of it
+            if faults:
+                self.report(faults, at, layer.node, call_node, sized=spec.sized and not shape.open and shape.numel() is not None)
+            elif run.accepted is None and spec.sized and not shape.open and shape.numel() is not None:
+                run.visit(at, True)
             else:
                 run.visited.add(at)
         if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
             self.search_width(layer, x, at)
+        out = outcome.shape if outcome.shape is not None else Shape.unknown()
+        if x.origin is None and not x.root:
+            return Tensor(out)  # not from the model's input: no size search will replay it
         step = lambda s: _clean(apply(spec, args, s, layer.display))  # noqa: E731
-        return Tensor(outcome.shape if outcome.shape is not None else Shape.unknown(), (x, step, layer, _layer_kind(layer.kind)))
+        return Tensor(out, (x, step, layer, _layer_kind(layer.kind)))
 
     def search_width(self, layer: Layer, x: Tensor, at) -> None:
         """A Linear whose incoming width depends on the input size, in a
@@ -263,6 +268,8 @@ class TensorOps:
         except RULE_GIVES_UP:
             out, ctx.faults = None, []
         self.report(ctx.faults, place(node), None, node)
+        if x.origin is None and not x.root:
+            return Tensor(out if out is not None else Shape.unknown())
 
         def step(s, rule=spec.rule, bound=bound, name=name):
             ctx = Ctx(name)
@@ -376,6 +383,8 @@ class TensorOps:
         if folds and ctx.faults:
             out, ctx.faults = None, []  # the batch absorbs part of each sample; its size is not ours to know
         self.report(ctx.faults, place(node), None, node)
+        if t.origin is None and not t.root:
+            return Tensor(out if out is not None else Shape.unknown())
 
         def step(s):
             ctx = Ctx(name)

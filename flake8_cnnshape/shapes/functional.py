@@ -56,7 +56,7 @@ def _pad(a: Args, x: Shape, ctx: Ctx):
     n = len(p) // 2
     if kind != "constant" and n > 3:
         raise Unknowable("pad")
-    padded = Args({"padding": tuple(p)}, {})
+    padded = Args({"padding": tuple(p)})
     return misc.pad(n, kind)(padded, x, ctx)
 
 

@@ -61,7 +61,7 @@ class Fault(Record):
 
 
 class Sig(Record):
-    __slots__ = ("params", "defaults", "kwonly", "varargs", "positional")
+    __slots__ = ("params", "defaults", "kwonly", "varargs", "positional", "required")
     _fields = ("params", "defaults", "kwonly", "varargs")
 
     def __init__(self, params: Tuple[str, ...], defaults: Dict[str, object], kwonly: Tuple[str, ...] = (),
@@ -71,6 +71,7 @@ class Sig(Record):
         self.kwonly = kwonly
         self.varargs = varargs  # accepts *args/**kwargs (nn.Identity)
         self.positional = tuple(p for p in params if p not in kwonly)
+        self.required = tuple(p for p in params if p not in defaults)
 
 
 def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: bool = False, **optional: object) -> Sig:
@@ -85,9 +86,8 @@ def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: b
 class Args:
     """Constructor arguments bound to their names, defaults filled in."""
 
-    def __init__(self, values: Dict[str, object], given: Dict[str, object]):
+    def __init__(self, values: Dict[str, object]):
         self.values = values
-        self.given = given  # what the source wrote, by name (for messages and fixes)
 
     def __getitem__(self, name: str) -> object:
         return self.values[name]
@@ -135,14 +135,12 @@ def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Option
         if name in values:
             return None
         values[name] = v
-    given = dict(values)
-    defaults = spec_sig.defaults
-    for name in params:
-        if name not in values:
-            if name not in defaults:
+    if len(values) < len(params):
+        for name in spec_sig.required:
+            if name not in values:
                 return None  # a required argument is missing: torch raises TypeError
-            values[name] = defaults[name]
-    return Args(values, given)
+        values = {**spec_sig.defaults, **values}
+    return Args(values)
 
 
 class Ctx:
