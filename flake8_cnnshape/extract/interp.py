@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from functools import lru_cache
 from typing import Dict, List, Optional
 
 from ..shapes import LAYERS, UNKNOWN, bind
@@ -547,15 +548,13 @@ class Interp(Statements):
             return self.container(qual.rsplit(".", 1)[1], args, kwargs, node)
         if qual == "collections.OrderedDict":
             return _ordered_dict(args, kwargs)
-        if qual.startswith("torch.nn.") and qual.count(".") == 2:
-            name = qual.rsplit(".", 1)[1]
-            spec = LAYERS.get(name)
+        nn_class = _nn_class(qual)
+        if nn_class is not None:
+            name, spec = nn_class
             if spec is not None:
                 bound = bind(spec.sig, args, kwargs)
                 return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
-            if _is_layer_class(qual):
-                return Layer(name, node)
-            return UNKNOWN
+            return Layer(name, node) if name else UNKNOWN
         if qual.startswith("math."):
             return _math(qual[5:], args, kwargs)
         return self.ops.call_torch(qual, args, kwargs, node)
@@ -805,6 +804,17 @@ def _class_attr_def(cls: ClassInfo, attr: str):
         if count > 1:
             return None, None
     return None, None
+
+
+@lru_cache(maxsize=None)
+def _nn_class(qual: str):
+    """For `torch.nn.X`: (X, its LayerSpec or None); X is "" when it is no
+    layer class (nn.Parameter, nn.init...). None for other names."""
+    if not qual.startswith("torch.nn.") or qual.count(".") != 2:
+        return None
+    name = qual.rsplit(".", 1)[1]
+    spec = LAYERS.get(name)
+    return (name, spec) if spec is not None or _is_layer_class(qual) else ("", None)
 
 
 def _is_layer_class(qual: str) -> bool:
