@@ -702,8 +702,12 @@ class Interp(Statements):
                 return UNKNOWN
             self.returns.append([])
             try:
-                self.exec_block(node.body, scope)
+                head, last = self._static(_split_return, node)
+                self.exec_block(head, scope)
                 result = None
+                if last is not None:  # the body's closing `return`, without raising _Return
+                    self.tick()
+                    result = None if last.value is None else self.eval(last.value, scope)
             except _Return as r:
                 result = r.value
             except Raised:
@@ -775,6 +779,15 @@ class Interp(Statements):
             if got is not None:
                 self.builds[key] = got[0]
         return inst
+
+
+def _split_return(fn: ast.AST):
+    """(the body but its last statement, that statement) when it is a
+    `return`, else (the body, None)."""
+    body = fn.body
+    if body and type(body[-1]) is ast.Return:
+        return body[:-1], body[-1]
+    return body, None
 
 
 def _params(a: ast.arguments):
