@@ -40,7 +40,7 @@ class Interp(Statements):
         self.module = ModuleScope(self, tree.body)
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
         self.builds: Dict[tuple, Instance] = {}  # see builds.py
-        self.applied: set = set()  # ids of the Sequentials some run applied
+        self.applied: set = set()  # ids of the Sequentials some run applied (or fed a tuple: tensor.call_module)
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
         self.trace: Optional[list] = None  # (layer, input, output) of each layer applied, when asked

@@ -23,10 +23,15 @@ from .run import Found, Run
 from .values import ClassInfo, Function, Instance, Layer, Tensor
 
 
-# A class the file builds in several ways is run for the first MAX_WAYS
-# distinct argument sets: each more is a whole model run (ResNet18..152).
+# A class the file builds in several ways is run in two: each more is a whole
+# model run (ResNet18..152). The second is the first call that differs from
+# the first in more than numbers (ResNet50's Bottleneck after ResNet18's
+# BasicBlock), else the first that differs at all; it runs only when the
+# first run was small, and smaller still when it differs only in numbers
+# (ResNet34 after ResNet18: the same blocks, more of them).
 MAX_WAYS = 2
-EXTRA_WAY_STEPS = 4_000  # ...and the second only when the first run was small
+EXTRA_WAY_STEPS = 4_000
+NUMBERS_WAY_STEPS = 1_000
 
 
 class Model(Shown):
@@ -141,8 +146,9 @@ class Checker:
     def _run_instances(self, cls: ClassInfo, inputs: List[Source]) -> None:
         begin = self.interp.steps
         keep = cls.name in self._part_names
-        for way, (args, kwargs) in enumerate(self._instantiations(cls)):
-            if way and self.interp.steps - begin > EXTRA_WAY_STEPS:
+        ways = self._instantiations(cls)
+        for way, (args, kwargs) in enumerate(ways):
+            if way and self.interp.steps - begin > (EXTRA_WAY_STEPS if _differ(ways[0], ways[1]) else NUMBERS_WAY_STEPS):
                 break  # a big model: one way of building it is checked
             start = len(self.interp.created)
             inst = self._guarded(lambda: self.interp.instantiate(cls, args, kwargs, None, keep), None)
@@ -274,10 +280,12 @@ class Checker:
             kwargs = {k.arg: self._guarded(lambda k=k: self.interp.eval(k.value, self.interp.module), UNKNOWN) for k in node.keywords}
             if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
                 key = (repr(args), repr(sorted(kwargs.items())))
-                if key not in [s[0] for s in seen] and len(seen) < MAX_WAYS:
+                if key not in [s[0] for s in seen]:
                     seen.append((key, args, kwargs))
         if seen:
-            return [(a, k) for _, a, k in seen]
+            ways = [(a, k) for _, a, k in seen]
+            second = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
+            return ways[:1] + ([second] if second is not None else [])
         init = cls.method("__init__")
         if init is None:
             return [([], {})]
@@ -300,3 +308,19 @@ def _defined_names(cls: ast.ClassDef) -> set:
                 if isinstance(t, ast.Name):
                     names.add(t.id)
     return names
+
+
+def _differ(a, b) -> bool:
+    """Do two ways of building differ in more than numbers?"""
+    return repr(_blind(a)) != repr(_blind(b))
+
+
+def _blind(v):
+    """v with its numbers left out."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "#"
+    if isinstance(v, (list, tuple)):
+        return type(v)(_blind(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _blind(x) for k, x in sorted(v.items())}
+    return v

@@ -100,10 +100,12 @@ class TensorOps:
     def call_module(self, mod, args, kwargs, node):
         if isinstance(mod, Instance):
             return self.call_instance(mod, args, kwargs, node)
-        if kwargs or len(args) != 1:
-            return UNKNOWN
-        x = _as_tensor(args[0])
+        x = _as_tensor(args[0]) if len(args) == 1 and not kwargs else None
         if x is None:
+            if isinstance(mod, Layer) and mod.kind == "Sequential":
+                # the model feeds it a tuple or more: checking it on its own
+                # with one tensor, as for a part never reached, is a guess
+                self.interp.applied.add(id(mod))
             return UNKNOWN
         return self.apply_layer(mod, x, node)
 

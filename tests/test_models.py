@@ -1,0 +1,124 @@
+"""Which runs the checker makes (extract/models.py): the ways a class is built,
+and the parts checked on their own."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from flake8_cnnshape import core
+from flake8_cnnshape.extract import models
+from flake8_cnnshape.extract.interp import Interp
+from flake8_cnnshape.extract.values import ClassInfo
+
+BLOCKS = '''
+import torch.nn as nn
+
+class Basic(nn.Module):
+    expansion = 1
+    def __init__(self, cin, planes):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, planes * self.expansion, 3, padding=1)
+    def forward(self, x):
+        return self.conv(x)
+
+class Wide(Basic):
+    expansion = 4
+
+class Net(nn.Module):
+    def __init__(self, block, count):
+        super().__init__()
+        layers, cin = [], 3
+        for _ in range(count):
+            layers.append(block(cin, 8))
+            cin = 8 * block.expansion
+        self.body = nn.Sequential(*layers)
+    def forward(self, x):
+        return self.body(x)
+'''
+
+
+def _analysis(source: str) -> core.FileAnalysis:
+    lines = source.splitlines(keepends=True)
+    return core.FileAnalysis(lines, ast.parse(source), core.MAX_STEPS)
+
+
+def _ways(source: str, name: str = "Net"):
+    fa = _analysis(source)
+    cls = fa.checker.interp.module.lookup(name)
+    assert isinstance(cls, ClassInfo)
+    return [([getattr(a, "name", a) for a in args], kwargs) for args, kwargs in fa.checker._instantiations(cls)]
+
+
+def test_second_way_differs_in_more_than_numbers():
+    calls = "a = Net(Basic, 2)\nb = Net(Basic, 3)\nc = Net(Basic, 2)\nd = Net(Wide, 2)\n"
+    assert _ways(BLOCKS + calls) == [(["Basic", 2], {}), (["Wide", 2], {})]
+
+
+def test_second_way_in_numbers_when_nothing_else_differs():
+    calls = "a = Net(Basic, 2)\nb = Net(Basic, 2)\nc = Net(Basic, count=3)\nd = Net(Basic, 3)\n"
+    # a keyword where the first passes it by position is more than numbers
+    assert _ways(BLOCKS + calls) == [(["Basic", 2], {}), (["Basic"], {"count": 3})]
+    calls = "a = Net(Basic, 2)\nb = Net(Basic, 3)\n"
+    assert _ways(BLOCKS + calls) == [(["Basic", 2], {}), (["Basic", 3], {})]
+
+
+@pytest.mark.parametrize("calls,limit,built", [
+    # the first run takes more steps than a numbers-only second way is given
+    ("a = Net(Basic, 2)\nb = Net(Basic, 3)\n", "NUMBERS_WAY_STEPS", [2]),
+    ("a = Net(Basic, 2)\nb = Net(Wide, 2)\n", "NUMBERS_WAY_STEPS", [2, 2]),
+    # ... and more than any second way is given
+    ("a = Net(Basic, 2)\nb = Net(Wide, 2)\n", "EXTRA_WAY_STEPS", [2]),
+])
+def test_second_way_runs_only_after_a_small_first_run(monkeypatch, calls, limit, built):
+    monkeypatch.setattr(models, limit, 1)
+    counts = []
+    instantiate = Interp.instantiate
+
+    def spy(self, cls, args, kwargs, node, keep=True):
+        if cls.name == "Net":
+            counts.append(args[1])
+        return instantiate(self, cls, args, kwargs, node, keep)
+
+    monkeypatch.setattr(Interp, "instantiate", spy)
+    _analysis(BLOCKS + calls).reports()
+    assert counts == built
+
+
+TUPLE_FED = '''
+import torch.nn as nn
+
+class Cell(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+    def forward(self, pair):
+        x, prev = pair
+        return self.conv(x), x
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cells = nn.Sequential(Cell(), Cell())
+        self.head = nn.Sequential(nn.Conv2d(8, 8, 1))
+    def forward(self, x):
+        x, prev = self.cells((x, None))
+        return x
+'''
+
+
+def test_sequential_fed_a_tuple_is_not_checked_on_its_own(monkeypatch):
+    """It takes what the model gives it; run alone it would be given one
+    tensor, a guess. A part forward() never reached is checked alone."""
+    checked = []
+    check = models.Checker.check_sequential
+
+    def spy(self, seq, inp):
+        checked.append(seq.node.lineno)
+        return check(self, seq, inp)
+
+    monkeypatch.setattr(models.Checker, "check_sequential", spy)
+    assert _analysis(TUPLE_FED).reports() == []
+    cells_line = TUPLE_FED.splitlines().index("        self.cells = nn.Sequential(Cell(), Cell())") + 1
+    assert cells_line not in checked
+    assert cells_line + 1 in checked  # self.head, which forward() never uses
