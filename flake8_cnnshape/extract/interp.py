@@ -684,7 +684,7 @@ class Interp(Statements):
         _poison(box)
         return UNKNOWN
 
-    def call_function(self, fn: Function, args, kwargs, extra_scope: Optional[Dict[str, object]] = None):
+    def call_function(self, fn: Function, args, kwargs):
         node = fn.node
         scope = Scope(fn.scope)
         if fn.bound_self is not None:
@@ -714,6 +714,8 @@ class Interp(Statements):
                 result = UNKNOWN
             finally:
                 early = self.returns.pop()
+            if not early:
+                return result
             return result if all(same_value(result, e) for e in early) else _unknown_like(result)
         finally:
             self.leave()
