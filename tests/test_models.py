@@ -3,6 +3,7 @@ and the parts checked on their own."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -11,31 +12,9 @@ from flake8_cnnshape.extract import models
 from flake8_cnnshape.extract.interp import Interp
 from flake8_cnnshape.extract.values import ClassInfo
 
-BLOCKS = '''
-import torch.nn as nn
-
-class Basic(nn.Module):
-    expansion = 1
-    def __init__(self, cin, planes):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, planes * self.expansion, 3, padding=1)
-    def forward(self, x):
-        return self.conv(x)
-
-class Wide(Basic):
-    expansion = 4
-
-class Net(nn.Module):
-    def __init__(self, block, count):
-        super().__init__()
-        layers, cin = [], 3
-        for _ in range(count):
-            layers.append(block(cin, 8))
-            cin = 8 * block.expansion
-        self.body = nn.Sequential(*layers)
-    def forward(self, x):
-        return self.body(x)
-'''
+ROOT = Path(__file__).resolve().parent.parent
+# the blocks and the model of the fixture torch runs, without its calls
+BLOCKS = (ROOT / "fixtures" / "forward" / "build_ways.py").read_text().split("\ndef small")[0]
 
 
 def _analysis(source: str) -> core.FileAnalysis:
