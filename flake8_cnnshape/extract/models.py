@@ -29,7 +29,6 @@ from .values import ClassInfo, Function, Instance, Layer, Tensor
 # BasicBlock), else the first that differs at all; it runs only when the
 # first run was small, and smaller still when it differs only in numbers
 # (ResNet34 after ResNet18: the same blocks, more of them).
-MAX_WAYS = 2
 EXTRA_WAY_STEPS = 4_000
 NUMBERS_WAY_STEPS = 1_000
 
@@ -270,7 +269,8 @@ class Checker:
         return self.index.calls_by_name.get(name, [])
 
     def _instantiations(self, cls: ClassInfo):
-        """Arguments the file builds this class with, when they are all known;
+        """Arguments the file builds this class with, when they are all known
+        (the first way, and the second as the comment on EXTRA_WAY_STEPS says);
         else the __init__ defaults (required parameters unknown)."""
         seen = []
         for node in self._calls(cls.name)[:16]:
