@@ -98,9 +98,9 @@ class Copier:
         return out
 
 
-_PLAIN_TYPES = frozenset({int, float, str, bool, type(None), SizeInt})
+_PLAIN_TYPES = frozenset(_PLAIN) | {SizeInt}
 # immutable, or shared by every build (classes and functions of the file)
-_KEPT = frozenset({int, float, str, bool, type(None), SizeInt, type(UNKNOWN), ClassInfo, Function, TorchRef})
+_KEPT = _PLAIN_TYPES | {type(UNKNOWN), ClassInfo, Function, TorchRef}
 
 
 class _TooBig(Exception):

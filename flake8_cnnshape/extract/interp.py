@@ -22,7 +22,7 @@ from .run import Run
 from .tensor import TensorOps
 from .values import ClassInfo, Function, Instance, Layer, Method, SizeInt, Tensor, TorchRef
 from .scope import (_CMPOPS, _CONTAINERS, _PLAIN, MAX_DEPTH, MAX_LOOP, MAX_MODEL_STEPS, MAX_SEQ,  # noqa: F401 (re-exported)
-                    MAX_STEPS, ModuleScope, OutOfBudget, Raised, Scope, _IMPORTED, _MISSING, _LoopExit, _Return, _unknown_like, is_int, plain,
+                    MAX_STEPS, ModuleScope, OutOfBudget, Raised, Scope, _MISSING, _LoopExit, _Return, _unknown_like, is_int, plain,
                     safe_binop, same_value)
 from .statements import POISON, Statements, _poison
 
@@ -114,14 +114,9 @@ class Interp(Statements):
         return ClassInfo(node, scope, is_module, bases)
 
     # -- names -----------------------------------------------------------
-    def lookup(self, name: str, scope: Scope):
-        v = scope.find(name)
-        if v is not _MISSING and v is not _IMPORTED:
-            return v
-        return self.unbound(name)
-
     def unbound(self, name: str):
-        """A name no scope binds: an import, a builtin, or nothing we know."""
+        """A name no scope binds (eval() reads the scopes): an import, a
+        builtin, or nothing we know."""
         ref = self.refs.get(name)
         if ref is not None:
             return ref
@@ -148,7 +143,8 @@ class Interp(Statements):
             # all), attribute reads, constants
             kind = type(node)
             if kind is _NAME:
-                # Scope.find and lookup() inlined: a function's names are a dict walk
+                # Scope.find inlined: a function's names are a dict walk (a
+                # ModuleScope works out a pending definition, and never gives _IMPORTED)
                 name = node.id
                 while type(scope) is _SCOPE:
                     v = scope.vars.get(name, _MISSING)

@@ -62,6 +62,12 @@ def _clean(outcome):
     return None if outcome.faults else outcome.shape
 
 
+def _from_input(t: Tensor) -> bool:
+    """Does t come from the model's input? Only such a tensor's chain is ever
+    replayed (search_width), so only its children need an origin."""
+    return t.root or t.origin is not None
+
+
 def place(node) -> tuple:
     return (node.lineno, node.col_offset)
 
@@ -158,8 +164,8 @@ class TensorOps:
         if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
             self.search_width(layer, x, at)
         out = outcome.shape if outcome.shape is not None else Shape.unknown()
-        if x.origin is None and not x.root:
-            return Tensor(out)  # not from the model's input: no size search will replay it
+        if not _from_input(x):
+            return Tensor(out)
         step = lambda s: _clean(apply(spec, args, s, layer.display))  # noqa: E731
         return Tensor(out, (x, step, layer, _layer_kind(layer.kind)))
 
@@ -270,7 +276,7 @@ class TensorOps:
         except RULE_GIVES_UP:
             out, ctx.faults = None, []
         self.report(ctx.faults, place(node), None, node)
-        if x.origin is None and not x.root:
+        if not _from_input(x):
             return Tensor(out if out is not None else Shape.unknown())
 
         def step(s, rule=spec.rule, bound=bound, name=name):
@@ -385,7 +391,7 @@ class TensorOps:
         if folds and ctx.faults:
             out, ctx.faults = None, []  # the batch absorbs part of each sample; its size is not ours to know
         self.report(ctx.faults, place(node), None, node)
-        if t.origin is None and not t.root:
+        if not _from_input(t):
             return Tensor(out if out is not None else Shape.unknown())
 
         def step(s):
