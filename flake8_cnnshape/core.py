@@ -72,13 +72,17 @@ class FileAnalysis:
 
     def findings(self):
         """(Found, Source) of each fault, once per place and code."""
-        for model in self.classes:
-            self.checker.run_class(model, self.inputs_for(model))
-        for model in self.seqs:
-            self.checker.run_free_sequential(model, self.inputs_for(model))
+        checker = self.checker
+        # Last class first: models mostly come after the blocks they are built
+        # of, and a block their runs went through needs no run of its own.
+        for checker.position, model in reversed(list(enumerate(self.classes))):
+            checker.run_class(model, self.inputs_for(model))
+        for checker.position, model in enumerate(self.seqs, len(self.classes)):
+            checker.run_free_sequential(model, self.inputs_for(model))
         seen = {}
-        # Runs with a known input come first: their messages say more.
-        for found, inp in sorted(self.checker.found, key=lambda fi: fi[1] is None):
+        # Runs with a known input come first: their messages say more; then
+        # the file's order.
+        for found, inp, _ in sorted(checker.found, key=lambda fi: (fi[1] is None, fi[2])):
             seen.setdefault((found.place, found.fault.code), (found, inp))
         return list(seen.values())
 

@@ -3,6 +3,7 @@ and the parts checked on their own."""
 from __future__ import annotations
 
 import ast
+import gc
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,75 @@ def test_sequential_fed_a_tuple_is_not_checked_on_its_own(monkeypatch):
     cells_line = TUPLE_FED.splitlines().index("        self.cells = nn.Sequential(Cell(), Cell())") + 1
     assert cells_line not in checked
     assert cells_line + 1 in checked  # self.head, which forward() never uses
+
+
+# -- a block's run of its own ------------------------------------------------
+SIDES = (ROOT / "fixtures" / "forward" / "block_sides.py").read_text()
+SIDES_BN = SIDES.splitlines().index("        self.bn = nn.BatchNorm2d(32)  # error: CNS003") + 1
+
+
+def _runs(monkeypatch, source: str):
+    """The classes run (each from its own __init__), in order, and the reports."""
+    ran = []
+    run = models.Checker._run_instances
+
+    def spy(self, cls, inputs):
+        ran.append(cls.name)
+        return run(self, cls, inputs)
+
+    monkeypatch.setattr(models.Checker, "_run_instances", spy)
+    return ran, [(r.line, r.code) for r in _analysis(source).reports()]
+
+
+def test_block_runs_alone_for_a_side_no_model_takes(monkeypatch):
+    # the model builds Block without its head: the head's fault is found by
+    # Block's own run, its arguments unknown (models first, then blocks)
+    assert _runs(monkeypatch, SIDES) == (["Net", "Block"], [(SIDES_BN, "CNS003")])
+
+
+def test_block_side_fault_is_torchs():
+    torch = pytest.importorskip("torch")
+    ns: dict = {}
+    exec(compile(SIDES, "block_sides.py", "exec"), ns)
+    with torch.device("meta"):
+        ns["Net"]()(torch.zeros(2, 3, 8, 8))  # as the file builds it: fine
+        with pytest.raises(RuntimeError):
+            ns["Block"](True)(torch.zeros(2, 16, 8, 8))
+
+
+def test_block_the_models_went_through_gets_no_run_of_its_own(monkeypatch):
+    both = SIDES.replace("Block(with_head), Block(with_head)", "Block(with_head), Block(not with_head)")
+    right = both.replace("BatchNorm2d(32)", "BatchNorm2d(64)")
+    assert _runs(monkeypatch, right) == (["Net"], [])
+    # each side taken, one of them with no fault: the model's run reports it
+    assert _runs(monkeypatch, both) == (["Net"], [(SIDES_BN, "CNS003")])
+    # no pass through Block without a fault: it runs alone too
+    head = SIDES.replace("Block(with_head), Block(with_head)", "Block(True)")
+    assert _runs(monkeypatch, head) == (["Net", "Block"], [(SIDES_BN, "CNS003")])
+
+
+NESTED = '''
+import torch.nn as nn
+
+def make(width):
+    def block(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU()]
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(width, 10)
+    act = lambda: nn.ReLU()
+    layers = [layer for c in (3, width) for layer in block(c, width)]
+    return nn.Sequential(*layers, act(), Head())
+'''
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "fixtures").rglob("*.py")) + [None],
+                         ids=lambda p: p.name if p else "nested")
+def test_analysis_leaves_no_reference_cycles(path):
+    """A file's values go when its analysis ends, not at a cyclic collection
+    later in flake8's run (which would also walk all of flake8's objects)."""
+    source = path.read_text() if path else NESTED
+    gc.collect()
+    core.analyze(source.splitlines(keepends=True))
+    assert gc.collect() == 0

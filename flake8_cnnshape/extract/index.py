@@ -23,7 +23,7 @@ Path = Tuple[ast.AST, ...]  # the definitions around a node, outermost first
 
 # What the walk does at each node class: one dict lookup instead of a chain of
 # isinstance() tests (the walk visits every node of every torch file).
-_PLAIN, _STMT, _DEF_STMT, _GLOBAL, _CALL, _TARGETABLE, _YIELD, _LAMBDA, _NAME, _LEAF = range(10)
+_PLAIN, _STMT, _DEF_STMT, _GLOBAL, _CALL, _TARGETABLE, _YIELD, _LAMBDA, _NAME, _LEAF, _IF, _IFEXP = range(12)
 _LEAF_TYPES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _KINDS: Dict[type, Tuple[int, Tuple[str, ...]]] = {}
 
@@ -36,7 +36,7 @@ def _kind(cls: type) -> Tuple[int, Tuple[str, ...]]:
         if issubclass(cls, _LEAF_TYPES):
             code = _LEAF
         elif issubclass(cls, ast.stmt):
-            code = _DEF_STMT if issubclass(cls, _DEFS) else _GLOBAL if cls is ast.Global else _STMT
+            code = _DEF_STMT if issubclass(cls, _DEFS) else _GLOBAL if cls is ast.Global else _IF if cls is ast.If else _STMT
         elif cls is ast.Name:
             code = _NAME
         elif cls is ast.Call:
@@ -47,6 +47,8 @@ def _kind(cls: type) -> Tuple[int, Tuple[str, ...]]:
             code = _YIELD
         elif cls is ast.Lambda:
             code = _LAMBDA
+        elif cls is ast.IfExp:
+            code = _IFEXP
         else:
             code = _PLAIN
         keep = [f for f in cls._fields if f not in ("ctx", "op", "ops", "type_comment", "kind")]
@@ -71,6 +73,8 @@ class FileIndex:
         self.calls: List[Tuple[ast.Call, Path, Optional[ast.stmt]]] = []
         self.calls_by_name: Dict[str, List[ast.Call]] = {}  # `Net(...)`: callee name -> calls
         self.generators: Set[int] = set()  # ids of the functions that yield
+        # the `if` statements and expressions inside each module-level definition (by its id)
+        self.branches: Dict[int, List[ast.AST]] = {}
         self._info: Dict[int, StatementInfo] = {}
         self._walk(tree)
 
@@ -80,7 +84,7 @@ class FileIndex:
         return got if got is not None else StatementInfo()
 
     def _walk(self, tree: ast.Module) -> None:
-        calls, infos, generators = self.calls, self._info, self.generators
+        calls, infos, generators, branches = self.calls, self._info, self.generators, self.branches
         by_name = self.calls_by_name
         kinds, kind_of, Load, Store, AST = _KINDS, _kind, ast.Load, ast.Store, ast.AST
         Name, Attribute = ast.Name, ast.Attribute
@@ -103,8 +107,10 @@ class FileIndex:
                         got.append(node)
                 elif type(func) is Attribute and func.attr in MUTATORS:
                     self._mutated(func.value, chain)
-            elif code == _STMT or code == _DEF_STMT or code == _GLOBAL:
-                if code == _DEF_STMT:
+            elif code == _STMT or code == _DEF_STMT or code == _GLOBAL or code == _IF:
+                if code == _IF and path:
+                    branches.setdefault(id(path[0]), []).append(node)
+                elif code == _DEF_STMT:
                     for i in chain:
                         i.stores.add(node.name)
                     path = path + (node,)
@@ -127,6 +133,9 @@ class FileIndex:
                     generators.add(id(fn))
             elif code == _LAMBDA:
                 path = path + (node,)
+            elif code == _IFEXP:
+                if path:
+                    branches.setdefault(id(path[0]), []).append(node)
             for field in fields:
                 value = getattr(node, field, None)
                 for child in (reversed(value) if type(value) is list else (value,)):

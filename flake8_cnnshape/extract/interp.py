@@ -37,6 +37,9 @@ class Interp(Statements):
         self.run_start = 0  # steps when the current model's run began (sets self.limit)
         self.depth = 0
         self.run: Optional[Run] = None
+        # scopes that may hold what holds them (a class, a def or a lambda
+        # made there; the module's scopes hold the interpreter): close() empties them
+        self.scopes: List[Scope] = []
         self.module = ModuleScope(self, tree.body)
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
         self.builds: Dict[tuple, Instance] = {}  # see builds.py
@@ -44,6 +47,11 @@ class Interp(Statements):
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
         self.trace: Optional[list] = None  # (layer, input, output) of each layer applied, when asked
+        # which sides of which `if`s ran (the node, and True/False), and the
+        # classes whose forward() some run went through with no fault: what
+        # a class's run of its own would add to the models' runs (models.py)
+        self.taken: set = set()
+        self.clean: set = set()
         self.static_facts: Dict[tuple, object] = {}  # what a walk of a statement found (statements.py)
         # `nn` and `torch.nn.Conv2d` (a name has no dot, a qualified name does):
         # the imports do not change during a file
@@ -54,15 +62,17 @@ class Interp(Statements):
         which hold it back (and their method caches hold them): left as they
         are, every file's values would be freed only by a cyclic collection
         later in flake8's run, which then also walks all of flake8's objects."""
-        for v in self.module.vars.values():
-            if isinstance(v, ClassInfo):
-                v.found.clear()
-                v.attr_defs.clear()
-        self.module.vars.clear()
-        self.module.pending.clear()
-        self.module.interp = None
+        for scope in self.scopes:
+            for v in scope.vars.values():
+                if isinstance(v, ClassInfo):
+                    v.found.clear()
+                    v.attr_defs.clear()
+            scope.vars.clear()
+            if isinstance(scope, ModuleScope):
+                scope.pending.clear()
+                scope.interp = None
         self.ops.interp = None
-        for box in (self.builds, self.created, self.static_facts, self.refs, self.ops.outcomes):
+        for box in (self.builds, self.created, self.static_facts, self.refs, self.ops.outcomes, self.taken, self.clean):
             box.clear()
 
     # -- bookkeeping -----------------------------------------------------
@@ -282,6 +292,7 @@ class Interp(Statements):
 
     def e_IfExp(self, node, scope):
         t = self.truth(self.eval(node.test, scope))
+        self.taken.add((node, t))
         if t is None:
             a = self.eval(node.body, scope)
             b = self.eval(node.orelse, scope)
@@ -303,6 +314,7 @@ class Interp(Statements):
         return UNKNOWN
 
     def e_Lambda(self, node, scope):
+        self.scopes.append(scope)
         return Function(node, scope)
 
     def e_ListComp(self, node, scope):
@@ -327,39 +339,40 @@ class Interp(Statements):
 
     def _comprehension(self, node, scope, kind, pair=False):
         out: List[object] = []
-        inner = Scope(scope)
-
-        def gen(i):
-            if i == len(node.generators):
-                if pair:
-                    out.append((self.eval(node.key, inner), self.eval(node.value, inner)))
-                else:
-                    out.append(self.eval(node.elt, inner))
-                if len(out) > MAX_SEQ:
-                    raise _LoopExit()
-                return
-            g = node.generators[i]
-            items = self.iterate(self.eval(g.iter, inner))
-            if items is UNKNOWN or g.is_async:
-                raise _LoopExit()
-            for item in items:
-                self.tick()
-                if not self.assign(g.target, item, inner):
-                    raise _LoopExit()
-                ok = True
-                for cond in g.ifs:
-                    t = self.truth(self.eval(cond, inner))
-                    if t is None:
-                        raise _LoopExit()
-                    ok = ok and t
-                if ok:
-                    gen(i + 1)
-
         try:
-            gen(0)
+            self._generate(node, 0, Scope(scope), out, pair)
         except _LoopExit:
             return UNKNOWN
         return kind(out)
+
+    def _generate(self, node, i: int, inner: Scope, out: List[object], pair: bool) -> None:
+        """The items of a comprehension from its i-th `for` on. (A method,
+        not a closure that calls itself: that would be a reference cycle
+        holding the whole file's analysis until the next collection.)"""
+        if i == len(node.generators):
+            if pair:
+                out.append((self.eval(node.key, inner), self.eval(node.value, inner)))
+            else:
+                out.append(self.eval(node.elt, inner))
+            if len(out) > MAX_SEQ:
+                raise _LoopExit()
+            return
+        g = node.generators[i]
+        items = self.iterate(self.eval(g.iter, inner))
+        if items is UNKNOWN or g.is_async:
+            raise _LoopExit()
+        for item in items:
+            self.tick()
+            if not self.assign(g.target, item, inner):
+                raise _LoopExit()
+            ok = True
+            for cond in g.ifs:
+                t = self.truth(self.eval(cond, inner))
+                if t is None:
+                    raise _LoopExit()
+                ok = ok and t
+            if ok:
+                self._generate(node, i + 1, inner, out, pair)
 
     def e_Call(self, node, scope):
         # type() is, not isinstance(): ast node classes have no subclasses,

@@ -8,6 +8,7 @@ input size can be found.
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING, List, Optional, Tuple
 
@@ -101,19 +102,21 @@ class Checker:
         self.imports = imports
         self.index = index
         self.interp = Interp(tree, imports, max_steps, index)
-        self.found: List[Tuple[Found, Optional[Source]]] = []
+        self.found: List[Tuple[Found, Optional[Source], int]] = []  # (fault, input, model's place in the file)
+        self.position = 0  # of the model being run, in the file's order
         self.checked_calls: set = set()
         # places some run with a known input checked and found right: a fix
         # there would break that run (a class built two ways, two input sizes)
         self.ok_places: set = set()
         self._searchable = False
         self._quiet = False  # running a template class: its faults are its subclasses' to show
+        self._sides_of: dict = {}
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         if self._quiet:
             return
         for f in run.found.values():
-            self.found.append((f, inp))
+            self.found.append((f, inp, self.position))
         if inp is not None:
             self.ok_places |= run.visited - {f.place for f in run.found.values()}
 
@@ -121,6 +124,10 @@ class Checker:
         cls = self.interp.module.lookup(model.name) if model.name in self._module_names() else UNKNOWN
         if not isinstance(cls, ClassInfo) or not cls.is_module or cls.node is not model.node:
             return
+        if None in inputs and self._covered(cls):
+            inputs = [i for i in inputs if i is not None]
+            if not inputs:
+                return
         self.interp.run_start = self.interp.steps
         # the size search is for models nobody gives a size for, in any way
         self._searchable = inputs == [None]
@@ -231,7 +238,11 @@ class Checker:
 
     def _run(self, thunk, inp: Optional[Source]) -> None:
         run = Run()
-        self.interp.run = run
+        interp = self.interp
+        interp.run = run
+        # what this run goes through counts towards _covered only if it is kept
+        taken, clean = interp.taken, interp.clean
+        interp.taken, interp.clean = set(), set()
         try:
             thunk()
         except (Raised, RecursionError):
@@ -239,10 +250,62 @@ class Checker:
         except OutOfBudget:
             return  # a run cut short reports nothing: its branches were not joined
         finally:
-            self.interp.run = None
+            interp.run = None
+            interp.taken, interp.clean, mine = taken, clean, (interp.taken, interp.clean)
         if inp is not None and not inp.explicit and run.rejects_input():
             return  # the inferred size does not fit the model's first layer: not its input
         self._record(run, inp)
+        if not self._quiet:
+            taken |= mine[0]
+            clean |= mine[1]
+
+    def _covered(self, cls: ClassInfo) -> bool:
+        """Did the runs so far take the class's forward() to its end with no
+        fault, down every side of each `if` in its code? Then its run with an
+        unknown input and unknown arguments would find nothing they did not:
+        what holds for every size holds for theirs."""
+        if cls.node not in self.interp.clean:
+            return False
+        taken = self.interp.taken
+        return all((node, side) in taken or (node, None) in taken for node, side in self._sides(cls))
+
+    def _sides(self, cls: ClassInfo) -> List[Tuple[ast.AST, bool]]:
+        """The sides of the `if`s in a class, its bases in the file and the
+        module functions they call by name, that do more than raise."""
+        got = self._sides_of.get(cls.node)
+        if got is not None:
+            return got
+        roots, seen, sides, classes = [], set(), [], [cls]
+        while classes:
+            c = classes.pop()
+            roots.append(c.node)
+            classes += [b for b in c.bases if isinstance(b, ClassInfo) and b.node not in roots]
+        while roots:
+            node = roots.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for sub in self.index.branches.get(id(node), ()):
+                if type(sub) is ast.If:
+                    sides += [(sub, t) for t, block in ((True, sub.body), (False, sub.orelse)) if not _inert(block)]
+                else:
+                    sides += [(sub, True), (sub, False)]
+            roots += [self._functions[n] for n in self._called[id(node)]]
+        self._sides_of[cls.node] = sides
+        return sides
+
+    @cached_property
+    def _called(self) -> dict:
+        """The module functions each module-level definition calls by name."""
+        functions, called = self._functions, {}
+        for node, path, _ in self.index.calls:
+            if path and type(node.func) is ast.Name and node.func.id in functions:
+                called.setdefault(id(path[0]), set()).add(node.func.id)
+        return defaultdict(set, called)
+
+    @cached_property
+    def _functions(self) -> dict:
+        return {s.name: s for s in self.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
     def evaluate(self, expr: ast.expr, path: List[ast.AST]):
         """A value where it stands in the file, outside any model run."""
@@ -295,6 +358,12 @@ class Checker:
         kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
         kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
         return [([], kwargs)]
+
+
+def _inert(block: List[ast.stmt]) -> bool:
+    """A side of an `if` that checks no shape: nothing, `pass`, a raise."""
+    return all(isinstance(s, (ast.Pass, ast.Raise)) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+               for s in block)
 
 
 def _defined_names(cls: ast.ClassDef) -> set:

@@ -68,6 +68,7 @@ class ModuleScope(Scope):
     def __init__(self, interp: "Interp", body: List[ast.stmt], parent: Optional[Scope] = None, unknown=()):
         super().__init__(parent)
         self.interp = interp
+        interp.scopes.append(self)
         self.pending: Dict[str, ast.AST] = {}
         self.busy: set = set()
         counts: Dict[str, int] = {name: 2 for name in unknown}

@@ -73,9 +73,11 @@ class Statements:
             self.havoc_target(stmt.target, scope)
 
     def s_FunctionDef(self, stmt, scope):
+        self.scopes.append(scope)  # the function holds it: Interp.close() lets go of it
         scope.vars[stmt.name] = Function(stmt, scope) if not stmt.decorator_list else UNKNOWN
 
     def s_ClassDef(self, stmt, scope):
+        self.scopes.append(scope)
         scope.vars[stmt.name] = self.make_class(stmt, scope)
 
     def s_Import(self, stmt, scope):
@@ -106,6 +108,7 @@ class Statements:
 
     def s_If(self, stmt, scope):
         t = self.truth(self.eval(stmt.test, scope))
+        self.taken.add((stmt, t))  # None: both sides
         if t is not None:
             self.exec_block(stmt.body if t else stmt.orelse, scope)
             return

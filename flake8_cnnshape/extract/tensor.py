@@ -92,6 +92,7 @@ class TensorOps:
         # one rule run per (constructor arguments, input shape): copies of a
         # build share their Args, and equal blocks see equal shapes
         self.outcomes: Dict[tuple, tuple] = {}
+        self.faults = 0  # faults reported so far, in any run
 
     # -- reporting -------------------------------------------------------
     def report(self, faults: List[Fault], at: tuple, layer_node=None, call_node=None, sized: bool = False) -> None:
@@ -99,6 +100,7 @@ class TensorOps:
         if run is None:
             return
         run.visit(at, sized, not faults)
+        self.faults += len(faults)
         for f in faults:
             run.add(Found(at, f, layer_node, call_node))
 
@@ -244,7 +246,11 @@ class TensorOps:
         if forward is None or not inst.cls.is_module:
             return UNKNOWN
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
-        return self.interp.call_function(forward, args, kwargs)
+        faults = self.faults
+        out = self.interp.call_function(forward, args, kwargs)
+        if faults == self.faults and self.interp.run is not None:
+            self.interp.clean.add(inst.cls.node)
+        return out
 
     # -- torch.* and F.* ---------------------------------------------------
     def call_torch(self, qual: str, args, kwargs, node):
