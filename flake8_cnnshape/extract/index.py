@@ -26,6 +26,19 @@ Path = Tuple[ast.AST, ...]  # the definitions around a node, outermost first
 _PLAIN, _STMT, _DEF_STMT, _GLOBAL, _CALL, _TARGETABLE, _YIELD, _LAMBDA, _NAME, _LEAF, _IF, _IFEXP = range(12)
 _LEAF_TYPES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _KINDS: Dict[type, Tuple[int, Tuple[str, ...]]] = {}
+# the node classes the walk visits (a Name is handled where it is met)
+_PUSHED = frozenset(c for c in vars(ast).values()
+                    if isinstance(c, type) and issubclass(c, ast.AST) and not issubclass(c, _LEAF_TYPES) and c is not ast.Name)
+# The fields of these nodes the walk looks in: the others are names and
+# numbers, or hold nothing it looks for (a parameter is not a Name, and its
+# annotation, like a return annotation, holds no model; names.py reads imports).
+_FIELDS: Dict[type, Tuple[str, ...]] = {
+    ast.arguments: ("kw_defaults", "defaults"), ast.arg: (), ast.Import: (), ast.ImportFrom: (), ast.alias: (),
+    ast.FunctionDef: ("args", "body", "decorator_list"), ast.AsyncFunctionDef: ("args", "body", "decorator_list"),
+    ast.ClassDef: ("bases", "keywords", "body", "decorator_list"), ast.keyword: ("value",), ast.Attribute: ("value",),
+    ast.Global: (), ast.Nonlocal: (), ast.ExceptHandler: ("type", "body"), ast.comprehension: ("target", "iter", "ifs"),
+    ast.AnnAssign: ("target", "annotation", "value"),
+}
 
 
 def _kind(cls: type) -> Tuple[int, Tuple[str, ...]]:
@@ -51,7 +64,7 @@ def _kind(cls: type) -> Tuple[int, Tuple[str, ...]]:
             code = _IFEXP
         else:
             code = _PLAIN
-        keep = [f for f in cls._fields if f not in ("ctx", "op", "ops", "type_comment", "kind")]
+        keep = [f for f in _FIELDS.get(cls, cls._fields) if f not in ("ctx", "op", "ops", "type_comment", "kind")]
         got = _KINDS[cls] = (code, tuple(reversed(keep)))
     return got
 
@@ -86,14 +99,23 @@ class FileIndex:
     def _walk(self, tree: ast.Module) -> None:
         calls, infos, generators, branches = self.calls, self._info, self.generators, self.branches
         by_name = self.calls_by_name
-        kinds, kind_of, Load, Store, AST = _KINDS, _kind, ast.Load, ast.Store, ast.AST
+        kinds, kind_of, Load, Store, pushed = _KINDS, _kind, ast.Load, ast.Store, _PUSHED
         Name, Attribute = ast.Name, ast.Attribute
-        # (node, path, statement, infos of the statements around it)
-        stack: List[tuple] = [(tree, (), None, ())]
+        # What is around the node: the definitions (path), the statement, the
+        # infos of the body-level statements that hold it (chain). A node that
+        # changes them pushes, under its children, the tuple that restores them.
+        path: Path = ()
+        stmt: Optional[ast.stmt] = None
+        chain: tuple = ()
+        stack: list = [tree]
         pop, push = stack.pop, stack.append
         while stack:
-            node, path, stmt, chain = pop()
-            code, fields = kinds.get(type(node)) or kind_of(type(node))
+            node = pop()
+            t = type(node)
+            if t is tuple:
+                path, stmt, chain = node
+                continue
+            code, fields = kinds.get(t) or kind_of(t)
             if code == _PLAIN:
                 pass
             elif code == _CALL:
@@ -108,6 +130,7 @@ class FileIndex:
                 elif type(func) is Attribute and func.attr in MUTATORS:
                     self._mutated(func.value, chain)
             elif code == _STMT or code == _DEF_STMT or code == _GLOBAL or code == _IF:
+                push((path, stmt, chain))
                 if code == _IF and path:
                     branches.setdefault(id(path[0]), []).append(node)
                 elif code == _DEF_STMT:
@@ -132,6 +155,7 @@ class FileIndex:
                 if fn is not None:
                     generators.add(id(fn))
             elif code == _LAMBDA:
+                push((path, stmt, chain))
                 path = path + (node,)
             elif code == _IFEXP:
                 if path:
@@ -148,8 +172,8 @@ class FileIndex:
                         if type(child.ctx) is Store:
                             for i in chain:
                                 i.stores.add(child.id)
-                    elif isinstance(child, AST) and (kinds.get(t) or kind_of(t))[0] != _LEAF:
-                        push((child, path, stmt, chain))
+                    elif t in pushed:
+                        push(child)
 
     @staticmethod
     def _mutated(target: ast.expr, chain) -> None:

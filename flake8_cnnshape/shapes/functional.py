@@ -26,7 +26,9 @@ _METHOD_ELEMENTWISE = (
 ).split()
 
 
-def _same(a: Args, x: Shape, ctx: Ctx):
+def same_shape(a: Args, x: Shape, ctx: Ctx):
+    """Elementwise ops: the input's shape, nothing to check (tensor.py takes
+    them without binding their arguments)."""
     return x
 
 
@@ -205,11 +207,11 @@ def _permute(order, x: Shape):
 def table() -> Dict[str, LayerSpec]:
     t: Dict[str, LayerSpec] = {}
     for name in _ELEMENTWISE:
-        t[F + name] = LayerSpec(sig("input", _varargs=True), _same)
+        t[F + name] = LayerSpec(sig("input", _varargs=True), same_shape)
     for name in _TORCH_ELEMENTWISE:
-        t["torch." + name] = LayerSpec(sig("input", _varargs=True), _same)
+        t["torch." + name] = LayerSpec(sig("input", _varargs=True), same_shape)
     for name in ("rand_like", "randn_like", "zeros_like", "ones_like", "empty_like", "full_like"):
-        t["torch." + name] = LayerSpec(sig("input", _varargs=True), _same)  # a new tensor of x's shape
+        t["torch." + name] = LayerSpec(sig("input", _varargs=True), same_shape)  # a new tensor of x's shape
     for n in (1, 2, 3):
         t[F + f"max_pool{n}d"] = LayerSpec(
             sig("input", "kernel_size", stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False),
@@ -258,7 +260,7 @@ def method_table() -> Dict[str, LayerSpec]:
     """Tensor methods, bound with the tensor as `input`."""
     t: Dict[str, LayerSpec] = {}
     for name in _METHOD_ELEMENTWISE:
-        t[name] = LayerSpec(sig("input", _varargs=True), _same)
+        t[name] = LayerSpec(sig("input", _varargs=True), same_shape)
     t["flatten"] = LayerSpec(sig("input", start_dim=0, end_dim=-1), _flatten)
     t["softmax"] = t["log_softmax"] = LayerSpec(sig("input", "dim", dtype=None), _softmax)
     t["mean"] = t["sum"] = t["amax"] = LayerSpec(sig("input", dim=None, keepdim=False, dtype=None), _reduce)
