@@ -74,9 +74,12 @@ def find_models(tree: ast.Module, imports: ImportMap, index: FileIndex) -> Tuple
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             classes.append(Model(node.name, node, (node.lineno, first)))
     seqs: List[Model] = []
+    # the bare names that can be nn.Sequential (`from torch.nn import Sequential as S`)
+    bare = {n for n in list(imports.names) + ["Sequential"] if imports.resolve(n) == "torch.nn.Sequential"}
     for node, path, stmt in index.calls:  # in source order: outer calls first
-        if isinstance(node.func, ast.Attribute) and node.func.attr != "Sequential":
-            continue  # most calls: `x.view(...)`, `nn.Conv2d(...)`
+        func = node.func
+        if type(func) is ast.Attribute and func.attr != "Sequential" or type(func) is ast.Name and func.id not in bare:
+            continue  # most calls: `x.view(...)`, `nn.Conv2d(...)`, `Block(...)`
         # calls come in tree order, so a Sequential inside an outer one comes
         # within that one's subtree, before any other is taken
         if not resolves_to(node.func, imports, "torch.nn.Sequential") or (seqs and _inside(node, seqs[-1].node)):
