@@ -73,7 +73,7 @@ class Copier:
         if self.count > MAX_COPY:
             raise _TooBig()
         if t is Instance:
-            out = Instance(v.cls, {}, v.node, v.complete)
+            out = Instance(v.cls, {}, v.node, v.complete, v.made)
             self.memo[id(v)] = out
             out.attrs.update([(k, self.copy(x)) for k, x in v.attrs.items()])
             return out

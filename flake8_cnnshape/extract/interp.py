@@ -47,11 +47,12 @@ class Interp(Statements):
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
         self.trace: Optional[list] = None  # (layer, input, output) of each layer applied, when asked
-        # which sides of which `if`s ran (the node, and True/False), and the
-        # classes whose forward() some run went through with no fault: what
-        # a class's run of its own would add to the models' runs (models.py)
+        # which sides of which `if`s ran (the node, and True/False), and, by
+        # class, the arguments of the instances whose forward() some run went
+        # through with no fault: what a class's run of its own would add to the
+        # models' runs (models.py)
         self.taken: set = set()
-        self.clean: set = set()
+        self.clean: Dict[ast.AST, Dict[int, tuple]] = {}
         self.static_facts: Dict[tuple, object] = {}  # what a walk of a statement found (statements.py)
         # `nn` and `torch.nn.Conv2d` (a name has no dot, a qualified name does):
         # the imports do not change during a file
@@ -778,7 +779,7 @@ class Interp(Statements):
                 inst.node = node
                 self.created.extend(sequentials)
                 return inst
-        inst = Instance(cls, {}, node)
+        inst = Instance(cls, {}, node, made=(args, kwargs))
         init = cls.bound_method("__init__", inst)
         if init is None:
             return inst

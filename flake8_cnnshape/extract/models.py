@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 from ..records import Shown
 from ..shapes import UNKNOWN, Shape
 from .index import FileIndex
-from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
+from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope, same_value
 from .names import ImportMap, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -245,7 +245,7 @@ class Checker:
         interp.run = run
         # what this run goes through counts towards _covered only if it is kept
         taken, clean = interp.taken, interp.clean
-        interp.taken, interp.clean = set(), set()
+        interp.taken, interp.clean = set(), {}
         try:
             thunk()
         except (Raised, RecursionError):
@@ -260,17 +260,37 @@ class Checker:
         self._record(run, inp)
         if not self._quiet:
             taken |= mine[0]
-            clean |= mine[1]
+            for cls_node, made in mine[1].items():
+                clean.setdefault(cls_node, {}).update(made)
 
     def _covered(self, cls: ClassInfo) -> bool:
-        """Did the runs so far take the class's forward() to its end with no
-        fault, down every side of each `if` in its code? Then its run with an
-        unknown input and unknown arguments would find nothing they did not:
-        what holds for every size holds for theirs."""
-        if cls.node not in self.interp.clean:
+        """Would the class's run of its own, with an unknown input, find
+        nothing the runs so far did not? So it is when, for each way that run
+        would build it, some run took the forward() of an instance built alike
+        (the same value for each argument that way knows) to its end with no
+        fault, and the runs went down every side of each `if` in its code: what
+        holds for every size and every unknown argument holds for theirs."""
+        made = self.interp.clean.get(cls.node)
+        if not made:
             return False
         taken = self.interp.taken
-        return all((node, side) in taken or (node, None) in taken for node, side in self._sides(cls))
+        if not all((node, side) in taken or (node, None) in taken for node, side in self._sides(cls)):
+            return False
+        built = [self._bound(cls, a, k) for a, k in made.values()]
+        for args, kwargs in self._instantiations(cls):
+            own = self._bound(cls, args, kwargs)
+            if own is None or not any(b is not None and _alike(own, b) for b in built):
+                return False
+        return True
+
+    def _bound(self, cls: ClassInfo, args, kwargs) -> Optional[dict]:
+        """__init__'s parameters bound to these arguments, defaults filled in."""
+        init = cls.bound_method("__init__", None)
+        if init is None:
+            return {}
+        scope = Scope(None)
+        ok = self._guarded(lambda: self.interp.bind_params(init.node.args, [None] + list(args), kwargs, scope, init.scope), False)
+        return scope.vars if ok else None
 
     def _sides(self, cls: ClassInfo) -> List[Tuple[ast.AST, bool]]:
         """The sides of the `if`s in a class, its bases in the file and the
@@ -361,6 +381,18 @@ class Checker:
         kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
         kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
         return [([], kwargs)]
+
+
+def _alike(own, built) -> bool:
+    """Was an instance built with the parameters `built` built as one with
+    `own` would be? Each value `own` knows is the same there."""
+    if own is UNKNOWN:
+        return True
+    if type(own) is dict:
+        return type(built) is dict and own.keys() == built.keys() and all(_alike(v, built[k]) for k, v in own.items())
+    if type(own) in (list, tuple):
+        return type(built) is type(own) and len(own) == len(built) and all(_alike(a, b) for a, b in zip(own, built))
+    return same_value(own, built)
 
 
 def _inert(block: List[ast.stmt]) -> bool:

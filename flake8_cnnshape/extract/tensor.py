@@ -255,8 +255,8 @@ class TensorOps:
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
         faults = self.faults
         out = self.interp.call_function(forward, args, kwargs)
-        if faults == self.faults and self.interp.run is not None:
-            self.interp.clean.add(inst.cls.node)
+        if faults == self.faults and self.interp.run is not None and inst.made is not None:
+            self.interp.clean.setdefault(inst.cls.node, {})[id(inst.made)] = inst.made
         return out
 
     # -- torch.* and F.* ---------------------------------------------------

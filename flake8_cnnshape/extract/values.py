@@ -123,15 +123,16 @@ class ClassInfo(Shown):
 class Instance(Shown):
     """An instance of a class defined in the file (usually an nn.Module)."""
 
-    __slots__ = ("cls", "attrs", "node", "complete")
+    __slots__ = ("cls", "attrs", "node", "complete", "made")
     _fields = ("cls", "attrs", "node", "complete")
 
     def __init__(self, cls: ClassInfo, attrs: Optional[Dict[str, object]] = None, node: Optional[ast.Call] = None,
-                 complete: bool = True):
+                 complete: bool = True, made: Optional[tuple] = None):
         self.cls = cls
         self.attrs = attrs if attrs is not None else {}
         self.node = node  # where it was constructed
         self.complete = complete  # False when __init__ could not be followed to the end
+        self.made = made  # (args, kwargs) it was built with, when built by instantiate()
 
 
 class Method(Shown):
