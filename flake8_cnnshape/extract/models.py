@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 from ..records import Shown
 from ..shapes import UNKNOWN, Shape
 from .index import FileIndex
-from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope, same_value
+from .interp import Interp, ModuleScope, OutOfBudget, Raised, Scope
 from .names import ImportMap, normalize
+from .scope import same_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sources import Source
