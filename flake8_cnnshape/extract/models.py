@@ -115,6 +115,7 @@ class Checker:
         self._searchable = False
         self._quiet = False  # running a template class: its faults are its subclasses' to show
         self._sides_of: dict = {}
+        self._ways: dict = {}  # _instantiations, by class
 
     def _record(self, run: Run, inp: Optional[Source]) -> None:
         if self._quiet:
@@ -277,10 +278,18 @@ class Checker:
         taken = self.interp.taken
         if not all((node, side) in taken or (node, None) in taken for node, side in self._sides(cls)):
             return False
-        built = [self._bound(cls, a, k) for a, k in made.values()]
+        built: List[Optional[dict]] = []  # bound as the ways need them: most match the first
+        made = list(made.values())
         for args, kwargs in self._instantiations(cls):
             own = self._bound(cls, args, kwargs)
-            if own is None or not any(b is not None and _alike(own, b) for b in built):
+            if own is None:
+                return False
+            for i, (a, k) in enumerate(made):
+                if i == len(built):
+                    built.append(self._bound(cls, a, k))
+                if built[i] is not None and _alike(own, built[i]):
+                    break
+            else:
                 return False
         return True
 
@@ -359,6 +368,12 @@ class Checker:
         """Arguments the file builds this class with, when they are all known
         (the first way, and the second as the comment on EXTRA_WAY_STEPS says);
         else the __init__ defaults (required parameters unknown)."""
+        got = self._ways.get(cls.node)
+        if got is None:
+            got = self._ways[cls.node] = self._find_ways(cls)
+        return got
+
+    def _find_ways(self, cls: ClassInfo):
         seen = []
         for node in self._calls(cls.name)[:16]:
             if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
