@@ -272,14 +272,14 @@ class Checker:
         (the same value for each argument that way knows) to its end with no
         fault, and the runs went down every side of each `if` in its code: what
         holds for every size and every unknown argument holds for theirs."""
-        made = self.interp.clean.get(cls.node)
-        if not made:
+        clean = self.interp.clean.get(cls.node)
+        if not clean:
             return False
         taken = self.interp.taken
         if not all((node, side) in taken or (node, None) in taken for node, side in self._sides(cls)):
             return False
+        made = list(clean.values())
         built: List[Optional[dict]] = []  # bound as the ways need them: most match the first
-        made = list(made.values())
         for args, kwargs in self._instantiations(cls):
             own = self._bound(cls, args, kwargs)
             if own is None:
@@ -308,22 +308,21 @@ class Checker:
         got = self._sides_of.get(cls.node)
         if got is not None:
             return got
-        roots, seen, sides, classes = [], set(), [], [cls]
-        while classes:
-            c = classes.pop()
-            roots.append(c.node)
-            classes += [b for b in c.bases if isinstance(b, ClassInfo) and b.node not in roots]
-        while roots:
-            node = roots.pop()
+        todo, seen, sides = [cls], set(), []  # classes, and module functions' nodes
+        while todo:
+            item = todo.pop()
+            node = item.node if isinstance(item, ClassInfo) else item
             if node in seen:
                 continue
             seen.add(node)
+            if isinstance(item, ClassInfo):
+                todo += [b for b in item.bases if isinstance(b, ClassInfo)]
             for sub in self.index.branches.get(id(node), ()):
                 if type(sub) is ast.If:
                     sides += [(sub, t) for t, block in ((True, sub.body), (False, sub.orelse)) if not _inert(block)]
                 else:
                     sides += [(sub, True), (sub, False)]
-            roots += [self._functions[n] for n in self._called[id(node)]]
+            todo += [self._functions[n] for n in self._called[id(node)]]
         self._sides_of[cls.node] = sides
         return sides
 
