@@ -92,15 +92,6 @@ class Interp(Statements):
         if self.steps > self.limit:
             raise OutOfBudget()
 
-    def enter(self):
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.depth -= 1
-            raise OutOfBudget()
-
-    def leave(self):
-        self.depth -= 1
-
     # -- definitions -----------------------------------------------------
     def define(self, node: ast.AST, scope: Scope):
         """The value a module-level definition binds."""
@@ -144,7 +135,7 @@ class Interp(Statements):
 
     # -- expressions -----------------------------------------------------
     def eval(self, node: ast.expr, scope: Scope):
-        # tick() and enter() by hand: this is the interpreter's hottest call
+        # the step and depth budgets by hand: this is the interpreter's hottest call
         self.steps += 1
         if self.steps > self.limit or self.depth >= MAX_DEPTH:
             raise OutOfBudget()
@@ -449,9 +440,10 @@ class Interp(Statements):
                     ref = self.refs[qual] = TorchRef(normalize(qual))
                 obj.members[attr] = ref
             return ref
-        if isinstance(obj, Instance):
-            if attr in obj.attrs:
-                return obj.attrs[attr]
+        if type(obj) is Instance:
+            v = obj.attrs.get(attr, _MISSING)
+            if v is not _MISSING:
+                return v
             v = self.class_attr(obj.cls, attr)
             if v is UNKNOWN and attr in ("add_module", "register_module") + _SELF_RETURNING:
                 return Method(obj, attr)
@@ -703,8 +695,11 @@ class Interp(Statements):
             return UNKNOWN
         if fn.owner is not None and args:
             scope.vars[_SUPER] = _Super(fn.owner, args[0])  # what a bare super() means here
-        self.tick(5)
-        self.enter()
+        # the step and depth budgets, as in eval()
+        self.steps += 5
+        if self.steps > self.limit or self.depth >= MAX_DEPTH:
+            raise OutOfBudget()
+        self.depth += 1
         try:
             if isinstance(node, ast.Lambda):
                 return self.eval(node.body, scope)
@@ -728,7 +723,7 @@ class Interp(Statements):
                 return result
             return result if all(same_value(result, e) for e in early) else _unknown_like(result)
         finally:
-            self.leave()
+            self.depth -= 1
 
     def _is_generator(self, node: ast.AST) -> bool:
         return id(node) in self.index.generators

@@ -18,7 +18,9 @@ class Statements:
 
     def exec_block(self, stmts: List[ast.stmt], scope: Scope) -> None:
         for stmt in stmts:
-            self.tick()
+            self.steps += 1  # tick() inlined: a step per statement
+            if self.steps > self.limit:
+                raise OutOfBudget()
             method = _EXEC.get(type(stmt))
             if method is None:
                 self.havoc([stmt], scope)
@@ -248,12 +250,13 @@ class Statements:
                 obj["__unknown__"] = UNKNOWN
 
     def assign(self, target: ast.expr, value, scope: Scope) -> bool:
-        if isinstance(target, ast.Name):
+        kind = type(target)  # ast node classes have no subclasses
+        if kind is ast.Name:
             scope.vars[target.id] = value
             return True
-        if isinstance(target, ast.Attribute):
+        if kind is ast.Attribute:
             obj = self.eval(target.value, scope)
-            if isinstance(obj, Instance):
+            if type(obj) is Instance:
                 obj.attrs[target.attr] = value
                 return True
             if isinstance(obj, Layer) and obj.kind in _CONTAINERS:

@@ -15,6 +15,7 @@ from ..shapes.misc import _ACT
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
 from ..shapes.search import search
 from .run import Found
+from .scope import OutOfBudget
 from .values import Instance, Layer, Method, SizeInt, Tensor
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,14 +126,18 @@ class TensorOps:
         return self.apply_layer(mod, x, node)
 
     def apply_layer(self, layer, x: Tensor, call_node) -> Tensor:
-        self.interp.tick()
-        if isinstance(layer, Instance):
+        interp = self.interp
+        interp.steps += 1  # tick() inlined: a step per layer applied
+        if interp.steps > interp.limit:
+            raise OutOfBudget()
+        kind = type(layer)  # the value classes have no subclasses
+        if kind is Instance:
             out = self.call_instance(layer, [x], {}, call_node)
             return out if isinstance(out, Tensor) else Tensor(Shape.unknown())
-        if not isinstance(layer, Layer):
+        if kind is not Layer:
             return Tensor(Shape.unknown())
         if layer.kind == "Sequential":
-            self.interp.applied.add(id(layer))
+            interp.applied.add(id(layer))
             if layer.children is None:
                 return Tensor(Shape.unknown())
             for child in layer.children:
@@ -150,12 +155,12 @@ class TensorOps:
         else:
             outcome = apply(spec, args, shape, layer.display)
             self.outcomes[key] = (args, outcome)
-        interp = self.interp
         if interp.trace is not None:
             self._trace(layer, shape, outcome.shape)
         run = interp.run
         faults = outcome.faults
-        at = place(layer.node)
+        node = layer.node
+        at = (node.lineno, node.col_offset)  # place(), inlined
         if run is not None:
             lid = id(layer)
             first = run.uses.get(lid) if run.parent is None else run.first_use(lid)
@@ -173,7 +178,7 @@ class TensorOps:
         if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
             self.search_width(layer, x, at)
         out = outcome.shape if outcome.shape is not None else Shape.unknown()
-        if not _from_input(x):
+        if not x.root and x.origin is None:  # not _from_input(x)
             return Tensor(out)
         step = lambda s: _clean(apply(spec, args, s, layer.display))  # noqa: E731
         return Tensor(out, (x, step, layer, _layer_kind(layer.kind)))

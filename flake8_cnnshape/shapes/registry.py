@@ -70,7 +70,8 @@ class Sig(Record):
         self.defaults = defaults
         self.kwonly = kwonly
         self.varargs = varargs  # accepts *args/**kwargs (nn.Identity)
-        self.positional = tuple(p for p in params if p not in kwonly)
+        # (the tables build a few hundred of these at import: no loop when there is nothing to leave out)
+        self.positional = tuple(p for p in params if p not in kwonly) if kwonly else params
         self.required = tuple(p for p in params if p not in defaults)
 
 
@@ -99,15 +100,17 @@ class Args:
         return v
 
     def int(self, name: str) -> int:
-        v = self.known(name)
-        if isinstance(v, bool) or not isinstance(v, int):
+        v = self.values[name]
+        if type(v) is not int and (isinstance(v, bool) or not isinstance(v, int)):  # UNKNOWN too
             raise Unknowable(name)
         return v
 
     def ints(self, name: str, n: int) -> Tuple[int, ...]:
         """An int-or-tuple argument expanded to n entries, as torch's _ntuple does."""
-        v = self.known(name)
-        if isinstance(v, bool):
+        v = self.values[name]
+        if type(v) is int:  # the commonest
+            return (v,) * n
+        if v is UNKNOWN or isinstance(v, bool):
             raise Unknowable(name)
         if isinstance(v, int):
             return (v,) * n
@@ -171,7 +174,7 @@ class LayerSpec(Record):
         self.takes_empty = takes_empty
         # built for one channel / feature count (Conv2d, Linear, BatchNorm...),
         # so it tells whether an input size was meant for this model at all
-        self.sized = any(p in SIZE_PARAMS for p in sig.params)
+        self.sized = not SIZE_PARAMS.isdisjoint(sig.params)
 
 
 SIZE_PARAMS = frozenset({

@@ -51,7 +51,7 @@ class Shape(Record):
         return None if self.open else len(self.dims)
 
     def known(self) -> bool:
-        return not self.open and all(d is not None for d in self.dims)
+        return not self.open and None not in self.dims
 
     def numel(self) -> Dim:
         """Per-sample element count, None when unknown."""
