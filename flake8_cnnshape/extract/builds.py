@@ -7,6 +7,11 @@ places in the source.
 Only builds outside any model run, with arguments that are immutable plain
 values or classes/functions of the file, are kept: an __init__ that changes a
 list it was given, or that runs layers on a tensor, is built every time.
+
+A build is kept as it is, not copied: most are never asked for again. The
+interpreter notes when it changes an object in place (Interp.touch), and a
+kept build is copied only while nothing in it changed after it was built;
+else it is built again.
 """
 from __future__ import annotations
 
@@ -51,12 +56,16 @@ def _frozen(v):
 
 class Copier:
     """A deep copy of what a build made (instances, layers, lists, dicts),
-    keeping shared objects shared; other values are immutable and kept."""
+    keeping shared objects shared; other values are immutable and kept.
+    Refused (_Changed) when one of the objects changed after `since` on the
+    interpreter's clock: the copy would not be what the build made."""
 
-    def __init__(self):
+    def __init__(self, changed: Dict[int, int], since: int):
         self.memo: Dict[int, object] = {}
         self.count = 0
         self.sequentials: List[Layer] = []  # in the order they were built
+        self.changed = changed
+        self.since = since
 
     def copy(self, v):
         t = type(v)
@@ -69,6 +78,8 @@ class Copier:
         got = self.memo.get(id(v))
         if got is not None:
             return got
+        if self.changed.get(id(v), 0) > self.since:
+            raise _Changed()
         self.count += 1
         if self.count > MAX_COPY:
             raise _TooBig()
@@ -107,11 +118,21 @@ class _TooBig(Exception):
     pass
 
 
-def copy_build(inst: Instance):
-    """(copy, the nn.Sequentials in it) or None when it is too big to copy."""
-    c = Copier()
+class _Changed(Exception):
+    pass
+
+
+TOO_BIG = "too big"
+
+
+def copy_build(inst: Instance, changed: Dict[int, int], since: int):
+    """(copy, the nn.Sequentials in it); None when something in it changed
+    after `since`; TOO_BIG when it is too big to copy."""
+    c = Copier(changed, since)
     try:
         out = c.copy(inst)
-    except (_TooBig, RecursionError):
+    except _Changed:
         return None
+    except (_TooBig, RecursionError):
+        return TOO_BIG
     return out, c.sequentials

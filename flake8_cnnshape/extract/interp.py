@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Dict, List, Optional
 
 from ..shapes import LAYERS, UNKNOWN, bind
-from .builds import build_key, copy_build
+from .builds import TOO_BIG, build_key, copy_build
 from .index import FileIndex
 from .names import ImportMap, normalize
 from .run import Run
@@ -42,7 +42,11 @@ class Interp(Statements):
         self.scopes: List[Scope] = []
         self.module = ModuleScope(self, tree.body)
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
-        self.builds: Dict[tuple, Instance] = {}  # see builds.py
+        self.builds: Dict[tuple, tuple] = {}  # see builds.py
+        # when each object (by id) was last changed in place, on one clock:
+        # a kept build is copied only while nothing in it changed (builds.py)
+        self.changed: Dict[int, int] = {}
+        self.clock = 0
         self.applied: set = set()  # ids of the Sequentials some run applied (or fed a tuple: tensor.call_module)
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
@@ -73,7 +77,8 @@ class Interp(Statements):
                 scope.pending.clear()
                 scope.interp = None
         self.ops.interp = None
-        for box in (self.builds, self.created, self.static_facts, self.refs, self.ops.outcomes, self.taken, self.clean):
+        for box in (self.builds, self.created, self.static_facts, self.refs, self.ops.outcomes, self.taken, self.clean,
+                    self.changed):
             box.clear()
 
     # -- bookkeeping -----------------------------------------------------
@@ -91,6 +96,11 @@ class Interp(Statements):
         self.steps += n
         if self.steps > self.limit:
             raise OutOfBudget()
+
+    def touch(self, obj) -> None:
+        """obj (an instance, a container, a list or dict) is about to change in place."""
+        self.clock += 1
+        self.changed[id(obj)] = self.clock
 
     # -- definitions -----------------------------------------------------
     def define(self, node: ast.AST, scope: Scope):
@@ -600,15 +610,18 @@ class Interp(Statements):
             if name == "append" and len(args) == 1:
                 if len(obj) >= MAX_SEQ:
                     raise OutOfBudget()
+                self.touch(obj)
                 obj.append(args[0])
                 return None
             if name == "extend" and len(args) == 1:
                 items = self.iterate(args[0])
                 if items is UNKNOWN or len(obj) + len(items) > MAX_SEQ:
                     return UNKNOWN
+                self.touch(obj)
                 obj.extend(items)
                 return None
             if name == "insert" and len(args) == 2 and is_int(args[0]):
+                self.touch(obj)
                 obj.insert(args[0], args[1])
                 return None
             if name == "copy":
@@ -638,6 +651,7 @@ class Interp(Statements):
             return UNKNOWN
         value = args[2]
         if isinstance(obj, Instance):
+            self.touch(obj)
             if isinstance(attr, str):
                 obj.attrs[attr] = value
             else:  # which attribute changed is unknown: any of them may have
@@ -647,7 +661,7 @@ class Interp(Statements):
             if isinstance(attr, str) and isinstance(value, (Layer, Instance)):
                 self.container_method(obj, "add_module", [attr, value], {})
             else:
-                _poison(obj)
+                self.poison(obj)
         return None
 
     def container_method(self, box: Layer, name: str, args, kwargs):
@@ -659,6 +673,7 @@ class Interp(Statements):
                     "train", "eval", "to", "cuda", "cpu", "float", "double", "half", "apply", "zero_grad",
                     "requires_grad_", "__len__"):
             return UNKNOWN  # reads, or changes nothing we track
+        self.touch(box)  # what follows changes it, or poisons it
         kids = box.children
         ok = kids is not None and not kwargs
         if ok and name == "append" and len(args) == 1:
@@ -683,7 +698,7 @@ class Interp(Statements):
         if box.kind == "ModuleDict" and box.items is not None and name == "update" and len(args) == 1 and isinstance(args[0], dict):
             box.items.update(args[0])
             return None
-        _poison(box)
+        _poison(box)  # touched above
         return UNKNOWN
 
     def call_function(self, fn: Function, args, kwargs):
@@ -764,16 +779,22 @@ class Interp(Statements):
     def instantiate(self, cls: ClassInfo, args, kwargs, node, keep: bool = True) -> object:
         """An instance built by running __init__, or a copy of one built with
         the same arguments. keep=False: not kept for later copies (a model no
-        other class builds: keeping it would copy it whole, for nothing)."""
+        other class builds, which nothing asks for again)."""
         key = build_key(cls, args, kwargs) if self.run is None else None
         kept = self.builds.get(key) if key is not None else None
-        if kept is not None:  # built before with these arguments: a copy
-            got = copy_build(kept)
-            if got is not None:
+        if kept is TOO_BIG:
+            keep = False
+        elif kept is not None:  # built before with these arguments: a copy
+            got = copy_build(kept[0], self.changed, kept[1])
+            if got is TOO_BIG:
+                self.builds[key] = TOO_BIG  # built each time from now on
+                keep = False
+            elif got is not None:
                 inst, sequentials = got
                 inst.node = node
                 self.created.extend(sequentials)
                 return inst
+            # else something in it changed since: built again, and kept so
         inst = Instance(cls, {}, node, made=(args, kwargs))
         init = cls.bound_method("__init__", inst)
         if init is None:
@@ -782,9 +803,10 @@ class Interp(Statements):
         if result is UNKNOWN:
             inst.complete = False
         if key is not None and keep:
-            got = copy_build(inst)  # kept untouched by what is done to `inst` later
-            if got is not None:
-                self.builds[key] = got[0]
+            # kept as it is now, not copied: most builds are never asked for
+            # again, and a copy made later is the same while nothing in it
+            # has changed since this clock time
+            self.builds[key] = (inst, self.clock)
         return inst
 
 

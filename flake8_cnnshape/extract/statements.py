@@ -63,6 +63,7 @@ class Statements:
             if items is UNKNOWN or len(current) + len(items) > MAX_SEQ:
                 self.havoc_target(stmt.target, scope)
                 return
+            self.touch(current)
             current.extend(items)  # `layers += [...]` mutates in place
             return
         if isinstance(current, Tensor) or isinstance(value, Tensor):
@@ -124,6 +125,8 @@ class Statements:
         attrs_before = [dict(i.attrs) for i in selves]
         boxes = _containers(list(before.values()) + [v for a in attrs_before for v in a.values()])
         contents = [_contents(b) for b in boxes]
+        for v in selves + boxes:  # each side starts from them as they are, and the join changes them
+            self.touch(v)
         after = []
         results = []
         for block in (body, orelse):
@@ -152,6 +155,8 @@ class Statements:
                 _restore(box, ca)
             else:
                 _poison(box)
+        for v in selves + boxes:  # as the join leaves them, not as a build kept on a side saw them
+            self.touch(v)
         (oa, va, aa, ra), (ob, vb, ab, rb) = results
         if run is not None:
             run.join(ra, rb)
@@ -165,6 +170,7 @@ class Statements:
             raise _Return(v if all(same_value(v, r) for r in returns) else _unknown_like(v))
         scope.vars = _merge_vars([v for v, _ in live])
         for k, inst in enumerate(selves):
+            self.touch(inst)
             inst.attrs = _merge_vars([a[k] for _, a in live])
         if returns and self.returns:
             # One side returned: what follows runs on the other side only, and
@@ -190,9 +196,10 @@ class Statements:
                 key = self.eval(t.slice, scope)
                 seq = obj.children if isinstance(obj, Layer) else obj if isinstance(obj, list) else None
                 if seq is not None and is_int(key) and -len(seq) <= key < len(seq):
+                    self.touch(obj)
                     del seq[key]
                 elif isinstance(obj, (Layer, list, dict)):
-                    _poison(obj)
+                    self.poison(obj)
             elif isinstance(t, ast.Name):
                 scope.vars[t.id] = UNKNOWN
             else:
@@ -216,11 +223,15 @@ class Statements:
                     # loop we do not follow: their contents are unknown now
                     target = self.eval(node.func.value, scope)
                     if isinstance(target, (list, dict)) or (isinstance(target, Layer) and target.kind in _CONTAINERS):
-                        _poison(target)
+                        self.poison(target)
                 elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) and _simple(node.value):
                     target = self.eval(node.value, scope)
                     if isinstance(target, (list, dict)) or (isinstance(target, Layer) and target.kind in _CONTAINERS):
-                        _poison(target)
+                        self.poison(target)
+
+    def poison(self, box) -> None:
+        self.touch(box)
+        _poison(box)
 
     def _static(self, fact, node: ast.AST):
         """fact(node), found once per file: the tree does not change."""
@@ -239,6 +250,7 @@ class Statements:
             except OutOfBudget:
                 raise
             if isinstance(obj, Instance):
+                self.touch(obj)
                 obj.attrs[target.attr] = _unknown_like(obj.attrs.get(target.attr))
         elif isinstance(target, (ast.Tuple, ast.List)):
             for e in target.elts:
@@ -246,8 +258,7 @@ class Statements:
         elif isinstance(target, ast.Subscript):
             obj = self.eval(target.value, scope)
             if isinstance(obj, dict):
-                obj.clear()
-                obj["__unknown__"] = UNKNOWN
+                self.poison(obj)
 
     def assign(self, target: ast.expr, value, scope: Scope) -> bool:
         kind = type(target)  # ast node classes have no subclasses
@@ -257,6 +268,7 @@ class Statements:
         if kind is ast.Attribute:
             obj = self.eval(target.value, scope)
             if type(obj) is Instance:
+                self.touch(obj)
                 obj.attrs[target.attr] = value
                 return True
             if isinstance(obj, Layer) and obj.kind in _CONTAINERS:
@@ -264,7 +276,7 @@ class Statements:
                 if isinstance(value, (Layer, Instance)):
                     return self.container_method(obj, "add_module", [target.attr, value], {}) is None
                 if value is UNKNOWN:
-                    _poison(obj)
+                    self.poison(obj)
                 return True
             return isinstance(obj, (Tensor, Layer)) or obj is UNKNOWN
         if isinstance(target, (ast.Tuple, ast.List)):
@@ -280,12 +292,15 @@ class Statements:
             obj = self.eval(target.value, scope)
             key = self.eval(target.slice, scope)
             if isinstance(obj, dict) and isinstance(key, (str, int)):
+                self.touch(obj)
                 obj[key] = value
                 return True
             if isinstance(obj, list) and is_int(key) and -len(obj) <= key < len(obj):
+                self.touch(obj)
                 obj[key] = value
                 return True
             if isinstance(obj, Layer) and obj.kind in _CONTAINERS:
+                self.touch(obj)
                 if obj.children is not None and is_int(key) and -len(obj.children) <= key < len(obj.children):
                     obj.children[key] = value
                 elif obj.kind == "ModuleDict" and obj.items is not None and isinstance(key, str):

@@ -1,0 +1,109 @@
+"""The build cache (extract/builds.py): a build is kept as it is, and copied
+when the same arguments build the class again, only while nothing in it has
+changed in place since. Here the file changes its first Block after building
+it; the second Block(8) must be what a fresh build gives, as in Python, where
+the first one's changes are not the second's."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from flake8_cnnshape import core
+from flake8_cnnshape.extract.interp import Interp
+
+BLOCK = '''
+import torch
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.seq = nn.Sequential(nn.Conv2d(c, 2 * c, 1), nn.Conv2d(2 * c, c, 1))
+        self.heads = nn.ModuleDict({"a": nn.Conv2d(c, c, 1)})
+        self.parts = [nn.Conv2d(c, c, 1)]
+
+    def forward(self, x):
+        x = self.seq(self.conv(x))
+        x = self.heads["a"](x)
+        for p in self.parts:
+            x = p(x)
+        return x
+
+# cnnshape: input=8,4,4
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        first = Block(8)
+        {change}
+        self.first = first
+        self.second = Block(8)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(self.second(x).flatten(1))
+'''
+
+# each change makes the first Block one whose copy, run as the second, would
+# be refused at a layer that receives 8 channels (and leaves its nn.Sequential
+# right in itself: a part no forward() reaches is checked on its own)
+CHANGES = {
+    "attribute": "first.conv = nn.Conv2d(8, 16, 3, padding=1)",
+    "setattr": "setattr(first, 'conv', nn.Conv2d(8, 16, 3, padding=1))",
+    "append": "first.seq.append(nn.Conv2d(8, 16, 1))",
+    "add_module": "first.seq.add_module('extra', nn.Conv2d(8, 16, 1))",
+    "item": "first.seq[0] = nn.Conv2d(16, 16, 1)",
+    "del": "del first.seq[0]",
+    "dict item": "first.heads['a'] = nn.Conv2d(16, 16, 1)",
+    "list append": "first.parts.append(nn.Conv2d(16, 16, 1))",
+    "list +=": "first.parts += [nn.Conv2d(16, 16, 1)]",
+    "list item": "first.parts[0] = nn.Conv2d(16, 16, 1)",
+}
+
+
+def _reports(change: str):
+    source = BLOCK.replace("{change}", change)
+    return [(r.line, r.code) for r in core.FileAnalysis(source.splitlines(True), ast.parse(source), core.MAX_STEPS).reports()]
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_a_build_changed_after_it_was_kept_is_built_again(name):
+    assert _reports(CHANGES[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_copying_the_changed_build_would_be_a_false_report(monkeypatch, name):
+    # what the test above guards against: with the changes not noted, the
+    # second Block is a copy of the changed first one
+    monkeypatch.setattr(Interp, "touch", lambda self, obj: None)
+    assert _reports(CHANGES[name]) != []
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_torch_runs_the_second_block_as_built(name):
+    torch = pytest.importorskip("torch")
+    ns: dict = {}
+    exec(compile(BLOCK.replace("{change}", CHANGES[name]), "net.py", "exec"), ns)
+    with torch.device("meta"):
+        assert ns["Net"]()(torch.zeros(2, 8, 4, 4)).shape == (2, 10)
+
+
+def _second_seq(change: str):
+    source = BLOCK.replace("{change}", change)
+    interp = Interp(ast.parse(source), core.module_imports(ast.parse(source)))
+    net = interp.instantiate(interp.module.lookup("Net"), [], {}, None)
+    return net.attrs["second"].attrs["seq"]
+
+
+@pytest.mark.parametrize("change", [
+    # a loop it does not follow: what the loop changes is unknown after it
+    "for _ in range(torch.cuda.device_count()):\n            first.seq.append(nn.Conv2d(16, 16, 1))",
+    # an `if` it cannot decide: both sides, then joined
+    "if torch.cuda.is_available():\n            first.seq.append(nn.Conv2d(16, 16, 1))",
+])
+def test_a_build_whose_contents_became_unknown_is_built_again(monkeypatch, change):
+    seq = _second_seq(change)
+    assert seq.children is not None and len(seq.children) == 2
+    monkeypatch.setattr(Interp, "touch", lambda self, obj: None)
+    assert _second_seq(change).children is None  # a copy of the first's, whose contents are unknown
