@@ -107,3 +107,72 @@ def test_a_build_whose_contents_became_unknown_is_built_again(monkeypatch, chang
     assert seq.children is not None and len(seq.children) == 2
     monkeypatch.setattr(Interp, "touch", lambda self, obj: None)
     assert _second_seq(change).children is None  # a copy of the first's, whose contents are unknown
+
+
+# -- block calls given again -------------------------------------------------
+STAGES = '''
+import torch
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, c, stride):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, stride=stride, padding=1), nn.BatchNorm2d(c), nn.ReLU())
+
+    def forward(self, x):
+        return self.body(x)
+
+{pragma}class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.stage1 = nn.Sequential(Block(8, 2), Block(8, 1), Block(8, 1))
+        self.stage2 = nn.Sequential(Block(8, 2), Block(8, 1), Block(8, 1))
+        self.fc = nn.Linear(8 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = self.stage2(self.stage1(self.stem(x)))
+        return self.fc(torch.flatten(x, 1))
+'''
+
+
+def _given(monkeypatch, source: str, replays: bool):
+    """The reports, and how many block calls were given again."""
+    from flake8_cnnshape.extract import tensor
+
+    given = []
+    give = tensor._Replay.give
+    monkeypatch.setattr(tensor._Replay, "give", lambda self, *a: given.append(1) or give(self, *a))
+    if not replays:
+        monkeypatch.setattr(tensor, "sequentials_if_unchanged", lambda inst, changed: None)
+    fa = core.FileAnalysis(source.splitlines(True), ast.parse(source), core.MAX_STEPS)
+    checked = []
+    check = type(fa.checker).check_sequential
+    monkeypatch.setattr(type(fa.checker), "check_sequential", lambda self, seq, inp: checked.append(seq.node.lineno) or check(self, seq, inp))
+    reports = [(r.line, r.code, r.message) for r in fa.reports()]
+    return reports, len(given), sorted(checked)
+
+
+@pytest.mark.parametrize("pragma", ["# cnnshape: input=3,32,32\n", "# cnnshape: input=3,40,40\n", ""])
+def test_block_calls_given_again_report_what_running_them_does(monkeypatch, pragma):
+    source = STAGES.replace("{pragma}", pragma)
+    with_replays = _given(monkeypatch, source, True)
+    monkeypatch.undo()
+    without = _given(monkeypatch, source, False)
+    assert with_replays[1] > 0 and without[1] == 0
+    # the same reports (the size search follows the blocks given again too),
+    # and the same parts checked on their own: none, all were reached
+    assert with_replays[0] == without[0] and with_replays[2] == without[2] == []
+    if pragma.endswith("40\n"):
+        assert [r[:2] for r in with_replays[0]] == [(source.splitlines().index("        self.fc = nn.Linear(8 * 8 * 8, 10)") + 1, "CNS001")]
+        assert "800 (8 x 10 x 10)" in with_replays[0][0][2]
+
+
+def test_the_stages_are_torchs():
+    torch = pytest.importorskip("torch")
+    ns: dict = {}
+    exec(compile(STAGES.replace("{pragma}", ""), "stages.py", "exec"), ns)
+    with torch.device("meta"):
+        assert ns["Net"]()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+        with pytest.raises(RuntimeError, match=r"\[2, 800\] X \[512, 10\]"):
+            ns["Net"]()(torch.zeros(2, 3, 40, 40))

@@ -125,6 +125,37 @@ class _Changed(Exception):
 TOO_BIG = "too big"
 
 
+def sequentials_if_unchanged(inst: Instance, changed: Dict[int, int]) -> Optional[List[Layer]]:
+    """The nn.Sequentials in a build of the cache, in an order that is the
+    same for every build of its key; None when something in it changed after
+    it was made (or it is too big to look through)."""
+    since = inst.born
+    seen: set = set()
+    out: List[Layer] = []
+    todo: list = [inst]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t is tuple:
+            todo.extend(v)
+            continue
+        if t is not Instance and t is not Layer and t is not list and t is not dict or id(v) in seen:
+            continue
+        seen.add(id(v))
+        if changed.get(id(v), 0) > since or len(seen) > MAX_COPY:
+            return None
+        if t is Instance:
+            todo.extend(v.attrs.values())
+        elif t is Layer:
+            if v.kind == "Sequential":
+                out.append(v)
+            todo.extend(v.children or ())
+            todo.extend((v.items or {}).values())
+        else:
+            todo.extend(v.values() if t is dict else v)
+    return out
+
+
 def copy_build(inst: Instance, changed: Dict[int, int], since: int):
     """(copy, the nn.Sequentials in it); None when something in it changed
     after `since`; TOO_BIG when it is too big to copy."""

@@ -47,6 +47,7 @@ class Interp(Statements):
         # a kept build is copied only while nothing in it changed (builds.py)
         self.changed: Dict[int, int] = {}
         self.clock = 0
+        self.copied: set = set()  # keys of the builds copied at least once
         self.applied: set = set()  # ids of the Sequentials some run applied (or fed a tuple: tensor.call_module)
         self.ops = TensorOps(self)
         self.returns: List[List[object]] = []  # early returns of the functions being run
@@ -78,7 +79,7 @@ class Interp(Statements):
                 scope.interp = None
         self.ops.interp = None
         for box in (self.builds, self.created, self.static_facts, self.refs, self.ops.outcomes, self.taken, self.clean,
-                    self.changed):
+                    self.changed, self.copied):
             box.clear()
 
     # -- bookkeeping -----------------------------------------------------
@@ -792,6 +793,8 @@ class Interp(Statements):
             elif got is not None:
                 inst, sequentials = got
                 inst.node = node
+                inst.key, inst.born = key, self.clock
+                self.copied.add(key)
                 self.created.extend(sequentials)
                 return inst
             # else something in it changed since: built again, and kept so
@@ -807,6 +810,7 @@ class Interp(Statements):
             # again, and a copy made later is the same while nothing in it
             # has changed since this clock time
             self.builds[key] = (inst, self.clock)
+            inst.key, inst.born = key, self.clock
         return inst
 
 

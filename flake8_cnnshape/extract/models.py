@@ -87,7 +87,9 @@ def find_models(tree: ast.Module, imports: ImportMap, index: FileIndex) -> Tuple
             continue
         stmt_line = stmt.lineno if stmt is not None else node.lineno
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is node else None
-        name = ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute)) else f"nn.Sequential at line {node.lineno}"
+        parts = static_name(target) if target is not None else None  # `self.features`: what ast.unparse gives, without it
+        name = (".".join(parts) if parts else ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute))
+                else f"nn.Sequential at line {node.lineno}")
         seqs.append(Model(name, node, (node.lineno, stmt_line), list(path)))
     return classes, seqs
 

@@ -30,7 +30,7 @@ class Found(Record):
 
 
 class Run:
-    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent")
+    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent", "replays")
 
     def __init__(self, accepted: Optional[bool] = None, early_fault: bool = False,
                  searched: Optional[Set[Place]] = None, parent: Optional["Run"] = None):
@@ -48,6 +48,7 @@ class Run:
         # a side of a branch: the run it was forked from, whose first uses it
         # sees (`uses` holds only the side's own; the parent waits while a side runs)
         self.parent = parent
+        self.replays: Dict[tuple, object] = {}  # block calls this run can give again (tensor.py)
 
     def first_use(self, layer_id: int) -> Optional[Tuple[Place, bool]]:
         run: Optional[Run] = self

@@ -123,7 +123,7 @@ class ClassInfo(Shown):
 class Instance(Shown):
     """An instance of a class defined in the file (usually an nn.Module)."""
 
-    __slots__ = ("cls", "attrs", "node", "complete", "made")
+    __slots__ = ("cls", "attrs", "node", "complete", "made", "key", "born")
     _fields = ("cls", "attrs", "node", "complete")
 
     def __init__(self, cls: ClassInfo, attrs: Optional[Dict[str, object]] = None, node: Optional[ast.Call] = None,
@@ -133,6 +133,10 @@ class Instance(Shown):
         self.node = node  # where it was constructed
         self.complete = complete  # False when __init__ could not be followed to the end
         self.made = made  # (args, kwargs) it was built with, when built by instantiate()
+        # a build kept or copied by the build cache: its key, and the clock
+        # time it was made at (builds.py); None for any other instance
+        self.key: Optional[tuple] = None
+        self.born = 0
 
 
 class Method(Shown):
