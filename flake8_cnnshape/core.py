@@ -10,7 +10,6 @@ from .extract.index import FileIndex
 from .extract.models import Checker, find_models
 from .extract.sources import Source, SourceFinder, default_source, pragma_source
 from .extract.names import module_imports
-from .inputs import attach, find_pragmas
 
 MAX_STEPS = 200_000  # interpreter steps for one file: about a second at worst
 
@@ -51,7 +50,11 @@ class FileAnalysis:
         for m in self.classes + self.seqs:
             for line in m.lines:
                 by_line.setdefault(line, m)
-        self.pragmas, self.pragma_reports = attach(find_pragmas(lines), by_line)
+        self.pragmas, self.pragma_reports = {}, []
+        if "cnnshape" in "".join(lines):  # a pragma names it; most files have none, and need not import inputs
+            from .inputs import attach, find_pragmas
+
+            self.pragmas, self.pragma_reports = attach(find_pragmas(lines), by_line)
         self.checker = Checker(tree, imports, max_steps, index)
         self.found_sources, datasets = SourceFinder(tree, imports, self.checker, self.classes, self.seqs).find()
         self.fallback = datasets or ([default_source(tuple(default_input))] if default_input else [])

@@ -13,7 +13,6 @@ from ..shapes.shape import render_factors
 from ..shapes.functional import FUNCTIONS, METHODS, permute, reshape, same_shape
 from ..shapes.misc import _ACT
 from ..shapes.registry import RULE_GIVES_UP, Ctx, Unknowable
-from ..shapes.search import search
 from .builds import sequentials_if_unchanged
 from .run import Found
 from .scope import OutOfBudget
@@ -275,6 +274,8 @@ class TensorOps:
                 if s is None:
                     return None
             return s
+
+        from ..shapes.search import search  # only models nobody gives a size for need it
 
         verdict = search(replay, n, want)
         if verdict is None:
