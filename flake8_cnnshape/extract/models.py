@@ -177,7 +177,7 @@ class Checker:
                 # only the parts forward() never reached: a part it reached was
                 # checked with what it really receives (or after a fault that
                 # ends the model, where nothing more is a fault of this model)
-                if id(seq) not in self.interp.applied:
+                if id(seq) not in self.interp.applied and seq.children != []:  # an empty one checks nothing
                     self.check_sequential(seq, None)
 
     def _forward(self, inst: Instance, shape: Shape):
