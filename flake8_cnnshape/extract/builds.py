@@ -57,8 +57,9 @@ def _frozen(v):
 class Copier:
     """A deep copy of what a build made (instances, layers, lists, dicts),
     keeping shared objects shared; other values are immutable and kept.
-    Refused (_Changed) when one of the objects changed after `since` on the
-    interpreter's clock: the copy would not be what the build made."""
+    Refused (_Changed) when one of the objects changed after `since` (when
+    the build was made) on the interpreter's clock: the copy would not be what
+    the build made."""
 
     def __init__(self, changed: Dict[int, int], since: int):
         self.memo: Dict[int, object] = {}
@@ -156,10 +157,10 @@ def sequentials_if_unchanged(inst: Instance, changed: Dict[int, int]) -> Optiona
     return out
 
 
-def copy_build(inst: Instance, changed: Dict[int, int], since: int):
+def copy_build(inst: Instance, changed: Dict[int, int]):
     """(copy, the nn.Sequentials in it); None when something in it changed
-    after `since`; TOO_BIG when it is too big to copy."""
-    c = Copier(changed, since)
+    after it was made; TOO_BIG when it is too big to copy."""
+    c = Copier(changed, inst.born)
     try:
         out = c.copy(inst)
     except _Changed:

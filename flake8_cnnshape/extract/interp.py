@@ -42,7 +42,7 @@ class Interp(Statements):
         self.scopes: List[Scope] = []
         self.module = ModuleScope(self, tree.body)
         self.created: List[Layer] = []  # every Sequential built, to check on its own too
-        self.builds: Dict[tuple, tuple] = {}  # see builds.py
+        self.builds: Dict[tuple, object] = {}  # see builds.py: the kept Instance, or TOO_BIG
         # when each object (by id) was last changed in place, on one clock:
         # a kept build is copied only while nothing in it changed (builds.py)
         self.changed: Dict[int, int] = {}
@@ -102,6 +102,10 @@ class Interp(Statements):
         """obj (an instance, a container, a list or dict) is about to change in place."""
         self.clock += 1
         self.changed[id(obj)] = self.clock
+
+    def note_clean(self, inst: Instance) -> None:
+        """A run took inst's forward() to its end with no fault (models.py: _covered)."""
+        self.clean.setdefault(inst.cls.node, {})[id(inst.made)] = inst.made
 
     # -- definitions -----------------------------------------------------
     def define(self, node: ast.AST, scope: Scope):
@@ -786,7 +790,7 @@ class Interp(Statements):
         if kept is TOO_BIG:
             keep = False
         elif kept is not None:  # built before with these arguments: a copy
-            got = copy_build(kept[0], self.changed, kept[1])
+            got = copy_build(kept, self.changed)
             if got is TOO_BIG:
                 self.builds[key] = TOO_BIG  # built each time from now on
                 keep = False
@@ -808,8 +812,8 @@ class Interp(Statements):
         if key is not None and keep:
             # kept as it is now, not copied: most builds are never asked for
             # again, and a copy made later is the same while nothing in it
-            # has changed since this clock time
-            self.builds[key] = (inst, self.clock)
+            # has changed since this clock time (inst.born)
+            self.builds[key] = inst
             inst.key, inst.born = key, self.clock
         return inst
 

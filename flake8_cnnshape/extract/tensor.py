@@ -92,7 +92,7 @@ class _Replay:
         interp.tick(self.steps)
         for i in self.applied:
             interp.applied.add(id(seqs[i]))
-        interp.clean.setdefault(inst.cls.node, {})[id(inst.made)] = inst.made
+        interp.note_clean(inst)
         if self.links is None:
             return Tensor(self.shape)
         t = x
@@ -326,7 +326,7 @@ class TensorOps:
         faults, steps, clock, created = self.faults, interp.steps, interp.clock, len(interp.created)
         out = interp.call_function(forward, args, kwargs)
         if faults == self.faults and interp.run is not None and inst.made is not None:
-            interp.clean.setdefault(inst.cls.node, {})[id(inst.made)] = inst.made
+            interp.note_clean(inst)
             if key is not None and interp.clock == clock and len(interp.created) == created and type(out) is Tensor:
                 links = _links(out, args[0])
                 if links is not False:
