@@ -125,11 +125,11 @@ class Statements:
         attrs_before = [dict(i.attrs) for i in selves]
         boxes = _containers(list(before.values()) + [v for a in attrs_before for v in a.values()])
         contents = [_contents(b) for b in boxes]
-        for v in selves + boxes:  # each side starts from them as they are, and the join changes them
-            self.touch(v)
         after = []
         results = []
         for block in (body, orelse):
+            for v in selves + boxes:  # set back below: a build kept on the first side may hold one
+                self.touch(v)
             scope.vars = dict(before)
             for inst, attrs in zip(selves, attrs_before):
                 inst.attrs = dict(attrs)
@@ -155,7 +155,7 @@ class Statements:
                 _restore(box, ca)
             else:
                 _poison(box)
-        for v in selves + boxes:  # as the join leaves them, not as a build kept on a side saw them
+        for v in selves + boxes:  # as the join leaves them (and the merge below), not as a side saw them
             self.touch(v)
         (oa, va, aa, ra), (ob, vb, ab, rb) = results
         if run is not None:
@@ -170,7 +170,6 @@ class Statements:
             raise _Return(v if all(same_value(v, r) for r in returns) else _unknown_like(v))
         scope.vars = _merge_vars([v for v, _ in live])
         for k, inst in enumerate(selves):
-            self.touch(inst)
             inst.attrs = _merge_vars([a[k] for _, a in live])
         if returns and self.returns:
             # One side returned: what follows runs on the other side only, and
