@@ -257,7 +257,7 @@ def plugin_import_time(runs: int = 5) -> Dict[str, float]:
     then the analysis (what the first file that mentions torch pays)."""
     code = ("import time, flake8.main.cli, flake8.plugins.finder, flake8.checker, pyflakes.checker, pycodestyle, mccabe\n"
             "t = time.process_time()\nimport flake8_cnnshape.plugin\nu = time.process_time()\n"
-            "import flake8_cnnshape.core\nprint(u - t, time.process_time() - u)")
+            "import flake8_cnnshape.analysis\nprint(u - t, time.process_time() - u)")
     plugin, analysis = [], []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=neutral_cwd(), check=True)
@@ -293,9 +293,9 @@ def parsed_files(paths: Sequence[str]):
 
 
 def analyze_cpu(files: Sequence[str]) -> Dict[str, float]:
-    """CPU seconds of core.analyze(lines, tree) per file, the tree parsed
+    """CPU seconds of analysis.analyze(lines, tree) per file, the tree parsed
     beforehand as flake8 does; cached, profile() reuses it."""
-    from flake8_cnnshape.core import analyze
+    from flake8_cnnshape.analysis import analyze
 
     out = {}
     for f in files:
@@ -327,7 +327,7 @@ def import_cpu(torch_files: bool) -> float:
 
 
 def editor(path: str, runs: int = 15) -> dict:
-    from flake8_cnnshape.core import analyze
+    from flake8_cnnshape.analysis import analyze
 
     name = os.path.basename(path)
     args = ["--isolated", f"--stdin-display-name={name}", "-"]
@@ -383,7 +383,7 @@ def memory(path: str, rss: Optional[dict] = None) -> dict:
     """Peak RSS of flake8 --jobs 1 with and without the plugin (rss: figures a
     measure() run already has), and torch: never in sys.modules, never even
     tried, and the same CNS reports when torch cannot be imported at all."""
-    from flake8_cnnshape.core import analyze
+    from flake8_cnnshape.analysis import analyze
 
     out = {"path": path}
     reports = {}
@@ -474,7 +474,7 @@ def stdlib_check(root: Optional[str] = None, jobs: int = 2, mode: str = "only") 
 
 # -- where the time goes ------------------------------------------------------------------------------
 def profile(paths: Sequence[str], top: int = 15) -> dict:
-    from flake8_cnnshape.core import analyze
+    from flake8_cnnshape.analysis import analyze
 
     inputs = list(parsed_files(paths))
     cpu = analyze_cpu([f for f, _, _ in inputs])
@@ -498,7 +498,7 @@ def profile(paths: Sequence[str], top: int = 15) -> dict:
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
     tot = _clean_pstats(buf.getvalue())
     per_file.sort(reverse=True)
-    print(f"== profile of core.analyze(lines, tree) over {len(inputs)} files ({torch_files} mention torch) under {', '.join(paths)}")
+    print(f"== profile of analysis.analyze(lines, tree) over {len(inputs)} files ({torch_files} mention torch) under {', '.join(paths)}")
     print(f"   analyze total {total:.2f}s cpu (mean {1000 * total / max(len(inputs), 1):.1f} ms/file); ast.parse of the same files {parse_total:.2f}s")
     print("   slowest files: " + "; ".join(f"{os.path.relpath(f, paths[0]) if f.startswith(paths[0]) else f} {1000 * s:.0f} ms" for s, f in per_file[:5]))
     print(f"   top {top} by cumulative time:")
@@ -594,7 +594,7 @@ def main(argv=None) -> int:
     e.add_argument("--runs", type=int, default=15)
     mm = sub.add_parser("memory", help="peak RSS with/without; torch never imported")
     mm.add_argument("path")
-    p = sub.add_parser("profile", help="cProfile of core.analyze over the files")
+    p = sub.add_parser("profile", help="cProfile of analysis.analyze over the files")
     p.add_argument("paths", nargs="+")
     p.add_argument("--top", type=int, default=15)
     s = sub.add_parser("stdlib-check", help="flake8 --select CNS on the whole standard library must report nothing")
@@ -694,7 +694,7 @@ def run_all(args) -> int:
     step("stdlib zero-report check")
     results["stdlib_check"] = stdlib_check()
 
-    step("profile of core.analyze")
+    step("profile of analysis.analyze")
     results["profile_corpus"] = profile([args.corpus])
     if args.real:
         results["profile_real"] = profile([d for d in args.real if os.path.isdir(d)], top=10)

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__
-from .core import analyze
-from .diagnostics import CODES, OFF_BY_DEFAULT, Report
-from .inputs import parse_value
+from . import __version__, output
+from .analysis import analyze
+from .codes import OFF_BY_DEFAULT
+from .models.pragma import parse_value
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "build", "dist", "node_modules",
              "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".eggs"}
@@ -66,26 +66,14 @@ def _check(args) -> int:
     select = [s for s in (args.select or "").split(",") if s]
     ignore = [s for s in (args.ignore or "").split(",") if s]
     default = _dims(args.input)
-    results: List[Tuple[str, Report]] = []
+    results: output.Results = []
     for name, lines in _sources(args.paths, args.stdin_display_name):
         if lines is None:
             continue
-        for r in analyze(lines, default_input=default):
-            if _selected(r.code, select, ignore):
-                results.append((name, r))
-    out = sys.stdout
-    if args.format == "json":
-        json.dump([{"path": n, "line": r.line, "col": r.col + 1, "code": r.code, "message": r.text} for n, r in results], out, indent=2)
-        out.write("\n")
-    elif args.format == "sarif":
-        json.dump(sarif(results), out, indent=2)
-        out.write("\n")
-    elif args.format == "github":
-        for n, r in results:
-            out.write(f"::error file={n},line={r.line},col={r.col + 1},title={r.code}::{r.message}\n")
-    else:
-        for n, r in results:
-            out.write(f"{n}:{r.line}:{r.col + 1}: {r.message}\n")
+        for f in analyze(lines, default_input=default):
+            if _selected(f.code, select, ignore):
+                results.append((name, f))
+    output.write(args.format, results, sys.stdout)
     return 1 if results else 0
 
 
@@ -96,29 +84,6 @@ def _sources(paths: Sequence[str], stdin_name: str):
         else:
             for f in python_files([p]):
                 yield str(f), read_lines(f)
-
-
-def sarif(results: List[Tuple[str, Report]]) -> dict:
-    """SARIF 2.1.0, as GitHub code scanning takes it."""
-    rules = [{"id": code, "name": code, "shortDescription": {"text": text}, "helpUri": f"https://pypi.org/project/flake8-cnnshape/#{code.lower()}"}
-             for code, text in CODES.items()]
-    return {
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {"name": "cnnshape", "version": __version__, "informationUri": "https://pypi.org/project/flake8-cnnshape/", "rules": rules}},
-            "results": [{
-                "ruleId": r.code,
-                "ruleIndex": list(CODES).index(r.code),
-                "level": "warning" if r.code == "CNS900" else "error",
-                "message": {"text": r.message},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": Path(n).as_posix()},
-                    "region": {"startLine": r.line, "startColumn": r.col + 1},
-                }}],
-            } for n, r in results],
-        }],
-    }
 
 
 def _show(args) -> int:

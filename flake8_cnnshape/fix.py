@@ -12,10 +12,10 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .core import MAX_STEPS, FileAnalysis, parse
-from .shapes import LAYERS
-
-FIXABLE = ("CNS001", "CNS002", "CNS003", "CNS005")
+from .analysis import FileAnalysis, parse
+from .codes import FIXABLE
+from .interp.budget import MAX_STEPS
+from .shapes.catalog import LAYERS
 Span = Tuple[int, int, int, int]  # start line, start col, end line, end col (characters)
 
 
@@ -148,11 +148,15 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
         return FixResult(source)
     fa = FileAnalysis(lines, tree, max_steps, default_input)
     plan = _Planner(source, tree)
-    for found, _ in fa.findings():
+    try:
+        found_all = fa.findings()
+    finally:
+        fa.close()
+    for found in found_all:
         fault = found.fault
         if fault.code not in FIXABLE:
             continue
-        if fault.code == "CNS005" and found.place not in fa.checker.ok_places:
+        if fault.code == "CNS005" and found.place not in fa.ok_places:
             call = found.call_node
             if fault.value is None or not isinstance(call, ast.Call) or not call.args or isinstance(call.args[-1], ast.Starred):
                 continue
@@ -161,7 +165,7 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
                 target = target.elts[-1]
             plan.value_edit(target, fault.value, fault.factors)
             continue
-        if found.place in fa.checker.ok_places:
+        if found.place in fa.ok_places:
             plan.note(found.call_node or found.layer_node, f"left as is: {fault.code} holds for one way the model is built or fed, not another")
             continue
         call = found.layer_node
@@ -179,8 +183,7 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
         if lazy and fault.code == "CNS001" and kind in ("Linear",):
             plan.lazy_edit(call)
             continue
-        spec_kind = _kind_of(found)
-        expr = _argument(call, fault.param, spec_kind)
+        expr = _argument(call, fault.param, fault.kind)
         if expr is None:
             plan.note(call, f"left as is: cannot find the {fault.param} argument; the right value is {fault.value}")
             continue
@@ -196,9 +199,3 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
     for span in set(plan.edits) - applier.done:
         plan.notes.append(f"{span[0]}:{span[1] + 1}: left as is: the edit does not fall on one expression")
     return FixResult(out, plan.notes)
-
-
-def _kind_of(found) -> str:
-    """The torch.nn class name of the layer a finding is about."""
-    msg = found.fault.message
-    return msg.split(" ", 1)[0].split(".", 1)[-1]

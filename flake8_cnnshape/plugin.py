@@ -6,10 +6,10 @@ import ast
 from typing import Iterator, List, Optional, Tuple
 
 from . import __version__
+from .codes import OFF_BY_DEFAULT
 
 # The analysis is imported on the first file that needs it: flake8 loads this
 # module in every run, also on code that never mentions torch.
-OFF_BY_DEFAULT = ("CNS100",)
 
 
 class CnnShapeChecker:
@@ -38,19 +38,21 @@ class CnnShapeChecker:
         value = getattr(options, "cnnshape_input", None)
         cls.default_input, cls.option_error = None, None
         if value:
-            from .inputs import parse_value
+            from .models.pragma import parse_value
 
-            dims, err = parse_value(str(value))
-            cls.default_input, cls.option_error = dims, err
+            cls.default_input, cls.option_error = parse_value(str(value))
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         if self.option_error is not None:
-            yield 1, 0, f"CNS900 cannot read the cnnshape-input setting: {self.option_error}", type(self)
+            from .findings import Fault
+
+            fault = Fault("CNS900", "setting_unreadable", None, {"error": self.option_error})
+            yield 1, 0, f"{fault.code} {fault.text}", type(self)
         text = "".join(self.lines)
         if "torch" not in text and "cnnshape" not in text:
             return
-        from .core import analyze
+        from .analysis import analyze
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        for r in analyze(self.lines, tree, default_input=self.default_input):
-            yield r.line, r.col, r.message, type(self)
+        for f in analyze(self.lines, tree, default_input=self.default_input):
+            yield f.line, f.col, f.message, type(self)

@@ -2,16 +2,15 @@
 counts, worked out statically like the checks (no torch, no forward pass)."""
 from __future__ import annotations
 
-import ast
 from typing import Dict, List, Optional, Tuple
 
-from .core import MAX_STEPS, FileAnalysis, parse
-from .extract.interp import OutOfBudget, Raised
-from .diagnostics import describe_input
-from .extract.sources import Source
-from .extract.values import ClassInfo, Instance, Layer, Tensor
-from .shapes import Shape
-from .shapes.params import count_params
+from .analysis import FileAnalysis, parse
+from .findings import InputSource
+from .interp.budget import MAX_STEPS
+from .interp.values import CONTAINERS, Instance, Layer
+from .messages import dims as describe_input
+from .shapes.shape import Shape
+from .shapes.spec import count_params
 
 
 def _dims(shape: Optional[Shape]):
@@ -34,7 +33,7 @@ def _reachable(value, seen: set) -> List[Layer]:
         elif isinstance(v, Layer):
             if v.children is not None or v.items is not None:
                 todo.extend(reversed(list(v.children or []) + list((v.items or {}).values())))
-            elif v.kind not in ("Sequential", "ModuleList", "ModuleDict"):
+            elif v.kind not in CONTAINERS:
                 out.append(v)
             else:
                 out.append(v)  # a container we could not follow: its parameters are unknown
@@ -46,9 +45,9 @@ def _reachable(value, seen: set) -> List[Layer]:
 def _total(layers: List[Layer], inputs: Dict[int, Shape]) -> Optional[int]:
     total = 0
     for layer in layers:
-        if layer.kind in ("Sequential", "ModuleList", "ModuleDict") or layer.spec is None:
+        if layer.kind in CONTAINERS or layer.spec is None:
             return None
-        n = count_params(layer.kind, layer.args, inputs.get(id(layer)))
+        n = count_params(layer.spec, layer.args, inputs.get(id(layer)))
         if n is None:
             return None
         total += n
@@ -62,49 +61,34 @@ def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[T
         return []
     fa = FileAnalysis(lines, tree, max_steps)
     out = []
-    # Sequentials built inside a class are shown as part of it
-    for m in fa.classes + [s for s in fa.seqs if not any(isinstance(p, ast.ClassDef) for p in s.scope_path)]:
-        if model is not None and m.name != model:
-            continue
-        if input_dims is not None:
-            src: Optional[Source] = Source(tuple(input_dims), " from --input", True)
-        else:
-            src = next((s for s in fa.inputs_for(m) if s is not None), None)
-        table = _table(fa, m, src)
-        if table is not None:
-            out.append(table)
+    try:
+        # Sequentials built inside a class are shown as part of it
+        for m in fa.classes + [s for s in fa.seqs if not s.in_class]:
+            if model is not None and m.name != model:
+                continue
+            if input_dims is not None:
+                src: Optional[InputSource] = InputSource("option", tuple(input_dims))
+            else:
+                src = next((s for s in fa.inputs_for(m) if s is not None), None)
+            table = _table(fa, m, src)
+            if table is not None:
+                out.append(table)
+    finally:
+        fa.close()
     return out
 
 
-def _table(fa: FileAnalysis, m, src: Optional[Source]) -> Optional[dict]:
-    checker = fa.checker
-    interp = checker.interp
-    shape = Shape(tuple(src.dims)) if src is not None else Shape.unknown()
-    interp.trace = []
-    try:
-        if isinstance(m.node, ast.ClassDef):
-            cls = checker.evaluate(ast.Name(id=m.name, ctx=ast.Load()), [])
-            if not isinstance(cls, ClassInfo) or not cls.is_module:
-                return None
-            args, kwargs = checker._instantiations(cls)[0]
-            root = interp.instantiate(cls, args, kwargs, None)
-            checker._run(lambda: checker._forward(root, shape), src)
-        else:
-            root = checker.evaluate(m.node, m.scope_path)
-            if not isinstance(root, Layer):
-                return None
-            checker._run(lambda: interp.ops.apply_layer(root, Tensor(shape), None), src)
-        trace = interp.trace
-    except (OutOfBudget, Raised, RecursionError):
+def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
+    got = fa.scheduler.trace(m, src)
+    if got is None:
         return None
-    finally:
-        interp.trace = None
+    root, trace = got
     inputs: Dict[int, Shape] = {}
     rows = []
     for layer, x, y in trace:
         first = id(layer) not in inputs
         inputs.setdefault(id(layer), x)
-        params = count_params(layer.kind, layer.args, x) if layer.spec is not None else None
+        params = count_params(layer.spec, layer.args, x) if layer.spec is not None else None
         rows.append({
             "line": layer.node.lineno,
             "type": layer.kind,
@@ -115,7 +99,7 @@ def _table(fa: FileAnalysis, m, src: Optional[Source]) -> Optional[dict]:
     return {
         "model": m.name,
         "input": list(src.dims) if src is not None else None,
-        "input_source": src.note.split(" from ", 1)[1] if src is not None and " from " in src.note else ("pragma" if src else None),
+        "input_source": src.where if src is not None else None,
         "layers": rows,
         "total_params": total,
     }

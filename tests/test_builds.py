@@ -1,4 +1,4 @@
-"""The build cache (extract/builds.py): a build is kept as it is, and copied
+"""The build cache (speed/build_cache.py): a build is kept as it is, and copied
 when the same arguments build the class again, only while nothing in it has
 changed in place since. Here the file changes its first Block after building
 it; the second Block(8) must be what a fresh build gives, as in Python, where
@@ -9,8 +9,14 @@ import ast
 
 import pytest
 
-from flake8_cnnshape import core
-from flake8_cnnshape.extract.interp import Interp
+from flake8_cnnshape import speed
+from flake8_cnnshape.analysis import FileAnalysis
+from flake8_cnnshape.interp.machine import Interp
+from flake8_cnnshape.interp.mutation import Mutations
+from flake8_cnnshape.interp.names import module_imports
+from flake8_cnnshape.models.scheduler import Scheduler
+from flake8_cnnshape.speed import replay
+from flake8_cnnshape.speed.index import file_index
 
 BLOCK = '''
 import torch
@@ -62,9 +68,26 @@ CHANGES = {
 }
 
 
+class _Forgetful(dict):
+    """A change clock that keeps nothing: no change is ever noted."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def _forget_changes(monkeypatch):
+    init = Mutations.__init__
+
+    def forgetful(self):
+        init(self)
+        self.changed = _Forgetful()
+
+    monkeypatch.setattr(Mutations, "__init__", forgetful)
+
+
 def _reports(change: str):
     source = BLOCK.replace("{change}", change)
-    return [(r.line, r.code) for r in core.FileAnalysis(source.splitlines(True), ast.parse(source), core.MAX_STEPS).reports()]
+    return [(r.line, r.code) for r in FileAnalysis(source.splitlines(True), ast.parse(source)).reports()]
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
@@ -76,7 +99,7 @@ def test_a_build_changed_after_it_was_kept_is_built_again(name):
 def test_copying_the_changed_build_would_be_a_false_report(monkeypatch, name):
     # what the test above guards against: with the changes not noted, the
     # second Block is a copy of the changed first one
-    monkeypatch.setattr(Interp, "touch", lambda self, obj: None)
+    _forget_changes(monkeypatch)
     assert _reports(CHANGES[name]) != []
 
 
@@ -91,7 +114,8 @@ def test_torch_runs_the_second_block_as_built(name):
 
 def _second_seq(change: str):
     source = BLOCK.replace("{change}", change)
-    interp = Interp(ast.parse(source), core.module_imports(ast.parse(source)))
+    tree = ast.parse(source)
+    interp = Interp(tree, module_imports(tree), file_index(tree))
     net = interp.instantiate(interp.module.lookup("Net"), [], {}, None)
     return net.attrs["second"].attrs["seq"]
 
@@ -105,7 +129,7 @@ def _second_seq(change: str):
 def test_a_build_whose_contents_became_unknown_is_built_again(monkeypatch, change):
     seq = _second_seq(change)
     assert seq.children is not None and len(seq.children) == 2
-    monkeypatch.setattr(Interp, "touch", lambda self, obj: None)
+    _forget_changes(monkeypatch)
     assert _second_seq(change).children is None  # a copy of the first's, whose contents are unknown
 
 
@@ -139,18 +163,14 @@ class Block(nn.Module):
 def _given(monkeypatch, source: str, replays: bool):
     """The reports, how many block calls were given again, and the lines of
     the nn.Sequentials checked alone (parts no forward() reached)."""
-    from flake8_cnnshape.extract import tensor
-
     given = []
-    give = tensor._Replay.give
-    monkeypatch.setattr(tensor._Replay, "give", lambda self, *a: given.append(1) or give(self, *a))
-    if not replays:
-        monkeypatch.setattr(tensor, "sequentials_if_unchanged", lambda inst, changed: None)
-    fa = core.FileAnalysis(source.splitlines(True), ast.parse(source), core.MAX_STEPS)
+    give = replay.Replay.give
+    monkeypatch.setattr(replay.Replay, "give", lambda self, *a: given.append(1) or give(self, *a))
+    check = Scheduler.check_sequential
     checked = []
-    check = type(fa.checker).check_sequential
-    monkeypatch.setattr(type(fa.checker), "check_sequential", lambda self, seq, inp: checked.append(seq.node.lineno) or check(self, seq, inp))
-    reports = [(r.line, r.code, r.message) for r in fa.reports()]
+    monkeypatch.setattr(Scheduler, "check_sequential", lambda self, seq, inp: checked.append(seq.node.lineno) or check(self, seq, inp))
+    with speed.off(*([] if replays else ["replay"])):
+        reports = [(r.line, r.code, r.message) for r in FileAnalysis(source.splitlines(True), ast.parse(source)).reports()]
     return reports, len(given), sorted(checked)
 
 

@@ -53,7 +53,7 @@ Comparison, per model:
   * a layer whose output has a 0-size dim: torch goes on with the empty tensor;
     CNS004 at that layer (and nothing after) is accepted as well as torch's
     own verdict further down.
-Informational codes that are off by default (diagnostics.OFF_BY_DEFAULT) claim
+Informational codes that are off by default (codes.OFF_BY_DEFAULT) claim
 no fault and are left out of the comparison.
 
 Cases: seeds 0..N_SEEDS-1, EXTRA_SEEDS (found by wider searches) and the
@@ -77,14 +77,14 @@ warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 
 import gen_models  # noqa: E402 - tests/ is on sys.path (pytest rootdir-relative import)
 import torch_truth  # noqa: E402
-from flake8_cnnshape import diagnostics  # noqa: E402
-from flake8_cnnshape.core import analyze  # noqa: E402
+from flake8_cnnshape import codes  # noqa: E402
+from flake8_cnnshape.analysis import analyze  # noqa: E402
 
 N_SEEDS = 400
 FIXABLE = torch_truth.FIXABLE
 # informational codes a user has to ask for (CNS100: the input size an undeclared
 # model's Linear assumes): they claim no fault, so they are not compared here
-INFO = frozenset(getattr(diagnostics, "OFF_BY_DEFAULT", ()))
+INFO = frozenset(codes.OFF_BY_DEFAULT)
 
 
 @dataclass
@@ -100,7 +100,7 @@ def build_case(seed) -> Case:
     with torch_truth.single_thread():
         spec = gen_models.generate(seed) if isinstance(seed, int) else gen_models.handmade(seed)
         rendered = gen_models.render(spec)
-        reports = analyze(rendered.source.splitlines(keepends=True))
+        reports = analyze(rendered.source.splitlines(keepends=True), strict=True)
         try:
             truth = torch_truth.run_source(rendered.source, rendered.entry, spec.dims, spec.lazy)
             err = None

@@ -1,5 +1,5 @@
 """Every functional op of the shape engine checked against torch, case by case:
-the keys of flake8_cnnshape.shapes.functional.FUNCTIONS (F.*, torch.*) and
+the keys of flake8_cnnshape.shapes.catalog.FUNCTIONS (F.*, torch.*) and
 METHODS (tensor methods), and the two helpers reshape() (x.view, x.reshape,
 torch.reshape) and permute() (x.permute, torch.permute).
 
@@ -62,11 +62,12 @@ warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 
 import torch  # noqa: E402
 
-from flake8_cnnshape.extract.values import Tensor, TorchRef  # noqa: E402
-from flake8_cnnshape.shapes import BATCH, Outcome, Shape, bind  # noqa: E402
-from flake8_cnnshape.shapes import functional  # noqa: E402
-from flake8_cnnshape.shapes.functional import FUNCTIONS, METHODS  # noqa: E402
-from flake8_cnnshape.shapes.registry import RULE_GIVES_UP, Ctx  # noqa: E402
+from flake8_cnnshape.interp.values import Tensor, TorchRef  # noqa: E402
+from flake8_cnnshape.shapes.catalog import FUNCTIONS, METHODS  # noqa: E402
+from flake8_cnnshape.shapes.rules import elementwise, tensor_ops  # noqa: E402
+from flake8_cnnshape.shapes.shape import Shape  # noqa: E402
+from flake8_cnnshape.shapes.signature import BATCH, RULE_GIVES_UP, bind  # noqa: E402
+from flake8_cnnshape.shapes.spec import Ctx, Outcome  # noqa: E402
 
 F = "torch.nn.functional."
 BATCHES = (2, 3)
@@ -207,13 +208,13 @@ def _run_engine(case: Case) -> Outcome:
         text = f"x.{case.key}(...)"
         ctx = Ctx(text)
         try:
-            out = functional.reshape(list(target), x.shape, ctx, text)
+            out = tensor_ops.reshape(list(target), x.shape, ctx, text)
         except RULE_GIVES_UP:
             return Outcome(None)
         return Outcome(out, ctx.faults)
     # TensorOps.permute
     order = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
-    return Outcome(functional.permute(list(order), x.shape))
+    return Outcome(tensor_ops.permute(list(order), x.shape))
 
 
 class EngineRaised(Exception):
@@ -340,7 +341,7 @@ def truth(case: Case) -> Verdict:
 
 def _describe(out: Outcome) -> str:
     shape = None if out.shape is None else out.shape.describe()
-    return f"engine gives {shape} with faults {[(f.code, f.value, f.message) for f in out.faults]}"
+    return f"engine gives {shape} with faults {[(f.code, f.value, f.text) for f in out.faults]}"
 
 
 AGREED, GAVE_UP, BY_DESIGN, FAULTED, DECLINED = "agreed", "gave up", "gave up by design", "faulted", "declined"
@@ -392,7 +393,7 @@ def check_fix(case: Case, out: Outcome, where: str, depth: int) -> None:
 # per-sample result the engine declines to state, on purpose.
 def design_give_up(case: Case, verdict: Verdict) -> Optional[str]:
     if 0 in case.dims or 0 in verdict.shape:
-        return "an empty tensor: torch's kernels disagree about empty dims, no rule follows one (registry.apply)"
+        return "an empty tensor: torch's kernels disagree about empty dims, no rule follows one (spec.apply)"
     dim = case.args[0] if case.args else case.kwargs.get("dim")
     if case.entry in ("squeeze", "torch.squeeze"):
         if dim is None or (isinstance(dim, int) and dim % (len(case.dims) + 1) == 0):
@@ -458,7 +459,7 @@ def elementwise_cases():
     # normalize's dim, channels_last) on all
     few = [(3, 4), (2, 3, 4, 5)]
     ranked = {"dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout", "normalize"}
-    for name in functional._ELEMENTWISE:
+    for name in elementwise.F_ELEMENTWISE:
         key = F + name
         required = _REQUIRED.get(name, ((), {}))
         for dims in SHAPES:
@@ -471,7 +472,7 @@ def elementwise_cases():
         if name in _REQUIRED:
             fn(out, key, (), {}, (3, 4))  # a required argument left out
         fn(out, key, required[0], {}, (0, 4))
-    for name in functional._TORCH_ELEMENTWISE:
+    for name in elementwise.TORCH_ELEMENTWISE:
         key = "torch." + name
         if name in ("clamp", "clip"):
             for (args, kwargs), dims in product(_CLAMP, few):
@@ -497,7 +498,7 @@ def elementwise_cases():
         fn(out, key, args, {}, (3, 4), input_kw=True)
         if name in _REQUIRED:
             fn(out, key, (), {}, (3, 4))
-    for name in functional._METHOD_ELEMENTWISE:
+    for name in elementwise.METHOD_ELEMENTWISE:
         if name == "cuda":
             meth(out, name, (), {}, (3, 4))  # (skipped without a GPU: see test_entry)
             continue
@@ -854,7 +855,7 @@ for _family, _make in FAMILIES.items():
 # when found). A predicate names the cases; they run as strict xfails.
 
 _DROPOUTS = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
-_UNARY = [n for n in functional._TORCH_ELEMENTWISE if n not in ("clamp", "clip")]
+_UNARY = [n for n in elementwise.TORCH_ELEMENTWISE if n not in ("clamp", "clip")]
 _NO_BOUNDS = {f"torch.{n}({args})" for args, n in product(("x", "x, None, None"), ("clamp", "clip"))}
 _NO_BOUNDS |= {f"x.{n}({args})" for args, n in product(("", "None, None"), ("clamp", "clip", "clamp_"))}
 
@@ -929,7 +930,7 @@ KNOWN_BUGS: List[Tuple[str, str, Callable[[Case], bool]]] = [
      lambda c: c.call in _CHANNELS_LAST and len(c.dims) != 3),
     ("BUG-5", "torch.clamp/clip with a tensor bound: the bound's shape is ignored",
      lambda c: c.call in ("torch.clamp(x, max=T(3, 1, 1):param)", "torch.clip(x, max=T(3, 1, 1):param)")),
-    ("BUG-6", "empty dims: tensor.py runs functional rules without registry.apply's empty-tensor guard",
+    ("BUG-6", "empty dims: tensor.py runs functional rules without spec.apply's empty-tensor guard",
      lambda c: c.id in BUG6_EMPTY),
     ("BUG-7", "F.interpolate / F.upsample accept align_corners, recompute_scale_factor and antialias where torch refuses them",
      _bug_interp_options),
@@ -1031,7 +1032,7 @@ def test_every_entry_has_cases() -> None:
 def test_the_check_can_fail(monkeypatch) -> None:
     """Wrong rules are caught: one that returns its input unchanged, one that
     always gives up, one that is off by one; a reshape that ignores the target."""
-    from flake8_cnnshape.shapes.registry import LayerSpec
+    from flake8_cnnshape.shapes.spec import OpSpec
 
     def caught(entry: str) -> bool:
         try:
@@ -1041,9 +1042,9 @@ def test_the_check_can_fail(monkeypatch) -> None:
         return False
 
     spec = FUNCTIONS[F + "max_pool2d"]
-    monkeypatch.setitem(FUNCTIONS, F + "max_pool2d", LayerSpec(spec.sig, lambda a, x, ctx: x))
+    monkeypatch.setitem(FUNCTIONS, F + "max_pool2d", OpSpec(spec.sig, lambda a, x, ctx: x, spec.axes))
     assert caught(F + "max_pool2d")
-    monkeypatch.setitem(FUNCTIONS, F + "max_pool2d", LayerSpec(spec.sig, lambda a, x, ctx: None))
+    monkeypatch.setitem(FUNCTIONS, F + "max_pool2d", OpSpec(spec.sig, lambda a, x, ctx: None, spec.axes))
     assert caught(F + "max_pool2d")
     spec = METHODS["flatten"]
 
@@ -1051,11 +1052,11 @@ def test_the_check_can_fail(monkeypatch) -> None:
         out = spec.rule(a, x, ctx)
         return None if out is None or not out.dims else out.with_dims(out.dims[:-1] + (out.dims[-1] + 1,))
 
-    monkeypatch.setitem(METHODS, "flatten", LayerSpec(spec.sig, off_by_one))
+    monkeypatch.setitem(METHODS, "flatten", OpSpec(spec.sig, off_by_one, spec.axes))
     assert caught("flatten")
-    monkeypatch.setattr(functional, "reshape", lambda target, x, ctx, call: x)
+    monkeypatch.setattr(tensor_ops, "reshape", lambda target, x, ctx, call: x)
     assert caught(RESHAPE)
-    monkeypatch.setattr(functional, "permute", lambda order, x: None)
+    monkeypatch.setattr(tensor_ops, "permute", lambda order, x: None)
     assert caught(PERMUTE)
 
 

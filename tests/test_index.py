@@ -1,7 +1,8 @@
-"""extract/index.py walks every node of every torch file by hand-tuned rules
+"""speed/index.py walks every node of every torch file by hand-tuned rules
 (a table of node classes, common children handled in place). Here it is
 held against the plain definition, written the slow and obvious way: a
-recursive walk that asks isinstance() of every node."""
+recursive walk that asks isinstance() of every node; so is the PlainIndex
+the analysis uses with the index switch off."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +11,8 @@ import sysconfig
 
 import pytest
 
-from flake8_cnnshape.extract.index import MUTATORS, FileIndex
+from flake8_cnnshape.interp.mutation import MUTATORS
+from flake8_cnnshape.speed.index import FileIndex, PlainIndex
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -70,19 +72,24 @@ def reference(tree: ast.Module):
 def check(source: str) -> None:
     tree = ast.parse(source)
     calls, stores, mutated, generators = reference(tree)
-    index = FileIndex(tree)
-    assert [(id(c), tuple(map(id, p)), id(s)) for c, p, s in index.calls] == [
-        (id(c), tuple(map(id, p)), id(s)) for c, p, s in calls]
     by_name = {}
     for c, _, _ in calls:
         if isinstance(c.func, ast.Name):
             by_name.setdefault(c.func.id, []).append(id(c))
-    assert {k: list(map(id, v)) for k, v in index.calls_by_name.items()} == by_name
-    assert index.generators == generators
-    for node in ast.walk(tree):
-        if id(node) in stores:
-            info = index.info(node)
-            assert (info.stores, info.mutated) == (stores[id(node)], mutated[id(node)]), ast.dump(node)[:200]
+    for index in (FileIndex(tree), PlainIndex(tree)):
+        assert [(id(c), tuple(map(id, p)), id(s)) for c, p, s in index.calls] == [
+            (id(c), tuple(map(id, p)), id(s)) for c, p, s in calls]
+        assert {k: list(map(id, v)) for k, v in index.calls_by_name.items()} == by_name
+        assert index.generators == generators
+        for node in ast.walk(tree):
+            if id(node) in stores:
+                info = index.info(node)
+                assert (info.stores, info.mutated) == (stores[id(node)], mutated[id(node)]), ast.dump(node)[:200]
+    # the `if`s of each module-level definition: the same in both walks
+    tuned, plain = FileIndex(tree).branches, PlainIndex(tree).branches
+    assert {k: sorted(map(id, v)) for k, v in tuned.items()} == {k: sorted(map(id, v)) for k, v in plain.items()}
+    assert plain == {k: v for k, v in plain.items() if v} and all(
+        isinstance(n, (ast.If, ast.IfExp)) for v in plain.values() for n in v)
 
 
 SNIPPETS = [
@@ -136,7 +143,7 @@ def test_index_matches_on_real_files(path):
 def test_fields_walked_keep_each_node_class_order():
     """The walk takes a few node classes' fields from a table (the rest from
     _fields): in their own order, or calls would not come in source order."""
-    from flake8_cnnshape.extract.index import _FIELDS
+    from flake8_cnnshape.speed.index import _FIELDS
 
     for cls, fields in _FIELDS.items():
         assert list(fields) == [f for f in cls._fields if f in fields], cls.__name__

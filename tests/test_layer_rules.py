@@ -1,4 +1,4 @@
-"""Every layer rule in flake8_cnnshape.shapes.LAYERS, checked against torch.
+"""Every layer rule in flake8_cnnshape.shapes.catalog.LAYERS, checked against torch.
 
 Each case is one constructor call and one per-sample input shape. torch runs it
 (tests/torch_oracle.py: meta device, batch sizes 2 and 3) and the engine must
@@ -30,7 +30,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flake8_cnnshape.shapes import LAYERS, UNKNOWN, Shape, apply, bind
+from flake8_cnnshape.shapes.catalog import LAYERS
+from flake8_cnnshape.shapes.shape import Shape
+from flake8_cnnshape.shapes.signature import UNKNOWN, bind
+from flake8_cnnshape.shapes.spec import apply
 
 try:  # tests/ as a package, or (pytest's default rootdir import) tests/ on sys.path
     from . import torch_oracle as oracle
@@ -518,7 +521,7 @@ def engine(layer: str, args, kwargs, x: Shape):
 
 def _describe(out) -> str:
     shape = None if out.shape is None else out.shape.describe()
-    return f"engine gives {shape} with faults {[(f.code, f.param, f.value, f.message) for f in out.faults]}"
+    return f"engine gives {shape} with faults {[(f.code, f.param, f.value, f.text) for f in out.faults]}"
 
 
 def check(case: Case, depth: int = 0) -> "oracle.Verdict":

@@ -1,4 +1,4 @@
-"""Which runs the checker makes (extract/models.py): the ways a class is built,
+"""Which runs the scheduler makes (models/scheduler.py): the ways a class is built,
 and the parts checked on their own."""
 from __future__ import annotations
 
@@ -7,26 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from flake8_cnnshape import core
-from flake8_cnnshape.extract import models
-from flake8_cnnshape.extract.interp import Interp
-from flake8_cnnshape.extract.values import ClassInfo
+from flake8_cnnshape.analysis import FileAnalysis
+from flake8_cnnshape.interp.machine import Interp
+from flake8_cnnshape.interp.values import ClassInfo
+from flake8_cnnshape.models import scheduler
+from flake8_cnnshape.models.scheduler import Scheduler
 
 ROOT = Path(__file__).resolve().parent.parent
 # the blocks and the model of the fixture torch runs, without its calls
 BLOCKS = (ROOT / "fixtures" / "forward" / "build_ways.py").read_text().split("\ndef small")[0]
 
 
-def _analysis(source: str) -> core.FileAnalysis:
+def _analysis(source: str) -> FileAnalysis:
     lines = source.splitlines(keepends=True)
-    return core.FileAnalysis(lines, ast.parse(source), core.MAX_STEPS)
+    return FileAnalysis(lines, ast.parse(source))
 
 
 def _ways(source: str, name: str = "Net"):
     fa = _analysis(source)
-    cls = fa.checker.interp.module.lookup(name)
+    cls = fa.interp.module.lookup(name)
     assert isinstance(cls, ClassInfo)
-    return [([getattr(a, "name", a) for a in args], kwargs) for args, kwargs in fa.checker._instantiations(cls)]
+    return [([getattr(a, "name", a) for a in args], kwargs) for args, kwargs in fa.scheduler.ways(cls)]
 
 
 def test_second_way_differs_in_more_than_numbers():
@@ -50,7 +51,7 @@ def test_second_way_in_numbers_when_nothing_else_differs():
     ("a = Net(Basic, 2)\nb = Net(Wide, 2)\n", "EXTRA_WAY_STEPS", [2]),
 ])
 def test_second_way_runs_only_after_a_small_first_run(monkeypatch, calls, limit, built):
-    monkeypatch.setattr(models, limit, 1)
+    monkeypatch.setattr(scheduler, limit, 1)
     counts = []
     instantiate = Interp.instantiate
 
@@ -90,13 +91,13 @@ def test_sequential_fed_a_tuple_is_not_checked_on_its_own(monkeypatch):
     """It takes what the model gives it; run alone it would be given one
     tensor, a guess. A part forward() never reached is checked alone."""
     checked = []
-    check = models.Checker.check_sequential
+    check = Scheduler.check_sequential
 
     def spy(self, seq, inp):
         checked.append(seq.node.lineno)
         return check(self, seq, inp)
 
-    monkeypatch.setattr(models.Checker, "check_sequential", spy)
+    monkeypatch.setattr(Scheduler, "check_sequential", spy)
     assert _analysis(TUPLE_FED).reports() == []
     cells_line = TUPLE_FED.splitlines().index("        self.cells = nn.Sequential(Cell(), Cell())") + 1
     assert cells_line not in checked
@@ -111,13 +112,13 @@ SIDES_BN = SIDES.splitlines().index("        self.bn = nn.BatchNorm2d(32)  # err
 def _runs(monkeypatch, source: str):
     """The classes run (each from its own __init__), in order, and the reports."""
     ran = []
-    run = models.Checker._run_instances
+    run = Scheduler.run_instances
 
     def spy(self, cls, inputs):
         ran.append(cls.name)
         return run(self, cls, inputs)
 
-    monkeypatch.setattr(models.Checker, "_run_instances", spy)
+    monkeypatch.setattr(Scheduler, "run_instances", spy)
     return ran, [(r.line, r.code) for r in _analysis(source).reports()]
 
 

@@ -1,31 +1,44 @@
 """The flake8 face stays light: loading the plugin imports no analysis code
-(and the analysis no dataclasses), a file's analysis leaves no cyclic garbage
-for flake8's collector, and the off-by-default list it registers is the one
-the reports use."""
+(only the table of codes, whose off-by-default list it registers), the
+analysis imports no dataclasses, and a file's analysis leaves no cyclic
+garbage for flake8's collector."""
 import gc
 import glob
 import os
 import subprocess
 import sys
 
-from flake8_cnnshape import core, diagnostics, plugin
+from flake8_cnnshape import analysis, codes, plugin
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
 
 
-def test_off_by_default_lists_agree():
-    assert plugin.OFF_BY_DEFAULT == diagnostics.OFF_BY_DEFAULT
+def test_the_plugin_registers_the_codes_off_by_default():
+    class Manager:
+        def __init__(self):
+            self.ignored, self.options = [], []
+
+        def extend_default_ignore(self, codes):
+            self.ignored += codes
+
+        def add_option(self, *a, **kw):
+            self.options.append(a[0])
+
+    m = Manager()
+    plugin.CnnShapeChecker.add_options(m)
+    assert m.ignored == ["CNS100"] == [c.id for c in codes.CODES if not c.on]
+    assert m.options == ["--cnnshape-input"]
 
 
 def test_loading_the_plugin_imports_no_analysis():
     code = "import sys, flake8_cnnshape.plugin; print(sorted(m for m in sys.modules if m.startswith('flake8_cnnshape')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['flake8_cnnshape', 'flake8_cnnshape.plugin']"
+    assert out.strip() == "['flake8_cnnshape', 'flake8_cnnshape.codes', 'flake8_cnnshape.plugin']"
 
 
 def test_the_analysis_imports_no_dataclasses():
     # each dataclass costs about a millisecond to create, in every flake8 process
-    code = "import sys, flake8_cnnshape.core; print('dataclasses' in sys.modules)"
+    code = "import sys, flake8_cnnshape.analysis; print('dataclasses' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -63,7 +76,7 @@ def test_an_analysis_leaves_no_cyclic_garbage():
     gc.disable()
     try:
         for source in sources:
-            core._analyze(source.splitlines(keepends=True), None, core.MAX_STEPS)
+            analysis.analyze(source.splitlines(keepends=True), strict=True)
         collected = gc.collect()
     finally:
         gc.enable()

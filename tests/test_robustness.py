@@ -11,11 +11,11 @@ linter (flake8_cnnshape/), not in this file.
    fault: an analysis that dies inside the safety net of `analyze` (a bug
    shows as silence) loses the canary's report. Lines marked `# expect: CODE`
    are the only places a report may appear. The same files go through
-   `_analyze` (no safety net), which must not raise.
+   `analyze(..., strict=True)` (no safety net), which must not raise.
 2. Property tests (hypothesis, derandomized, no database):
    (a) random `nn.Sequential(...)` calls: random torch.nn names, names that
        do not exist and non-layers, nonsensical arguments, `*args`/`**kwargs`,
-       random or no pragma: `_analyze` never raises;
+       random or no pragma: the strict analysis never raises;
    (b) the same generator (half of its models are "sensible" chains, built
        by asking torch for the shape after each layer so that torch often
        accepts them): whenever torch builds and runs the model on the meta
@@ -25,9 +25,9 @@ linter (flake8_cnnshape/), not in this file.
        CPU's checks -- the linter reports nothing;
    (c) random Python programs from hypothesmith (optional: skipped when it is
        not installed), with torch imported and a driver that calls into
-       them: `_analyze` never raises.
+       them: the strict analysis never raises.
    (d) enumerated: every parameter of every common layer set to each hostile
-       value, and hostile forward() code: `_analyze` never raises.
+       value, and hostile forward() code: the strict analysis never raises.
 3. The standard library. No stdlib file mentions torch, so as-is files only
    exercise the early exit; each file is therefore also linted with `import
    torch` appended. flake8 over the whole tree takes minutes on 2 cores
@@ -59,7 +59,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from flake8_cnnshape.core import _analyze, analyze
+from flake8_cnnshape.analysis import analyze
 
 IN_PROCESS_LIMIT = 5.0  # CPU seconds; the real cost should be well under 1-2 s
 FLAKE8_TIMEOUT = 30
@@ -583,8 +583,8 @@ def test_hostile_file_no_internal_exception(name):
     analyze() would have turned into silence."""
     lines = flake8_lines(HOSTILE[name].data)
     tree = parse(lines)
-    with time_limit(IN_PROCESS_LIMIT, f"_analyze({name})"):
-        _analyze(lines, tree, 200_000)
+    with time_limit(IN_PROCESS_LIMIT, f"analyze({name})"):
+        analyze(lines, tree, strict=True)
 
 
 def test_malformed_pragma_reasons_are_readable():
@@ -819,8 +819,8 @@ def _analyze_bounded(source: str) -> list:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    with time_limit(EXAMPLE_LIMIT, "one example's _analyze:\n" + source):
-        return _analyze(lines, tree, 200_000)
+    with time_limit(EXAMPLE_LIMIT, "one example's analysis:\n" + source):
+        return analyze(lines, tree, strict=True)
 
 
 N_RANDOM_SEQ = 400
@@ -1027,7 +1027,7 @@ def _natural_dims(name: str) -> str:
 @pytest.mark.parametrize("name", CORE_LAYERS)
 def test_hostile_layer_arguments(name):
     """Every parameter of the layer set to each hostile value, with a known
-    input: `_analyze` must not raise. One file per parameter, so that each
+    input: the strict analysis must not raise. One file per parameter, so that each
     failing parameter is listed."""
     dims = _natural_dims(name)
     base = ["3"] * REQUIRED[name]
@@ -1040,12 +1040,12 @@ def test_hostile_layer_arguments(name):
         source = HEAD + models
         try:
             with time_limit(IN_PROCESS_LIMIT, f"nn.{name}({param}=...)"):
-                _analyze(source.splitlines(True), ast.parse(source), 200_000)
+                analyze(source.splitlines(True), ast.parse(source), strict=True)
         except Exception as exc:  # noqa: BLE001 - any exception is a bug; narrowed below
             for v in HOSTILE_ARGS:  # the first value that raises on its own
                 one = HEAD + f"m = nn.Sequential(nn.{name}({', '.join(base + [f'{param}={v}'])}))  # cnnshape: input={dims}\n"
                 try:
-                    _analyze(one.splitlines(True), ast.parse(one), 200_000)
+                    analyze(one.splitlines(True), ast.parse(one), strict=True)
                 except Exception as exc1:  # noqa: BLE001
                     failures.append(f"{one.splitlines()[-1]}\n    -> {type(exc1).__name__}: {exc1}")
                     break
@@ -1132,8 +1132,8 @@ def test_hostile_forward_code(init, forward):
         "        super().__init__()\n" + indent(init) + "\n"
         "    def forward(self, x):\n" + indent(forward)
     )
-    with time_limit(IN_PROCESS_LIMIT, "_analyze:\n" + source):
-        _analyze(source.splitlines(True), ast.parse(source), 200_000)
+    with time_limit(IN_PROCESS_LIMIT, "analyze:\n" + source):
+        analyze(source.splitlines(True), ast.parse(source), strict=True)
 
 
 # ---------------------------------------------------------------------------
@@ -1182,6 +1182,6 @@ def test_stdlib_subset_in_process():
         tree = parse(lines)
         if tree is None:
             continue
-        with time_limit(IN_PROCESS_LIMIT, f"_analyze({p})"):
-            reports = _analyze(lines, tree, 200_000)
+        with time_limit(IN_PROCESS_LIMIT, f"analyze({p})"):
+            reports = analyze(lines, tree, strict=True)
         assert reports == [], (p, reports)

@@ -9,7 +9,10 @@ import random
 
 import pytest
 
-from flake8_cnnshape.shapes import LAYERS, Shape, apply, bind
+from flake8_cnnshape.shapes.catalog import LAYERS
+from flake8_cnnshape.shapes.shape import Shape
+from flake8_cnnshape.shapes.signature import bind
+from flake8_cnnshape.shapes.spec import apply
 from flake8_cnnshape.shapes.search import MAX_SIDE, GiveUp, _Axes, _search
 
 

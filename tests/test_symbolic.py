@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import random
 import re
+from functools import partial
 
 import pytest
 
-from flake8_cnnshape.core import analyze
+from flake8_cnnshape import analysis
+
+analyze = partial(analysis.analyze, strict=True)  # no safety net: a bug of ours raises
 
 torch = pytest.importorskip("torch")
 
 
-def random_stack(rng: random.Random):
+PADS = [("ZeroPad2d", 1), ("ConstantPad2d", (1, 0.5)), ("ReflectionPad2d", 1), ("ReplicationPad2d", (1, 2, 0, 1))]
+
+
+def random_stack(rng: random.Random, pads: bool = False):
+    """A conv/pool stack; with pads, a padding layer may follow each conv
+    (its sides grow with the input's too: the size search goes through it)."""
     layers, src = [], []
     ch = rng.choice([1, 3])
     first_in = ch
@@ -24,6 +32,11 @@ def random_stack(rng: random.Random):
         layers.append(torch.nn.Conv2d(ch, out, k, stride=s, padding=p))
         src.append(f"nn.Conv2d({ch}, {out}, {k}, stride={s}, padding={p})")
         ch = out
+        if pads and rng.random() < 0.5:
+            name, arg = rng.choice(PADS)
+            args = arg if isinstance(arg, tuple) and name == "ConstantPad2d" else (arg,)
+            layers.append(getattr(torch.nn, name)(*args))
+            src.append(f"nn.{name}({', '.join(map(repr, args))})")
         if rng.random() < 0.6:
             pk = rng.choice([2, 3])
             ceil = rng.random() < 0.3
@@ -44,14 +57,14 @@ def widths(layers, first_in, sides):
     return out
 
 
-CASES = list(range(40))
+CASES = list(range(40)) + list(range(1000, 1040))  # 1000...: with padding layers
 KINDS = set()
 
 
 @pytest.mark.parametrize("seed", CASES)
 def test_undeclared_linear_claims_hold_in_torch(seed):
     rng = random.Random(seed)
-    first_in, ch, layers, src = random_stack(rng)
+    first_in, ch, layers, src = random_stack(rng, pads=seed >= 1000)
     sides = [(h, h) for h in range(1, 161)]
     square = widths(layers, first_in, sides)
     reachable = sorted({v for v in square.values() if v})

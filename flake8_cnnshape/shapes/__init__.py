@@ -1,8 +1,4 @@
-"""The shape engine: pure arithmetic on shapes, no parsing. `LAYERS` maps a
-torch.nn class name to its constructor signature and shape rule."""
-from .registry import BATCH, UNKNOWN, Args, Fault, LayerSpec, Outcome, apply, bind, table
-from .shape import Shape
-
-LAYERS = table()
-
-__all__ = ["BATCH", "UNKNOWN", "Args", "Fault", "LAYERS", "LayerSpec", "Outcome", "Shape", "apply", "bind"]
+"""The shape engine: pure arithmetic on shapes, no parsing. shape.py is the
+value, signature.py binds arguments, spec.py is what a layer is, rules/
+hold the rules and catalog.py names them all; search.py asks whether any
+input size gives a Linear its in_features."""

@@ -1,0 +1,138 @@
+"""The one analysis every face shares: a file's lines (and flake8's tree) in,
+findings out. See ARCHITECTURE.md for the path a file takes."""
+from __future__ import annotations
+
+import ast
+import gc
+from typing import List, Optional, Sequence, Tuple
+
+from .findings import Finding, InputSource
+from .interp.budget import MAX_STEPS
+from .interp.machine import Interp
+from .interp.names import module_imports
+from .models.discover import Model, find_models
+from .models.scheduler import Scheduler
+from .models.sources import SourceFinder
+from .speed.index import file_index
+
+
+def analyze(
+    lines: Sequence[str],
+    tree: Optional[ast.Module] = None,
+    max_steps: int = MAX_STEPS,
+    default_input: Optional[Tuple[int, ...]] = None,
+    strict: bool = False,
+) -> List[Finding]:
+    """Every finding for one file, in the file's order. Never raises unless
+    strict (the tests run strict, so that a bug of ours surfaces)."""
+    # The analysis makes many short-lived objects; each cyclic collection they
+    # would set off walks flake8's whole heap (every ast it holds). The few
+    # cycles left are collected after, once collection is back on.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze(list(lines), tree, max_steps, default_input)
+    except Exception:  # noqa: BLE001 - flake8 aborts the whole run if a plugin raises
+        if strict:
+            raise
+        # A bug of ours must not break a flake8 run: it shows as silence.
+        return []
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class FileAnalysis:
+    """One file, parsed once: its models, where each one's input size comes
+    from, and the scheduler that runs them. Every face starts here."""
+
+    def __init__(self, lines: List[str], tree: ast.Module, max_steps: int = MAX_STEPS, default_input=None):
+        self.lines = lines
+        imports = module_imports(tree)
+        index = file_index(tree)
+        self.classes, self.seqs = find_models(tree, imports, index)
+        by_line = {}
+        for m in self.classes + self.seqs:
+            for line in m.lines:
+                by_line.setdefault(line, m)
+        self.pragmas, self.pragma_findings = {}, []
+        if "cnnshape" in "".join(lines):  # a pragma names it; most files have none, and need not import its reader
+            from .models.pragma import attach, find_pragmas
+
+            self.pragmas, self.pragma_findings = attach(find_pragmas(lines, tree), by_line)
+        self.interp = Interp(tree, imports, index, max_steps)
+        self.scheduler = Scheduler(tree, self.interp, index)
+        finder = SourceFinder(tree, imports, index, self.scheduler.runner.evaluate, self.classes, self.seqs)
+        self.found_sources, datasets = finder.find()
+        self.fallback = datasets or ([InputSource("setting", tuple(default_input))] if default_input else [])
+
+    def inputs_for(self, model: Model) -> List[Optional[InputSource]]:
+        """Precedence: the pragma; else the file's dummy and summary() calls;
+        else its datasets, else the project default (each only where the
+        model's first layer accepts it), with the unknown size beside them."""
+        p = self.pragmas.get(model)
+        if p is not None:
+            return [InputSource("pragma", p.dims)] if p.dims else [None]
+        explicit = self.found_sources.get(id(model))
+        if explicit:
+            return list(explicit)
+        if model.in_class:
+            return [None]  # a part of a class: the file's input is the class's, not this part's
+        return list(self.fallback) + [None]
+
+    def findings(self) -> List[Finding]:
+        """Each fault once per place and code, with the input it was found at."""
+        scheduler = self.scheduler
+        # Last class first: models mostly come after the blocks they are built
+        # of, and a block their runs went through needs no run of its own.
+        for scheduler.position, model in reversed(list(enumerate(self.classes))):
+            scheduler.run_class(model, self.inputs_for(model))
+        for scheduler.position, model in enumerate(self.seqs, len(self.classes)):
+            scheduler.run_free_sequential(model, self.inputs_for(model))
+        seen = {}
+        # Runs with a known input come first: their messages say more; then
+        # the file's order.
+        for found, inp, _ in sorted(scheduler.found, key=lambda fi: (fi[1] is None, fi[2])):
+            key = (found.place, found.code)
+            if key not in seen:
+                seen[key] = Finding(found.place, found.fault, inp, found.layer_node, found.call_node)
+        return list(seen.values())
+
+    @property
+    def ok_places(self) -> set:
+        """Places some run with a known input checked and found right."""
+        return self.scheduler.ok_places
+
+    def reports(self) -> List[Finding]:
+        """The findings and the pragmas' own, in the file's order."""
+        return sorted(self.pragma_findings + self.findings())
+
+    def close(self) -> None:
+        self.interp.close()
+
+
+def parse(lines: List[str], tree: Optional[ast.Module] = None) -> Optional[ast.Module]:
+    if tree is not None:
+        return tree
+    try:
+        return ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None) -> List[Finding]:
+    text = "".join(lines)  # one C-speed search beats a Python loop over the lines
+    if "torch" not in text and "cnnshape" not in text:
+        return []
+    tree = parse(lines, tree)
+    if tree is None:
+        return []
+    # a model is a module-level class or an nn.Sequential; a pragma is checked
+    # even where there is none (training scripts have neither: done here)
+    if not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text:
+        return []
+    fa = FileAnalysis(lines, tree, max_steps, default_input)
+    try:
+        return fa.reports()
+    finally:
+        fa.close()

@@ -1,0 +1,43 @@
+"""The one table of codes. Every face reads it: flake8's default ignore list,
+the CLI's selection, SARIF's rules, the fixer's list of what it can fix.
+A new code is one row here plus its section in the README (what it does,
+why it is bad, example, use instead), under the anchor the row names.
+
+It imports nothing: the flake8 plugin reads it in every run, also on code
+that never mentions torch.
+"""
+
+
+class Code:
+    __slots__ = ("id", "title", "on", "fixable")
+
+    def __init__(self, id: str, title: str, on: bool = True, fixable: bool = False):
+        self.id = id
+        self.title = title
+        self.on = on  # reported unless the user deselects it; off: only when asked for
+        self.fixable = fixable  # `cnnshape fix` can write the right number
+
+    @property
+    def anchor(self) -> str:
+        """The README section that documents it."""
+        return self.id.lower()
+
+    def __repr__(self) -> str:
+        return f"Code({self.id!r})"
+
+
+CODES = (
+    Code("CNS001", "nn.Linear in_features disagrees with the incoming feature width", fixable=True),
+    Code("CNS002", "convolution in_channels disagrees with the incoming channels", fixable=True),
+    Code("CNS003", "normalization (or PReLU) size disagrees with the incoming channels or trailing dims", fixable=True),
+    Code("CNS004", "the input is too small for a layer's window at this point"),
+    Code("CNS005", "view/reshape/unflatten sizes disagree with the element count", fixable=True),
+    Code("CNS006", "a layer or op receives a tensor of a rank it cannot take"),
+    Code("CNS007", "groups (or another divisor) do not divide the channels"),
+    Code("CNS008", "an elementwise op or torch.cat receives shapes that do not agree"),
+    Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False),
+    Code("CNS900", "a cnnshape pragma or setting cannot be read"),
+)
+BY_ID = {c.id: c for c in CODES}
+OFF_BY_DEFAULT = tuple(c.id for c in CODES if not c.on)
+FIXABLE = frozenset(c.id for c in CODES if c.fixable)

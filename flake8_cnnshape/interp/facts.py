@@ -1,0 +1,77 @@
+"""What a look at a node of the tree finds, worked out once per file: the
+tree does not change while the interpreter runs over it."""
+from __future__ import annotations
+
+import ast
+from typing import Dict, List
+
+from .values import ClassInfo
+
+
+class NodeFacts:
+    __slots__ = ("found",)
+
+    def __init__(self):
+        self.found: Dict[tuple, object] = {}
+
+    def get(self, fact, node: ast.AST):
+        """fact(node), once per node."""
+        key = (fact, id(node))
+        got = self.found.get(key)
+        if got is None:
+            got = self.found[key] = fact(node)
+        return got
+
+
+def split_return(fn: ast.AST):
+    """(the body but its last statement, that statement) when it is a
+    `return`, else (the body, None)."""
+    body = fn.body
+    if body and type(body[-1]) is ast.Return:
+        return body[:-1], body[-1]
+    return body, None
+
+
+def params(a: ast.arguments):
+    """A signature as Calls.bind_params reads it: ((name, default node or None)...)
+    of the positional parameters, *args' name, the keyword-only ones, **kwargs' name."""
+    positional = a.posonlyargs + a.args
+    defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    return (tuple((p.arg, d) for p, d in zip(positional, defaults)), a.vararg.arg if a.vararg is not None else None,
+            tuple((p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults)), a.kwarg.arg if a.kwarg is not None else None)
+
+
+def has_jump(loop: ast.AST) -> bool:
+    for stmt in loop.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Yield)):
+                return True
+    return False
+
+
+_BINDING_NODES = (ast.Name, ast.Attribute, ast.AugAssign, ast.Call, ast.Subscript)
+
+
+def binding_nodes(stmt: ast.AST) -> List[ast.AST]:
+    """The nodes in stmt that the executor's havoc acts on, in ast.walk's order."""
+    return [n for n in ast.walk(stmt) if isinstance(n, _BINDING_NODES)]
+
+
+def class_attr_def(cls, attr: str):
+    """(the one statement defining attr, its class): in the class body, else
+    in a base's; (None, None) when there is none or more than one."""
+    for c in [cls] + [b for b in cls.bases if isinstance(b, ClassInfo)]:
+        found = None
+        count = 0
+        for stmt in c.node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr:
+                found, count = stmt, count + 1
+            elif isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
+                found, count = stmt, count + (1 if len(stmt.targets) == 1 else 2)
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == attr and stmt.value is not None:
+                found, count = stmt, count + 1
+        if count == 1:
+            return found, c
+        if count > 1:
+            return None, None
+    return None, None

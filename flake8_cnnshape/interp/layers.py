@@ -1,0 +1,223 @@
+"""Layers and models applied to tensors: a torch.nn layer's spec and rule
+(one rule run per constructor arguments and input shape), an nn.Sequential's
+children in turn, a model's forward(). Where a fault is reported: at the
+layer's constructor, or at the call that uses it where an earlier use of the
+same layer fitted. And, for a model nobody gives a size for, whether any
+input size gives a Linear its in_features (the size search)."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, TYPE_CHECKING
+
+from ..findings import Fault
+from ..shapes.shape import Shape
+from ..shapes.signature import UNKNOWN, Unknowable
+from ..shapes.spec import SAME, apply
+from ..speed.replay import Replays
+from .budget import Budget, OutOfBudget
+from .events import Recorder
+from .mutation import Mutations
+from .values import Instance, Layer, Tensor
+
+if TYPE_CHECKING:  # annotations only: machine.py wires the parts
+    from .api import CallsPart
+
+_SPATIAL_FIRST = {f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 3)}
+_EXAMPLE_SIDES = (28, 32, 64, 224)  # the input sides a width is stated at, where a model nobody sizes gets one
+
+
+def place(node) -> tuple:
+    return (node.lineno, node.col_offset)
+
+
+def as_tensor(v) -> Optional[Tensor]:
+    """A value passed where a tensor is expected; unknown values are tensors
+    we know nothing about."""
+    if isinstance(v, Tensor):
+        return v
+    return Tensor(Shape.unknown()) if v is UNKNOWN else None
+
+
+def _clean(outcome):
+    """A replayed step that would fail at this size (any fault) does not run."""
+    return None if outcome.faults else outcome.shape
+
+
+class Layers:
+    def __init__(self, budget: Budget, rec: Recorder, mutation: Mutations, replays: Replays):
+        self.budget = budget
+        self.rec = rec
+        self.mutation = mutation
+        self.replays = replays
+        # one rule run per (constructor arguments, input shape): copies of a
+        # build share their Args, and equal blocks see equal shapes
+        self.outcomes: Dict[tuple, tuple] = {}
+        self.calls: CallsPart = None  # type: ignore[assignment]  # set by machine.py
+
+    def call_module(self, mod, args, kwargs, node):
+        if isinstance(mod, Instance):
+            return self.call_instance(mod, args, kwargs, node)
+        x = as_tensor(args[0]) if len(args) == 1 and not kwargs else None
+        if x is None:
+            if isinstance(mod, Layer) and mod.kind == "Sequential":
+                # the model feeds it a tuple or more: checking it on its own
+                # with one tensor, as for a part never reached, is a guess
+                self.rec.log.applied.add(id(mod))
+            return UNKNOWN
+        return self.apply_layer(mod, x, node)
+
+    def apply_layer(self, layer, x: Tensor, call_node) -> Tensor:
+        budget = self.budget
+        budget.steps += 1  # tick() inlined: a step per layer applied
+        if budget.steps > budget.limit:
+            raise OutOfBudget()
+        kind = type(layer)  # the value classes have no subclasses
+        if kind is Instance:
+            out = self.call_instance(layer, [x], {}, call_node)
+            return out if isinstance(out, Tensor) else Tensor(Shape.unknown())
+        if kind is not Layer:
+            return Tensor(Shape.unknown())
+        rec = self.rec
+        if layer.kind == "Sequential":
+            rec.log.applied.add(id(layer))
+            if layer.children is None:
+                return Tensor(Shape.unknown())
+            for child in layer.children:
+                x = self.apply_layer(child, x, None)
+            return x
+        spec, args = layer.spec, layer.args
+        trace = rec.log.trace
+        if spec is None or args is None:
+            if trace is not None:
+                trace.append((layer, x.shape, None))
+            return Tensor(Shape.unknown())
+        shape = x.shape
+        key = (id(args), shape.dims, shape.open, shape.factors)  # hashed and compared in C
+        got = self.outcomes.get(key)
+        if got is not None and got[0] is args:
+            outcome = got[1]
+        else:
+            outcome = apply(spec, args, shape, layer.display, layer.kind)
+            self.outcomes[key] = (args, outcome)
+        if trace is not None:
+            trace.append((layer, shape, outcome.shape))
+        run = rec.run
+        faults = outcome.faults
+        node = layer.node
+        at = (node.lineno, node.col_offset)  # place(), inlined
+        if run is not None:
+            lid = id(layer)
+            first = run.uses.get(lid) if run.parent is None else run.first_use(lid)
+            if first is None:
+                run.uses[lid] = (place(call_node) if call_node is not None else at, not faults)
+            elif first[1] and faults and call_node is not None:
+                at = place(call_node)  # fits at its first use, not at this one
+            # a layer that sees only part of the input's size says nothing of it
+            if faults:
+                rec.report(faults, at, layer.node, call_node, sized=spec.sized and not shape.open and shape.numel() is not None)
+            elif run.accepted is None and spec.sized and not shape.open and shape.numel() is not None:
+                run.visit(at, True)
+            else:
+                run.visited.add(at)
+        if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
+            self.search_width(layer, x, at)
+        out = outcome.shape if outcome.shape is not None else Shape.unknown()
+        if not x.root and x.origin is None:  # not from the model's input: no history to keep
+            return Tensor(out)
+        step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
+        return Tensor(out, (x, step, layer, spec.axes))
+
+    def call_instance(self, inst: Instance, args, kwargs, node):
+        forward = inst.cls.bound_method("forward", inst)
+        if forward is None or not inst.cls.is_module:
+            return UNKNOWN
+        args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
+        key, seqs, given = self.replays.find(inst, args, kwargs)
+        if given is not None:
+            return given
+        rec, budget, mutation = self.rec, self.budget, self.mutation
+        faults, steps, clock, built = rec.faults, budget.steps, mutation.clock, len(rec.log.built)
+        out = self.calls.call_function(forward, args, kwargs)
+        if faults == rec.faults and rec.run is not None and inst.made is not None:
+            rec.ran_clean(inst)
+            if key is not None and mutation.clock == clock and len(rec.log.built) == built:
+                self.replays.keep(key, seqs, args[0], out, budget.steps - steps)
+        return out
+
+    # -- the size search ---------------------------------------------------
+    def search_width(self, layer: Layer, x: Tensor, at) -> None:
+        """A Linear whose incoming width depends on the input size, in a
+        model whose input size nobody gave: does any size fit?"""
+        run = self.rec.run
+        if run is None or at in run.searched:
+            return
+        run.searched.add(at)
+        steps = []
+        t = x
+        kinds = []
+        while t.origin is not None and len(steps) < 200:
+            parent, step, src_layer, axes = t.origin
+            steps.append((step, src_layer))
+            kinds.append(axes)
+            t = parent
+        if not t.root or not steps:
+            return
+        steps.reverse()
+        kinds.reverse()
+        # each spatial axis must be worked out from itself alone (no transpose,
+        # no reshape), then flattened once, with only elementwise ops after it
+        if "other" in kinds or kinds.count("flatten") != 1:
+            return
+        if any(k != SAME for k in kinds[kinds.index("flatten") + 1:]):
+            return
+        first = steps[0][1]
+        if first is None or first.args is None or first.kind not in _SPATIAL_FIRST:
+            return
+        n = int(first.kind[-2])
+        try:
+            channels = first.args.int("in_channels")
+            want = layer.args.int("in_features")
+        except Unknowable:
+            return
+
+        def replay(sides):
+            self.budget.tick(len(steps))
+            s = Shape((channels,) + tuple(sides))
+            for step, _ in steps:
+                s = step(s)
+                if s is None:
+                    return None
+            return s
+
+        from ..shapes.search import search  # only models nobody gives a size for need it
+
+        verdict = search(replay, n, want)
+        if verdict is None:
+            return
+        self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer.node, None)
+
+
+def _width_fault(layer: Layer, want: int, verdict, replay, channels: int, n: int) -> Fault:
+    name = layer.display
+    if verdict.fits:
+        fields = {"want": want, "channels": verdict.channels, "sizes": verdict.sizes, "sides": verdict.sides}
+        return Fault("CNS100", "assumes_inputs", name, fields, kind=layer.kind)
+    axes = " x ".join(["H'", "W'"][:n] if n == 2 else ["L'"] if n == 1 else ["D'", "H'", "W'"])
+    examples = _examples(replay, channels, n)
+    if want % verdict.channels:
+        fields = {"want": want, "channels": verdict.channels, "axes_text": axes, "examples": examples}
+        return Fault("CNS001", "width_multiple", name, fields, kind=layer.kind)
+    fields = {"want": want, "channels": verdict.channels, "axes_text": axes, "ranges": verdict.ranges, "examples": examples}
+    return Fault("CNS001", "width_out_of_reach", name, fields, kind=layer.kind)
+
+
+def _examples(replay, channels: int, n: int) -> tuple:
+    """What the width is for two common input sizes: ((3136, (64, 7, 7),
+    (1, 28, 28)), ...), so the number to write can be read off."""
+    out: List[tuple] = []
+    for side in _EXAMPLE_SIDES:
+        s = replay((side,) * n)
+        if s is not None and s.dims and s.dims[-1] is not None and len(s.dims) == 1:
+            out.append((s.dims[0], s.factor_of(0), (channels,) + (side,) * n))
+        if len(out) == 2:
+            break
+    return tuple(out)

@@ -1,0 +1,97 @@
+"""Arithmetic and comparison on plain Python values, refusing what nobody
+means as a size; and when two values are the same value."""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+
+from ..shapes.shape import Shape
+from ..shapes.signature import UNKNOWN
+from .budget import MAX_BITS, MAX_SEQ
+from .values import Tensor
+
+BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod, ast.Pow: operator.pow, ast.Div: operator.truediv,
+}
+CMPOPS = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+PLAIN = (int, float, str, bool, type(None))
+
+
+def is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def plain(v) -> bool:
+    """A Python value we can compute with (nested tuples/lists of constants).
+    Shared inner lists are looked at once, and a value with more than MAX_SEQ
+    items in all is not one anybody means as a size."""
+    if isinstance(v, PLAIN):
+        return True
+    if not isinstance(v, (tuple, list)):
+        return False
+    seen, todo, count = set(), [v], 0
+    while todo:
+        item = todo.pop()
+        if isinstance(item, PLAIN):
+            continue
+        if not isinstance(item, (tuple, list)):
+            return False
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        count += len(item)
+        if count > MAX_SEQ:
+            return False
+        todo.extend(item)
+    return True
+
+
+def safe_binop(op, a, b):
+    """Arithmetic on constants, refusing results nobody means as a size."""
+    if isinstance(op, ast.Pow):
+        if not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
+            return UNKNOWN
+        if is_int(a) and is_int(b):
+            if b < 0 or (abs(a) > 1 and b * max(1, abs(a).bit_length()) > MAX_BITS):
+                return UNKNOWN
+        elif abs(b) > 64 or abs(a) > 2 ** 64:
+            return UNKNOWN
+    if isinstance(op, ast.Mult):
+        if isinstance(a, (str, list, tuple)) or isinstance(b, (str, list, tuple)):
+            seq, n = (a, b) if isinstance(a, (str, list, tuple)) else (b, a)
+            if not is_int(n) or len(seq) * max(n, 0) > MAX_SEQ:
+                return UNKNOWN
+        elif is_int(a) and is_int(b) and a.bit_length() + b.bit_length() > MAX_BITS:
+            return UNKNOWN
+    if isinstance(op, ast.Add) and isinstance(a, (str, list, tuple)) and isinstance(b, type(a)):
+        if len(a) + len(b) > MAX_SEQ:
+            return UNKNOWN
+    if isinstance(op, ast.Mod) and isinstance(a, str):
+        return UNKNOWN  # %-formatting
+    try:
+        r = BINOPS[type(op)](a, b)
+    except Exception:
+        return UNKNOWN
+    if isinstance(r, float) and not math.isfinite(r):
+        return UNKNOWN
+    return r
+
+
+def unknown_like(v):
+    """What a value becomes when it is no longer known: a tensor stays a tensor."""
+    return Tensor(Shape.unknown()) if isinstance(v, Tensor) else UNKNOWN
+
+
+def same_value(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a.shape == b.shape
+    if plain(a) and plain(b):
+        return type(a) is type(b) and a == b
+    return False

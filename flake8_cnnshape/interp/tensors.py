@@ -1,0 +1,253 @@
+"""Tensor operations in forward(): torch.* and F.* ops, tensor methods and
+attributes, view/reshape, torch.cat, the tensor factories, and arithmetic
+with broadcasting. The shape arithmetic itself is the engine's (shapes/);
+this decides which rule applies and where a fault is reported (at the op's
+call). A tensor that comes from the model's input keeps how it was made,
+for the size search to replay."""
+from __future__ import annotations
+
+import ast
+from typing import List, TYPE_CHECKING
+
+from ..findings import Fault
+from ..shapes.catalog import FUNCTIONS, METHODS
+from ..shapes.rules.tensor_ops import permute, reshape
+from ..shapes.shape import Shape
+from ..shapes.signature import BATCH, RULE_GIVES_UP, UNKNOWN, bind
+from ..shapes.spec import FLATTEN, OTHER, Ctx, keep_shape
+from .events import Recorder
+from .layers import as_tensor, place
+from .values import Method, SizeInt, Tensor
+
+if TYPE_CHECKING:  # annotations only: machine.py wires the parts
+    from .api import EvaluatorPart
+
+FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
+_NO_FAULTS: List[Fault] = []
+
+
+def _unchanged(s):
+    return s
+
+
+def _from_input(t: Tensor) -> bool:
+    """Does t come from the model's input? Only such a tensor's chain is ever
+    replayed (the size search), so only its children need an origin."""
+    return t.root or t.origin is not None
+
+
+def _display(qual: str) -> str:
+    if qual.startswith("torch.nn.functional."):
+        return "F." + qual[len("torch.nn.functional."):]
+    return qual
+
+
+class TensorOps:
+    def __init__(self, rec: Recorder):
+        self.rec = rec
+        self.ev: EvaluatorPart = None  # type: ignore[assignment]  # set by machine.py
+
+    # -- torch.* and F.* ---------------------------------------------------
+    def call_torch(self, qual: str, args, kwargs, node):
+        spec = FUNCTIONS.get(qual)
+        if spec is not None:
+            return self.functional(spec, _display(qual), args, kwargs, node)
+        if qual in FACTORIES:
+            return self.factory(qual, args, kwargs)
+        if qual == "torch.cat" or qual == "torch.concat" or qual == "torch.concatenate":
+            return self.cat(args, kwargs, node)
+        if qual == "torch.reshape" and len(args) == 2 and not kwargs:
+            return self.reshape(args[0], args[1], "torch.reshape", node)
+        if qual in ("torch.add", "torch.mul", "torch.sub") and len(args) == 2 and not kwargs:
+            return self.binary(node, args[0], args[1])
+        if qual == "torch.permute" and len(args) == 2:
+            return self.permute(args[0], args[1])
+        return UNKNOWN
+
+    def functional(self, spec, name: str, args, kwargs, node):
+        if spec.rule is keep_shape and args and "input" not in kwargs:
+            # F.relu(x) and its kind, a third of these calls: what binding
+            # and the rule would give, without them
+            x = as_tensor(args[0])
+            if x is None:
+                return UNKNOWN
+            self.rec.report(_NO_FAULTS, place(node), None, node)
+            return Tensor(x.shape, (x, _unchanged, None, spec.axes) if _from_input(x) else None)
+        bound = bind(spec.sig, list(args), dict(kwargs))
+        if bound is None:
+            return UNKNOWN
+        x = as_tensor(bound.values.get("input"))
+        if x is None:
+            return UNKNOWN
+        ctx = Ctx(name)
+        try:
+            out = spec.rule(bound, x.shape, ctx)
+        except RULE_GIVES_UP:
+            out, ctx.faults = None, []
+        self.rec.report(ctx.faults, place(node), None, node)
+        if not _from_input(x):
+            return Tensor(out if out is not None else Shape.unknown())
+
+        def step(s, rule=spec.rule, bound=bound, name=name):
+            ctx = Ctx(name)
+            try:
+                out = rule(bound, s, ctx)
+            except RULE_GIVES_UP:
+                return None
+            return None if ctx.faults else out
+
+        return Tensor(out if out is not None else Shape.unknown(), (x, step, None, spec.axes))
+
+    def factory(self, qual, args, kwargs):
+        dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        if qual in ("torch.full",):
+            dims = args[0] if args else ()
+        if qual == "torch.randint":
+            dims = kwargs.get("size", args[-1] if args else ())
+        dims = list(dims) if isinstance(dims, (tuple, list)) else []
+        if len(dims) < 2 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            return Tensor(Shape.unknown())
+        return Tensor(Shape(tuple(dims[1:])))
+
+    def cat(self, args, kwargs, node):
+        tensors = args[0] if args else kwargs.get("tensors", UNKNOWN)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        items = self.ev.iterate(tensors)
+        if items is UNKNOWN or not items or not isinstance(dim, int) or isinstance(dim, bool):
+            return UNKNOWN
+        if not all(isinstance(t, Tensor) and not t.shape.open for t in items):
+            return Tensor(Shape.unknown())
+        ranks = {t.shape.rank for t in items}
+        if len(ranks) != 1:
+            return Tensor(Shape.unknown())
+        rank = ranks.pop()
+        full = rank + 1
+        if not -full <= dim < full or dim % full == 0:
+            return Tensor(Shape.unknown())
+        i = dim % full - 1
+        out = []
+        for k in range(rank):
+            col = [t.shape.dims[k] for t in items]
+            if k == i:
+                out.append(None if any(c is None for c in col) else sum(col))
+                continue
+            known = {c for c in col if c is not None}
+            if len(known) > 1:
+                fault = Fault("CNS008", "cat", "torch.cat", {"dim": dim, "shapes": tuple(t.shape for t in items)})
+                self.rec.report([fault], place(node), None, node)
+                return Tensor(Shape.unknown())
+            out.append(known.pop() if known and len(known) == 1 and all(c is not None for c in col) else None)
+        return Tensor(Shape(tuple(out)))
+
+    # -- tensor methods and attributes -------------------------------------
+    def attribute(self, t: Tensor, attr: str):
+        if attr == "shape":
+            return self.sizes(t)
+        if attr in ("data",):
+            return t
+        return Method(t, attr)
+
+    def sizes(self, t: Tensor):
+        if t.shape.open:
+            return UNKNOWN
+        return (BATCH,) + tuple(UNKNOWN if d is None else SizeInt(d) for d in t.shape.dims)
+
+    def method(self, t: Tensor, name: str, args, kwargs, node):
+        if name == "size":
+            sizes = self.sizes(t)
+            if not args and not kwargs:
+                return sizes
+            d = args[0] if args else kwargs.get("dim")
+            if sizes is UNKNOWN or not isinstance(d, int) or isinstance(d, bool):
+                return UNKNOWN if d != 0 else BATCH
+            try:
+                return sizes[d]
+            except IndexError:
+                return UNKNOWN
+        if name == "dim" and not args:
+            return UNKNOWN if t.shape.open else t.shape.rank + 1
+        if name in ("view", "reshape"):
+            target = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            return self.reshape(t, target, f"x.{name}", node)
+        if name == "view_as" and len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0]
+        if name == "permute":
+            order = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            return self.permute(t, order)
+        if name in ("add", "mul", "sub", "add_", "mul_") and len(args) == 1 and not kwargs:
+            return self.binary(node, t, args[0])
+        spec = METHODS.get(name)
+        if spec is not None:
+            return self.functional(spec, f"x.{name}", [t] + list(args), kwargs, node)
+        return UNKNOWN
+
+    def reshape(self, t, target, name, node):
+        t = as_tensor(t)
+        if t is None or not isinstance(target, (tuple, list)):
+            return UNKNOWN
+        if t.shape.open:
+            return Tensor(Shape.unknown())
+        text = name + "(" + ", ".join("x.size(0)" if v is BATCH else ("?" if v is UNKNOWN else str(v)) for v in target) + ")"
+        ctx = Ctx(name)
+        try:
+            out = reshape(list(target), t.shape, ctx, text)
+        except RULE_GIVES_UP:
+            out, ctx.faults = None, []
+        folds = target and target[0] == -1 and any(isinstance(v, SizeInt) for v in target[1:])
+        if folds and ctx.faults:
+            out, ctx.faults = None, []  # the batch absorbs part of each sample; its size is not ours to know
+        self.rec.report(ctx.faults, place(node), None, node)
+        if not _from_input(t):
+            return Tensor(out if out is not None else Shape.unknown())
+
+        def step(s):
+            ctx = Ctx(name)
+            try:
+                out = reshape(list(target), s, ctx, text)
+            except RULE_GIVES_UP:
+                return None
+            return None if ctx.faults else out
+
+        flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
+        return Tensor(out if out is not None else Shape.unknown(), (t, step, None, FLATTEN if flat else OTHER))
+
+    def permute(self, t, order):
+        if not isinstance(t, Tensor) or not isinstance(order, (tuple, list)):
+            return UNKNOWN
+        out = permute(list(order), t.shape)
+        return Tensor(out if out is not None else Shape.unknown())
+
+    def builtin(self, name, args, node):
+        if name == "len" and len(args) == 1 and isinstance(args[0], Tensor):
+            return BATCH
+        return UNKNOWN
+
+    # -- arithmetic --------------------------------------------------------
+    def binary(self, node, a, b):
+        """Elementwise arithmetic with broadcasting, batch dims aligned."""
+        op = getattr(node, "op", None)
+        if isinstance(op, ast.MatMult):
+            return Tensor(Shape.unknown())
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        if ta and tb:
+            return self.broadcast(node, a.shape, b.shape)
+        t, other = (a, b) if ta else (b, a)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return t
+        return Tensor(Shape.unknown())
+
+    def broadcast(self, node, x: Shape, y: Shape):
+        if x.open or y.open or x.rank != y.rank:
+            return Tensor(Shape.unknown())
+        out = []
+        for p, q in zip(x.dims, y.dims):
+            if p is not None and q is not None and p != q and p != 1 and q != 1:
+                self.rec.report([Fault("CNS008", "broadcast", None, {"a": x, "b": y})], place(node), None, node)
+                return Tensor(Shape.unknown())
+            if p == 1:
+                out.append(q)
+            elif q == 1:
+                out.append(p)
+            else:
+                out.append(p if p is not None else q)
+        return Tensor(Shape(tuple(out)))

@@ -1,0 +1,177 @@
+"""What the interpreter computes: plain Python constants, UNKNOWN, and these.
+None of these classes has subclasses: the interpreter tests them with type()."""
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional
+
+from ..records import Shown
+from ..shapes.shape import Shape
+from ..shapes.signature import UNKNOWN, Args  # noqa: F401  (UNKNOWN re-exported)
+from ..shapes.spec import LayerSpec
+
+
+class Tensor(Shown):
+    __slots__ = ("shape", "origin", "root")
+    _fields = ("shape", "root")
+
+    def __init__(self, shape: Shape, origin: Optional[tuple] = None, root: bool = False):
+        self.shape = shape
+        # how this tensor came from one other: (parent, step, layer, axes)
+        # where step(shape) redoes the op; None where it came from several or none
+        self.origin = origin
+        self.root = root  # the model's input, when its size is unknown
+
+
+class SizeInt(int):
+    """A size read off a tensor (`x.shape`, `x.size(d)`) or computed from one.
+    `x.reshape(-1, W, C)` with such sizes folds part of the sample into the
+    batch on purpose (per-row RNNs, attention windows), so it is no CNS005."""
+
+
+class TorchRef(Shown):
+    """A torch module, class or function named in the source (`nn`, `nn.Conv2d`, `F.relu`)."""
+
+    __slots__ = ("qual", "members")
+    _fields = ("qual",)
+
+    def __init__(self, qual: str):
+        self.qual = qual
+        self.members: Dict[str, TorchRef] = {}  # `nn` -> `nn.Conv2d`: the same ref each time
+
+
+class Layer(Shown):
+    """A constructed torch.nn layer. `spec` is None for torch layers the engine
+    does not model (LSTM, MultiheadAttention...): calling one ends the shape."""
+
+    __slots__ = ("kind", "node", "spec", "args", "children", "items")
+    _fields = ("kind", "children", "items")
+
+    def __init__(self, kind: str, node: ast.Call, spec: Optional[LayerSpec] = None, args: Optional[Args] = None,
+                 children: Optional[List[object]] = None, items: Optional[Dict[object, object]] = None):
+        self.kind = kind
+        self.node = node
+        self.spec = spec
+        self.args = args
+        self.children = children  # Sequential / ModuleList
+        self.items = items  # ModuleDict
+
+    @property
+    def display(self) -> str:
+        return f"nn.{self.kind}"
+
+
+CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+
+
+class Function(Shown):
+    __slots__ = ("node", "scope", "bound_self", "owner")
+    _fields = ("node", "scope", "bound_self", "owner")
+
+    def __init__(self, node: ast.AST, scope: object, bound_self: object = None, owner: object = None):
+        self.node = node  # FunctionDef or Lambda
+        self.scope = scope  # the Scope it closes over
+        self.bound_self = bound_self  # for methods fetched from an instance
+        self.owner = owner  # the ClassInfo a method is defined in, for super()
+
+
+class ClassInfo(Shown):
+    __slots__ = ("node", "scope", "is_module", "bases", "found", "attr_defs")
+    _fields = ("node", "scope", "is_module", "bases")
+
+    def __init__(self, node: ast.ClassDef, scope: object, is_module: bool, bases: Optional[List[object]] = None):
+        self.node = node
+        self.scope = scope
+        self.is_module = is_module  # derives from torch.nn.Module (directly or through the file)
+        self.bases = bases if bases is not None else []
+        # what lookup() and the evaluator's class_attr found, by name: neither
+        # the class bodies nor the bases change during a file
+        self.found: Dict[str, object] = {}
+        self.attr_defs: Dict[str, object] = {}
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    def method(self, name: str) -> Optional[ast.FunctionDef]:
+        found = self.lookup(name)
+        return found[1] if found else None
+
+    def bound_method(self, name: str, obj) -> Optional[Function]:
+        """Method `name` (here or in a base of the file) bound to obj, or None."""
+        found = self.lookup(name)
+        return None if found is None else Function(found[1], found[0].scope, obj, found[0])
+
+    def lookup(self, name: str, depth: int = 0):
+        """(defining class, FunctionDef) of a method, searching the bases
+        defined in the file depth first (Python's order for single bases)."""
+        if depth == 0 and name in self.found:
+            return self.found[name]
+        got = next(((self, stmt) for stmt in self.node.body
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name), None)
+        if got is None:
+            got = self.lookup_in_bases(name, depth)
+        if depth == 0:
+            self.found[name] = got
+        return got
+
+    def lookup_in_bases(self, name: str, depth: int = 0):
+        if depth < 16:
+            for b in self.bases:
+                if isinstance(b, ClassInfo):
+                    found = b.lookup(name, depth + 1)
+                    if found:
+                        return found
+        return None
+
+
+class Instance(Shown):
+    """An instance of a class defined in the file (usually an nn.Module)."""
+
+    __slots__ = ("cls", "attrs", "node", "complete", "made", "key", "born")
+    _fields = ("cls", "attrs", "node", "complete")
+
+    def __init__(self, cls: ClassInfo, attrs: Optional[Dict[str, object]] = None, node: Optional[ast.Call] = None,
+                 complete: bool = True, made: Optional[tuple] = None):
+        self.cls = cls
+        self.attrs = attrs if attrs is not None else {}
+        self.node = node  # where it was constructed
+        self.complete = complete  # False when __init__ could not be followed to the end
+        self.made = made  # (args, kwargs) it was built with, when built by Calls.instantiate
+        # a build kept or copied by the build cache: its key, and the clock
+        # time it was made at (speed/build_cache.py); None for any other instance
+        self.key: Optional[tuple] = None
+        self.born = 0
+
+
+class Method(Shown):
+    """A bound method of a value the interpreter models (list.append,
+    dict.items, a container's add_module)."""
+
+    __slots__ = ("obj", "name")
+    _fields = ("obj", "name")
+
+    def __init__(self, obj: object, name: str):
+        self.obj = obj
+        self.name = name
+
+
+class Super(Shown):
+    """super(): the class whose bases to search, and the instance."""
+
+    __slots__ = ("cls", "obj")
+    _fields = ("cls",)
+
+    def __init__(self, cls, obj):
+        self.cls = cls if isinstance(cls, ClassInfo) else None
+        self.obj = obj
+
+
+class _Poison:
+    """Stands in a list whose length we no longer know."""
+
+    def __repr__(self) -> str:
+        return "POISON"
+
+
+POISON = _Poison()

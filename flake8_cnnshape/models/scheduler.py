@@ -1,0 +1,265 @@
+"""Which runs check a file's models, in which order, and what they found.
+
+A class is run once per input it may be fed (its declared or inferred sizes,
+and the unknown size), in up to two of the ways the file builds it; the
+nn.Sequentials its build made that forward() never reached are checked on
+their own. Models come before the blocks they are built of (the file's
+classes last first), so that a block the models' runs went through needs no
+run of its own (coverage.py). An nn.Sequential no class built is checked
+where it stands.
+"""
+from __future__ import annotations
+
+import ast
+from functools import cached_property
+from typing import Dict, List, Optional, Tuple
+
+from ..findings import Finding, InputSource
+from ..interp.events import Run
+from ..interp.machine import Interp
+from ..interp.values import UNKNOWN, ClassInfo, Instance, Layer
+from .coverage import Coverage
+from .discover import Model
+from .runner import Runner, shape_of
+
+# A class the file builds in several ways is run in two: each more is a whole
+# model run (ResNet18..152). The second is the first call that differs from
+# the first in more than numbers (ResNet50's Bottleneck after ResNet18's
+# BasicBlock), else the first that differs at all; it runs only when the
+# first run was small, and smaller still when it differs only in numbers
+# (ResNet34 after ResNet18: the same blocks, more of them).
+EXTRA_WAY_STEPS = 4_000
+NUMBERS_WAY_STEPS = 1_000
+MAX_CALLS_READ = 16  # calls of a class read for the ways it is built
+MAX_FREE_BUILDS = 4  # builds of one free nn.Sequential checked
+
+
+class Scheduler:
+    def __init__(self, tree: ast.Module, interp: Interp, index):
+        self.tree = tree
+        self.interp = interp
+        self.index = index
+        self.runner = Runner(interp)
+        self.coverage = Coverage(tree, interp, index, interp.rec.log)
+        self.found: List[Tuple[Finding, Optional[InputSource], int]] = []  # (finding, input, model's place in the file)
+        self.position = 0  # of the model being run, in the file's order
+        self.checked_calls: set = set()  # ids of the nn.Sequential calls checked
+        # places some run with a known input checked and found right: a fix
+        # there would break that run (a class built two ways, two input sizes)
+        self.ok_places: set = set()
+        self._searchable = False  # the size search may run: no size is given for this model in any way
+        self._quiet = False  # running a template class: its faults are its subclasses' to show
+        self._ways: dict = {}  # ways(), by class
+        self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
+        self._defined: dict = {}
+
+    # -- what a run found ----------------------------------------------------
+    def _run(self, thunk, inp: Optional[InputSource]) -> None:
+        run = self.runner.run(thunk, inp)
+        if run is None or self._quiet:
+            return
+        self._record(run, inp)
+        self.interp.rec.log.keep(run)
+
+    def _record(self, run: Run, inp: Optional[InputSource]) -> None:
+        for f in run.found.values():
+            self.found.append((f, inp, self.position))
+        if inp is not None:
+            self.ok_places |= run.visited - {f.place for f in run.found.values()}
+
+    # -- classes -------------------------------------------------------------
+    def run_class(self, model: Model, inputs: List[Optional[InputSource]]) -> None:
+        module = self.interp.module
+        # the class is worked out on first use; the file's budget may be spent by then
+        cls = self.runner.guarded(lambda: module.lookup(model.name), UNKNOWN) if module.defines(model.name) else UNKNOWN
+        if not isinstance(cls, ClassInfo) or not cls.is_module or cls.node is not model.node:
+            return
+        if None in inputs and self.coverage.covered(cls, self.ways):
+            inputs = [i for i in inputs if i is not None]
+            if not inputs:
+                return
+        self.interp.start_model()
+        # the size search is for models nobody gives a size for, in any way
+        self._searchable = inputs == [None]
+        self._quiet = self._is_template(cls)
+        try:
+            self.run_instances(cls, inputs)
+        finally:
+            self._quiet = False
+
+    def _is_template(self, cls: ClassInfo) -> bool:
+        """A base class never built in the file whose subclasses there redefine
+        some of its names (`width = 32`, a method): it is not meant to run as is."""
+        if self._calls(cls.name):
+            return False
+        if self._subclasses is None:
+            self._subclasses = {}
+            for node in self.tree.body:
+                if isinstance(node, ast.ClassDef):
+                    for b in node.bases:
+                        if isinstance(b, ast.Name):
+                            self._subclasses.setdefault(b.id, []).append(node)
+        mine = self._defined_names(cls.node)
+        return any(mine & self._defined_names(sub) for sub in self._subclasses.get(cls.name, ()))
+
+    def _defined_names(self, cls: ast.ClassDef) -> set:
+        """Names a class body binds: class attributes and methods."""
+        got = self._defined.get(id(cls))
+        if got is None:
+            got = self._defined[id(cls)] = _defined_names(cls)
+        return got
+
+    def run_instances(self, cls: ClassInfo, inputs: List[Optional[InputSource]]) -> None:
+        """The class built in its ways, each fed every input; the parts no forward() reached, on their own."""
+        interp = self.interp
+        begin = interp.budget.steps
+        keep = cls.name in self._part_names
+        ways = self.ways(cls)
+        built_log = interp.rec.log.built
+        for way, (args, kwargs) in enumerate(ways):
+            if way and interp.budget.steps - begin > (EXTRA_WAY_STEPS if _differ(ways[0], ways[1]) else NUMBERS_WAY_STEPS):
+                break  # a big model: one way of building it is checked
+            start = len(built_log)
+            inst = self.runner.guarded(lambda: interp.instantiate(cls, args, kwargs, None, keep), None)
+            if not isinstance(inst, Instance):
+                continue
+            built = built_log[start:]
+            for inp in inputs:
+                shape = shape_of(inp)
+                self._run(lambda: self.runner.forward(inst, shape, self._searchable), inp)
+            self._searchable = False  # its parts alone: their input is not the model's
+            applied = interp.rec.log.applied
+            for seq in built:
+                self.checked_calls.add(id(seq.node))
+                # only the parts forward() never reached: a part it reached was
+                # checked with what it really receives (or after a fault that
+                # ends the model, where nothing more is a fault of this model)
+                if id(seq) not in applied and seq.children != []:  # an empty one checks nothing
+                    self.check_sequential(seq, None)
+
+    def check_sequential(self, seq: Layer, inp: Optional[InputSource]) -> None:
+        self.checked_calls.add(id(seq.node))
+        shape = shape_of(inp)
+        self._run(lambda: self.runner.apply(seq, shape, inp is None and self._searchable), inp)
+
+    # -- nn.Sequentials no class built ---------------------------------------------
+    def run_free_sequential(self, model: Model, inputs: List[Optional[InputSource]]) -> None:
+        """An nn.Sequential no class run built: evaluated where it stands,
+        with that function's parameters unknown."""
+        inputs = [i for i in inputs if i is not None or id(model.node) not in self.checked_calls]
+        if not inputs:
+            return
+        self.interp.start_model()
+        seqs = self.runner.built_by_enclosing_function(model.scope_path, model.node)
+        if seqs is None:
+            scope = self.runner.scope_for(model.scope_path)
+            seq = self.runner.guarded(lambda: self.interp.eval(model.node, scope), None)
+            seqs = [seq] if isinstance(seq, Layer) else []
+        if not seqs:
+            return
+        self._searchable = inputs == [None] and not model.in_class
+        for seq in seqs[:MAX_FREE_BUILDS]:
+            for inp in inputs:
+                self.check_sequential(seq, inp)
+
+    # -- `cnnshape show` -----------------------------------------------------
+    def trace(self, model: Model, inp: Optional[InputSource]):
+        """(the model's value, each leaf layer applied as (layer, input shape,
+        output shape)) for one build and one run at inp; None when the model
+        cannot be built."""
+        interp = self.interp
+        log = interp.rec.log
+        log.trace = []
+        shape = shape_of(inp)
+        try:
+            if isinstance(model.node, ast.ClassDef):
+                cls = self.runner.evaluate(ast.Name(id=model.name, ctx=ast.Load()), [])
+                if not isinstance(cls, ClassInfo) or not cls.is_module:
+                    return None
+                args, kwargs = self.ways(cls)[0]
+                root = self.runner.guarded(lambda: interp.instantiate(cls, args, kwargs, None), None)
+                if root is None:
+                    return None
+                self._run(lambda: self.runner.forward(root, shape, False), inp)
+            else:
+                root = self.runner.evaluate(model.node, model.scope_path)
+                if not isinstance(root, Layer):
+                    return None
+                self._run(lambda: self.runner.apply(root, shape, False), inp)
+            return root, log.trace
+        finally:
+            log.trace = None
+
+    # -- the ways a class is built -----------------------------------------
+    @cached_property
+    def _part_names(self) -> set:
+        """Names called inside some class: the blocks models are built of,
+        whose builds are worth keeping for the models to copy."""
+        return {node.func.id for node, path, _ in self.index.calls
+                if isinstance(node.func, ast.Name) and any(isinstance(p, ast.ClassDef) for p in path)}
+
+    def _calls(self, name: str) -> List[ast.Call]:
+        return self.index.calls_by_name.get(name, [])
+
+    def ways(self, cls: ClassInfo):
+        """Arguments the file builds this class with, when they are all known
+        (the first way, and the second as the comment on EXTRA_WAY_STEPS says);
+        else the __init__ defaults (required parameters unknown)."""
+        got = self._ways.get(cls.node)
+        if got is None:
+            got = self._ways[cls.node] = self._find_ways(cls)
+        return got
+
+    def _find_ways(self, cls: ClassInfo):
+        seen = []
+        module = self.interp.module
+        for node in self._calls(cls.name)[:MAX_CALLS_READ]:
+            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                continue
+            args = [self.runner.guarded(lambda a=a: self.interp.eval(a, module), UNKNOWN) for a in node.args]
+            kwargs = {k.arg: self.runner.guarded(lambda k=k: self.interp.eval(k.value, module), UNKNOWN) for k in node.keywords}
+            if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
+                key = (repr(args), repr(sorted(kwargs.items())))
+                if key not in [s[0] for s in seen]:
+                    seen.append((key, args, kwargs))
+        if seen:
+            ways = [(a, k) for _, a, k in seen]
+            second = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
+            return ways[:1] + ([second] if second is not None else [])
+        init = cls.method("__init__")
+        if init is None:
+            return [([], {})]
+        a = init.args
+        positional = (a.posonlyargs + a.args)[1:]
+        required = len(positional) - len(a.defaults)
+        kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
+        kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
+        return [([], kwargs)]
+
+
+def _defined_names(cls: ast.ClassDef) -> set:
+    names = set()
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(t, ast.Name):
+                    names.add(t.id)
+    return names
+
+
+def _differ(a, b) -> bool:
+    """Do two ways of building differ in more than numbers?"""
+    return repr(_blind(a)) != repr(_blind(b))
+
+
+def _blind(v):
+    """v with its numbers left out."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "#"
+    if isinstance(v, (list, tuple)):
+        return type(v)(_blind(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _blind(x) for k, x in sorted(v.items())}
+    return v

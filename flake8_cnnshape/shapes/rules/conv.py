@@ -1,0 +1,169 @@
+"""Convolutions. Formulas from the Shape sections of torch.nn.Conv{1,2,3}d and
+ConvTranspose{1,2,3}d:
+  conv:      out = floor((L + 2*padding - dilation*(kernel_size-1) - 1) / stride + 1)
+  transpose: out = (L-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1
+Parameters: weight (out, in/groups, *k), or (in, out/groups, *k) when
+transposed, and a bias of out when bias=True.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from ..shape import Shape
+from ..signature import Args, Unknowable, sig
+from ..spec import AXIS, Ctx, LayerSpec
+from .common import need_rank, positive, sample_form, spatial, window_fault
+
+_CONV = dict(stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None)
+_TRANSPOSE = dict(stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None)
+
+
+def _channels(a: Args, x: Shape, ctx: Ctx, n: int, lazy: bool):
+    """Check construction (groups) and the incoming channels. Returns False when
+    the layer cannot run at all."""
+    groups = a.int("groups")
+    out_ch = a.int("out_channels")
+    if groups <= 0 or out_ch <= 0:
+        raise Unknowable("groups")
+    if not lazy:
+        in_ch = a.int("in_channels")
+        if in_ch <= 0:
+            raise Unknowable("in_channels")
+        bad = tuple(f"{name}={v}" for name, v in (("in_channels", in_ch), ("out_channels", out_ch)) if v % groups)
+        if bad:
+            ctx.fault("CNS007", "groups_arguments", {"groups": groups, "bad": bad})
+            return False
+    elif out_ch % groups:
+        ctx.fault("CNS007", "groups_arguments", {"groups": groups, "bad": (f"out_channels={out_ch}",)})
+        return False
+    if lazy and not x.open and x.rank == n:
+        # torch takes it as one unbatched sample whose channels are the batch, and
+        # the lazy layer sizes itself to that: it runs, but the batch dim is gone.
+        return False
+    if not need_rank(x, ctx, (n + 1,), sample_form(n)):
+        return False
+    c = None if x.open else x.dims[0]
+    if c is None or (not lazy and c == in_ch):
+        return True
+    if c % groups:
+        # No in_channels fixes this: it would have to be a multiple of groups.
+        ctx.fault("CNS007", "groups_incoming", {"groups": groups, "got": c}, at_use=True)
+        return False
+    if not lazy:
+        ctx.fault("CNS002", "channels", {"param": "in_channels", "want": in_ch, "got": c}, "in_channels", c)
+    return True
+
+
+def _pad_mode_ok(mode, pads, sizes) -> bool:
+    """Non-zero padding modes pad with F.pad first, which has limits of its own."""
+    for p, L in zip(pads, sizes):
+        if L is None:
+            continue
+        if mode == "reflect" and p >= L:
+            return False
+        if mode == "circular" and p > L:
+            return False
+    return True
+
+
+def conv(n: int, lazy: bool = False):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if not x.open and x.dims and x.dims[0] == 0:
+            return None  # no channels at all: only empty spatial sizes are followed
+        if not _channels(a, x, ctx, n, lazy):
+            return None
+        out_ch = a.int("out_channels")
+        k = a.ints("kernel_size", n)
+        s = a.ints("stride", n)
+        d = a.ints("dilation", n)
+        positive(*k, *s, *d)
+        mode = a.known("padding_mode")
+        if mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise Unknowable("padding_mode")
+        pad = a.known("padding")
+        sizes = spatial(x, n)
+        if pad == "same":
+            if any(v != 1 for v in s):
+                raise Unknowable("padding='same' with stride")  # torch raises ValueError
+            if mode != "zeros":
+                total = [di * (ki - 1) for di, ki in zip(d, k)]
+                if not _pad_mode_ok(mode, [t - t // 2 for t in total], sizes):
+                    return None
+            return Shape((out_ch,) + sizes)
+        p = (0,) * n if pad == "valid" else a.ints("padding", n)
+        if any(v < 0 for v in p):
+            raise Unknowable("negative padding")
+        if mode != "zeros" and not _pad_mode_ok(mode, p, sizes):
+            return None
+        outs = []
+        for L, ki, si, pi, di in zip(sizes, k, s, p, d):
+            outs.append(None if L is None else (L + 2 * pi - di * (ki - 1) - 1) // si + 1)
+        if any(L is not None and L + 2 * pi < di * (ki - 1) + 1 for L, ki, pi, di in zip(sizes, k, p, d)):
+            window_fault(ctx, "kernel", k, None, sizes, outs)
+            return None
+        if 0 in sizes:
+            return None  # an empty input the kernel would fit: torch's kernels differ
+        return Shape((out_ch,) + tuple(outs))
+
+    return rule
+
+
+def conv_transpose(n: int, lazy: bool = False):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if not _channels(a, x, ctx, n, lazy):
+            return None
+        if a.known("padding_mode") != "zeros" or isinstance(a["padding"], str):
+            raise Unknowable("padding")  # torch only supports zeros / int padding here
+        out_ch = a.int("out_channels")
+        k = a.ints("kernel_size", n)
+        s = a.ints("stride", n)
+        d = a.ints("dilation", n)
+        p = a.ints("padding", n)
+        op = a.ints("output_padding", n)
+        positive(*k, *s, *d)
+        if any(v < 0 for v in p + op):
+            raise Unknowable("negative padding")
+        if any(o >= si and o >= di for o, si, di in zip(op, s, d)):
+            raise Unknowable("output_padding")  # torch: must be smaller than stride or dilation
+        sizes = spatial(x, n)
+        outs = tuple(
+            None if L is None else (L - 1) * si - 2 * pi + di * (ki - 1) + oi + 1
+            for L, ki, si, pi, di, oi in zip(sizes, k, s, p, d, op)
+        )
+        if any(o is not None and o < 0 for o in outs):
+            window_fault(ctx, "padding", p, None, sizes, outs)
+            return None
+        if 0 in outs:
+            return None  # an empty output: torch's kernels disagree whether it is one
+        return Shape((out_ch,) + outs)
+
+    return rule
+
+
+def params(n: int, transposed: bool, lazy: bool):
+    def count(a: Args, x: Optional[Shape]) -> int:
+        if lazy:
+            if x is None or x.open or not x.dims or x.dims[0] is None:
+                raise Unknowable("input channels")
+            cin = x.dims[0]
+        else:
+            cin = a.int("in_channels")
+        cout, groups = a.int("out_channels"), a.int("groups")
+        k = math.prod(a.ints("kernel_size", n))
+        weight = cin * (cout // groups) * k if transposed else (cin // groups) * cout * k
+        return weight + (cout if a.known("bias") else 0)
+
+    return count
+
+
+LAYERS = {}
+for _n in (1, 2, 3):
+    LAYERS[f"Conv{_n}d"] = LayerSpec(sig("in_channels", "out_channels", "kernel_size", **_CONV), conv(_n),
+                                     params(_n, False, False), AXIS, takes_empty=True)
+    LAYERS[f"LazyConv{_n}d"] = LayerSpec(sig("out_channels", "kernel_size", **_CONV), conv(_n, lazy=True),
+                                         params(_n, False, True), AXIS)
+    LAYERS[f"ConvTranspose{_n}d"] = LayerSpec(sig("in_channels", "out_channels", "kernel_size", **_TRANSPOSE),
+                                              conv_transpose(_n), params(_n, True, False), AXIS)
+    LAYERS[f"LazyConvTranspose{_n}d"] = LayerSpec(sig("out_channels", "kernel_size", **_TRANSPOSE),
+                                                  conv_transpose(_n, lazy=True), params(_n, True, True), AXIS)

@@ -1,0 +1,141 @@
+"""Pooling. torch's pooling_output_shape (aten/src/ATen/native/Pool.h), which the
+MaxPool/AvgPool docs state as
+  out = floor((L + 2*padding - dilation*(kernel_size-1) - 1) / stride + 1)
+with ceil instead of floor under ceil_mode, minus one if the last window would
+start in the right padding. Padding may be at most half the kernel size.
+Pools accept a sample with or without the channel dim (torch's unbatched form).
+They have no parameters.
+"""
+from __future__ import annotations
+
+from ..shape import Shape
+from ..signature import Args, Unknowable, sig
+from ..spec import AXIS, Ctx, LayerSpec, OpSpec, no_params
+from .common import leading, need_rank, positive, sample_form, spatial, window_fault
+
+F = "torch.nn.functional."
+
+
+def pool_out(L: int, k: int, p: int, s: int, d: int, ceil: bool) -> int:
+    out = (L + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= L + p:
+        out -= 1
+    return out
+
+
+def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil, whole_kernel=False):
+    positive(*k, *s, *d)
+    if any(pi < 0 or pi > ki // 2 for pi, ki in zip(p, k)):
+        raise Unknowable("padding")  # torch: pad should be at most half of kernel size
+    if not need_rank(x, ctx, (n, n + 1), sample_form(n)):
+        return None
+    sizes = spatial(x, n)
+    outs = tuple(None if L is None else pool_out(L, ki, pi, si, di, ceil) for L, ki, pi, si, di in zip(sizes, k, p, s, d))
+    # avg_pool3d also wants the input itself at least as large as the kernel,
+    # padding aside (pool3d_shape_check with check_input_size).
+    small = whole_kernel and any(L is not None and L < ki for L, ki in zip(sizes, k))
+    if small or any(o is not None and o < 1 for o in outs):
+        window_fault(ctx, "window", k, s, sizes, outs)
+        return None
+    if any(L is not None and L < 1 for L in sizes):
+        return None
+    return x.with_dims(leading(x, n) + outs)
+
+
+def _stride(a: Args, n: int, k):
+    return k if a["stride"] is None else a.ints("stride", n)
+
+
+def max_pool(n):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if a.known("return_indices") is not False:
+            return None  # a tuple comes out: the next layer cannot take it
+        k = a.ints("kernel_size", n)
+        return _window(n, a, x, ctx, k, _stride(a, n, k), a.ints("padding", n), a.ints("dilation", n), bool(a.known("ceil_mode")))
+
+    return rule
+
+
+def avg_pool(n):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if n > 1 and a["divisor_override"] == 0:
+            raise Unknowable("divisor_override")  # torch: "divisor must be not zero"
+        k = a.ints("kernel_size", n)
+        return _window(n, a, x, ctx, k, _stride(a, n, k), a.ints("padding", n), (1,) * n, bool(a.known("ceil_mode")), n == 3)
+
+    return rule
+
+
+def lp_pool(n):
+    # LPPool is avg_pool with padding 0, raised to the power and back.
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if a["norm_type"] == 0:
+            raise Unknowable("norm_type")  # the forward takes the 1/norm_type power
+        k = a.ints("kernel_size", n)
+        return _window(n, a, x, ctx, k, _stride(a, n, k), (0,) * n, (1,) * n, bool(a.known("ceil_mode")), n == 3)
+
+    return rule
+
+
+def adaptive(n, indices: bool):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        if indices and a.known("return_indices") is not False:
+            return None
+        size = a.known("output_size")
+        if size is None:
+            raise Unknowable("output_size")  # torch: a bare None is not a size (None entries are)
+        if isinstance(size, int):
+            size = (size,) * n
+        if not isinstance(size, (tuple, list)) or len(size) != n:
+            raise Unknowable("output_size")
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1) for v in size):
+            raise Unknowable("output_size")
+        if n == 1 and None in size:
+            raise Unknowable("output_size")  # adaptive_*_pool1d takes ints only
+        if not need_rank(x, ctx, (n, n + 1), sample_form(n)):
+            return None
+        sizes = spatial(x, n)
+        if any(L is not None and L < 1 for L in sizes):
+            return None
+        outs = tuple(L if v is None else v for v, L in zip(size, sizes))
+        return x.with_dims(leading(x, n) + outs)
+
+    return rule
+
+
+def _torch_pool(rule):
+    """torch.max_pool2d: F.max_pool2d without the return_indices option, and
+    stride () for the kernel size."""
+    def wrapped(a: Args, x: Shape, ctx: Ctx):
+        if a["stride"] == ():
+            a.values["stride"] = None
+        a.values.setdefault("return_indices", False)
+        return rule(a, x, ctx)
+
+    return wrapped
+
+
+LAYERS = {}
+FUNCTIONS = {}
+for _n in (1, 2, 3):
+    _avg = dict(stride=None, padding=0, ceil_mode=False, count_include_pad=True)
+    if _n > 1:
+        _avg["divisor_override"] = None
+    LAYERS[f"MaxPool{_n}d"] = LayerSpec(sig("kernel_size", stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False),
+                                        max_pool(_n), no_params, AXIS, functional=F + f"max_pool{_n}d")
+    LAYERS[f"AvgPool{_n}d"] = LayerSpec(sig("kernel_size", **_avg), avg_pool(_n), no_params, AXIS, functional=F + f"avg_pool{_n}d")
+    LAYERS[f"LPPool{_n}d"] = LayerSpec(sig("norm_type", "kernel_size", stride=None, ceil_mode=False), lp_pool(_n), no_params, AXIS,
+                                       functional=F + f"lp_pool{_n}d")
+    LAYERS[f"AdaptiveAvgPool{_n}d"] = LayerSpec(sig("output_size"), adaptive(_n, False), no_params, AXIS,
+                                                functional=F + f"adaptive_avg_pool{_n}d")
+    LAYERS[f"AdaptiveMaxPool{_n}d"] = LayerSpec(sig("output_size", return_indices=False), adaptive(_n, True), no_params, AXIS,
+                                                functional=F + f"adaptive_max_pool{_n}d")
+    FUNCTIONS[F + f"max_pool{_n}d"] = OpSpec(
+        sig("input", "kernel_size", stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False), max_pool(_n), AXIS)
+    FUNCTIONS[F + f"avg_pool{_n}d"] = OpSpec(sig("input", "kernel_size", **_avg), avg_pool(_n), AXIS)
+    FUNCTIONS[F + f"lp_pool{_n}d"] = OpSpec(sig("input", "norm_type", "kernel_size", stride=None, ceil_mode=False), lp_pool(_n), AXIS)
+    FUNCTIONS[F + f"adaptive_avg_pool{_n}d"] = OpSpec(sig("input", "output_size"), adaptive(_n, False), AXIS)
+    FUNCTIONS[F + f"adaptive_max_pool{_n}d"] = OpSpec(sig("input", "output_size", return_indices=False), adaptive(_n, True), AXIS)
+for _n in (1, 2, 3):
+    FUNCTIONS[f"torch.max_pool{_n}d"] = OpSpec(sig("input", "kernel_size", stride=(), padding=0, dilation=1, ceil_mode=False),
+                                               _torch_pool(max_pool(_n)), AXIS)

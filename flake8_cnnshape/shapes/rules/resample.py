@@ -1,0 +1,187 @@
+"""Layers and ops that change the spatial sizes without a kernel: padding,
+upsampling (F.interpolate's size or floor(L * scale_factor)), pixel
+shuffles, and the channel shuffle. None has parameters."""
+from __future__ import annotations
+
+import math
+
+from ..shape import Shape
+from ..signature import Args, Unknowable, sig
+from ..spec import AXIS, OTHER, Ctx, LayerSpec, OpSpec, no_params
+from .common import need_rank
+
+F = "torch.nn.functional."
+
+
+def pad(n: int, kind: str):
+    """Pads take (left, right, top, bottom, front, back): last dim first."""
+
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        p = a.ints("padding", 2 * n) if not isinstance(a["padding"], int) else (a.int("padding"),) * (2 * n)
+        if kind == "constant":
+            ranks = tuple(range(n - 1, 16))
+        else:
+            ranks = (n, n + 1)
+        if not need_rank(x, ctx, ranks, f"{'(C, ' if n else '('}{' x '.join(['*'] * n)})"):
+            return None
+        if kind == "constant" and not x.open and x.rank < n:
+            return None  # F.pad pads the batch dim too: it runs, but no batch dim is left
+        if kind != "constant" and any(v < 0 for v in p):
+            raise Unknowable("negative padding")
+        dims = list(x.dims)
+        for axis in range(n):
+            lo, hi = p[2 * axis], p[2 * axis + 1]
+            j = len(dims) - 1 - axis
+            if j < 0:
+                return None
+            L = dims[j]
+            if L is None:
+                continue
+            if kind == "reflect" and (lo >= L or hi >= L):
+                return None
+            if kind == "circular" and (lo > L or hi > L):
+                return None
+            if L + lo + hi < 1:
+                return None
+            dims[j] = L + lo + hi
+        return x.with_dims(dims)
+
+    return rule
+
+
+_INTERP_RANKS = {"nearest": (2, 3, 4), "nearest-exact": (2, 3, 4), "linear": (2,), "bilinear": (3,), "bicubic": (3,), "trilinear": (4,), "area": (2, 3, 4)}
+
+
+def upsample(mode_default: str | None):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        mode = mode_default or a.known("mode")
+        if mode not in _INTERP_RANKS:
+            raise Unknowable("mode")
+        if mode_default is None:
+            # F.interpolate: ValueError for align_corners outside the interpolating
+            # modes, and for recompute_scale_factor=True with a size.
+            if mode in ("nearest", "nearest-exact", "area") and a.known("align_corners") is not None:
+                raise Unknowable("align_corners")
+            if a.known("recompute_scale_factor") and a.known("size") is not None:
+                raise Unknowable("recompute_scale_factor")
+        return interpolate(x, ctx, a.known("size"), a.known("scale_factor"), mode)
+
+    return rule
+
+
+def interpolate(x: Shape, ctx: Ctx, size, scale, mode: str):
+    """F.interpolate's output size: `size`, or floor(L * scale_factor)."""
+    if (size is None) == (scale is None):
+        raise Unknowable("size/scale_factor")
+    if not need_rank(x, ctx, _INTERP_RANKS[mode], f"(C, *spatial) for mode '{mode}'"):
+        return None
+    if x.open:
+        return None
+    n = x.rank - 1
+    sizes = x.dims[1:]
+    if size is not None:
+        outs = (size,) * n if isinstance(size, int) else tuple(size)
+        if len(outs) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in outs):
+            raise Unknowable("size")
+    else:
+        scales = (scale,) * n if isinstance(scale, (int, float)) else tuple(scale)
+        if len(scales) != n or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in scales):
+            raise Unknowable("scale_factor")
+        outs = tuple(None if L is None else math.floor(float(L) * float(s)) for L, s in zip(sizes, scales))
+    if mode == "area" and 0 in outs:
+        return None  # area is adaptive_avg_pool, which returns an empty tensor here
+    if any(v is not None and v < 1 for v in outs) or any(L is not None and L < 1 for L in sizes):
+        ctx.fault("CNS004", "resize", {"sizes": tuple(sizes), "outs": tuple(outs)}, at_use=True)
+        return None
+    return x.with_dims(x.dims[:1] + outs)
+
+
+def pixel_shuffle(a: Args, x: Shape, ctx: Ctx):
+    r = a.int("upscale_factor")
+    if r <= 0:
+        raise Unknowable("upscale_factor")
+    if not need_rank(x, ctx, tuple(range(2, 16)), "(C, H, W)"):
+        return None
+    if x.open and len(x.dims) < 3:
+        return None
+    c, h, w = x.dims[-3:] if len(x.dims) >= 3 else (None,) + tuple(x.dims[-2:])
+    if len(x.dims) < 3:
+        return None  # the channel dim would be the batch
+    if c is not None and c % (r * r):
+        ctx.fault("CNS007", "upscale", {"factor": r, "got": c}, at_use=True)
+        return None
+    mul = lambda v, f: None if v is None else v * f  # noqa: E731
+    return x.with_dims(x.dims[:-3] + (None if c is None else c // (r * r), mul(h, r), mul(w, r)))
+
+
+def pixel_unshuffle(a: Args, x: Shape, ctx: Ctx):
+    r = a.int("downscale_factor")
+    if r <= 0:
+        raise Unknowable("downscale_factor")
+    if not need_rank(x, ctx, tuple(range(2, 16)), "(C, H, W)"):
+        return None
+    if len(x.dims) < 3:
+        return None  # the batch dim would be the channels
+    c, h, w = x.dims[-3:]
+    if any(v is not None and v % r for v in (h, w)):
+        return None
+    div = lambda v: None if v is None else v // r  # noqa: E731
+    return x.with_dims(x.dims[:-3] + (None if c is None else c * r * r, div(h), div(w)))
+
+
+def channel_shuffle(a: Args, x: Shape, ctx: Ctx):
+    g = a.int("groups")
+    if g <= 0:
+        raise Unknowable("groups")
+    if not need_rank(x, ctx, tuple(range(2, 16)), "(C, ...)"):
+        return None
+    c = None if x.open else x.dims[0]
+    if c is not None and c % g:
+        ctx.fault("CNS007", "groups_incoming", {"groups": g, "got": c}, at_use=True)
+        return None
+    return x
+
+
+def _interp(a: Args, x: Shape, ctx: Ctx):
+    mode = a.known("mode")
+    if mode not in _INTERP_RANKS:
+        raise Unknowable("mode")
+    return interpolate(x, ctx, a.known("size"), a.known("scale_factor"), mode)
+
+
+def _pad(a: Args, x: Shape, ctx: Ctx):
+    p = a.known("pad")
+    if not isinstance(p, (tuple, list)) or len(p) % 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in p):
+        raise Unknowable("pad")
+    mode = a.known("mode")
+    kind = {"constant": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}.get(mode)
+    if kind is None:
+        raise Unknowable("mode")
+    n = len(p) // 2
+    if kind != "constant" and n > 3:
+        raise Unknowable("pad")
+    return pad(n, kind)(Args({"padding": tuple(p)}), x, ctx)
+
+
+LAYERS = {
+    "Upsample": LayerSpec(sig(size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None),
+                          upsample(None), no_params, AXIS, functional=F + "interpolate"),
+    "UpsamplingNearest2d": LayerSpec(sig(size=None, scale_factor=None), upsample("nearest"), no_params, AXIS),
+    "UpsamplingBilinear2d": LayerSpec(sig(size=None, scale_factor=None), upsample("bilinear"), no_params, AXIS),
+    "PixelShuffle": LayerSpec(sig("upscale_factor"), pixel_shuffle, no_params, OTHER),
+    "PixelUnshuffle": LayerSpec(sig("downscale_factor"), pixel_unshuffle, no_params, OTHER),
+    "ChannelShuffle": LayerSpec(sig("groups"), channel_shuffle, no_params, OTHER),
+}
+for _n in (1, 2, 3):
+    LAYERS[f"ZeroPad{_n}d"] = LayerSpec(sig("padding"), pad(_n, "constant"), no_params, AXIS, functional=F + "pad")
+    LAYERS[f"ConstantPad{_n}d"] = LayerSpec(sig("padding", "value"), pad(_n, "constant"), no_params, AXIS, functional=F + "pad")
+    LAYERS[f"ReflectionPad{_n}d"] = LayerSpec(sig("padding"), pad(_n, "reflect"), no_params, AXIS, functional=F + "pad")
+    LAYERS[f"ReplicationPad{_n}d"] = LayerSpec(sig("padding"), pad(_n, "replicate"), no_params, AXIS, functional=F + "pad")
+    LAYERS[f"CircularPad{_n}d"] = LayerSpec(sig("padding"), pad(_n, "circular"), no_params, AXIS, functional=F + "pad")
+
+_INTERP_SIG = sig("input", size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None, antialias=False)
+FUNCTIONS = {
+    F + "interpolate": OpSpec(_INTERP_SIG, _interp, AXIS),
+    F + "upsample": OpSpec(sig("input", size=None, scale_factor=None, mode="nearest", align_corners=None), _interp, AXIS),
+    F + "pad": OpSpec(sig("input", "pad", mode="constant", value=None), _pad, AXIS),
+}

@@ -1,0 +1,127 @@
+"""How a call's arguments bind to a layer's or op's parameters, as Python
+binds them, and the values a rule may meet that nobody knows."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from ..records import Record
+
+
+class _Unknown:
+    """A value the evaluator could not work out. Never equal to anything."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:  # pragma: no cover - a guard against misuse
+        raise TypeError("UNKNOWN has no truth value")
+
+
+UNKNOWN = _Unknown()
+
+
+class _Batch:
+    """The batch size: an int nobody knows, the value of `x.size(0)`."""
+
+    def __repr__(self) -> str:
+        return "BATCH"
+
+
+BATCH = _Batch()
+
+
+class Unknowable(Exception):
+    """Raised inside a rule when an argument it needs is not known."""
+
+
+# A rule handed arguments no one would write (a list for `mode`, 1e308 for a
+# scale) may fail in Python itself: that too means the output is not known.
+RULE_GIVES_UP = (Unknowable, TypeError, ValueError, ArithmeticError, IndexError, KeyError)
+
+
+class Sig(Record):
+    __slots__ = ("params", "defaults", "kwonly", "varargs", "positional", "required")
+    _fields = ("params", "defaults", "kwonly", "varargs")
+
+    def __init__(self, params: Tuple[str, ...], defaults: Dict[str, object], kwonly: Tuple[str, ...] = (),
+                 varargs: bool = False):
+        self.params = params
+        self.defaults = defaults
+        self.kwonly = kwonly
+        self.varargs = varargs  # accepts *args/**kwargs (nn.Identity)
+        # (the tables build a few hundred of these at import: no loop when there is nothing to leave out)
+        self.positional = tuple(p for p in params if p not in kwonly) if kwonly else params
+        self.required = tuple(p for p in params if p not in defaults)
+
+
+def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: bool = False, **optional: object) -> Sig:
+    defaults = dict(optional)
+    kwonly = dict(_kwonly or {})
+    defaults.update(kwonly)
+    # Keyword-only names are parameters too (BatchNorm2d(3, bias=False)); bind()
+    # keeps them out of the positional slots.
+    return Sig(tuple(required) + tuple(optional) + tuple(kwonly), defaults, tuple(kwonly), _varargs)
+
+
+class Args:
+    """Constructor arguments bound to their names, defaults filled in."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Dict[str, object]):
+        self.values = values
+
+    def __getitem__(self, name: str) -> object:
+        return self.values[name]
+
+    def known(self, name: str) -> object:
+        v = self.values[name]
+        if v is UNKNOWN:
+            raise Unknowable(name)
+        return v
+
+    def int(self, name: str) -> int:
+        v = self.values[name]
+        if type(v) is not int and (isinstance(v, bool) or not isinstance(v, int)):  # UNKNOWN too
+            raise Unknowable(name)
+        return v
+
+    def ints(self, name: str, n: int) -> Tuple[int, ...]:
+        """An int-or-tuple argument expanded to n entries, as torch's _ntuple does."""
+        v = self.values[name]
+        if type(v) is int:  # the commonest
+            return (v,) * n
+        if v is UNKNOWN or isinstance(v, bool):
+            raise Unknowable(name)
+        if isinstance(v, int):
+            return (v,) * n
+        if isinstance(v, (tuple, list)) and len(v) == n and all(isinstance(e, int) and not isinstance(e, bool) for e in v):
+            return tuple(v)
+        if isinstance(v, (tuple, list)) and len(v) == 1 and isinstance(v[0], int):
+            return (v[0],) * n
+        raise Unknowable(name)
+
+
+def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Optional[Args]:
+    """Bind call arguments like Python would; None when the call would fail to bind."""
+    params = spec_sig.params
+    positional = spec_sig.positional
+    if len(args) > len(positional):
+        if not spec_sig.varargs:
+            return None
+        args = args[: len(positional)]
+    values: Dict[str, object] = dict(zip(positional, args))
+    for name, v in kwargs.items():
+        if name not in params:
+            if spec_sig.varargs:
+                continue
+            return None
+        if name in values:
+            return None
+        values[name] = v
+    if len(values) < len(params):
+        for name in spec_sig.required:
+            if name not in values:
+                return None  # a required argument is missing: torch raises TypeError
+        values = {**spec_sig.defaults, **values}
+    return Args(values)

@@ -1,0 +1,208 @@
+"""Instances built once per file and copied after: a ResNet builds the same
+block with the same arguments many times, and each model run builds its model
+again. Running a class's __init__ is the interpreter's largest cost on model
+zoos; copying what it built is cheap and gives the same layers, at the same
+places in the source.
+
+Only builds outside any model run, with arguments that are immutable plain
+values or classes/functions of the file, are kept: an __init__ that changes a
+list it was given, or that runs layers on a tensor, is built every time.
+
+A build is kept as it is, not copied: most are never asked for again. The
+interpreter notes when it changes an object in place (Interp.touch), and a
+kept build is copied only while nothing in it changed after it was built;
+else it is built again.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+from ..interp.plain import PLAIN
+from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, SizeInt, TorchRef
+from . import SWITCHES
+
+MAX_COPY = 20_000  # objects copied for one build: larger ones are built again
+
+
+def build_key(cls: ClassInfo, args, kwargs) -> Optional[tuple]:
+    try:
+        return (id(cls.node), _frozen(tuple(args)), _frozen(tuple(sorted(kwargs.items()))))
+    except _NotFrozen:
+        return None
+
+
+class _NotFrozen(Exception):
+    pass
+
+
+def _frozen(v):
+    t = type(v)
+    if t in _PLAIN_TYPES:
+        return (t.__name__, v)
+    if t is tuple:  # the arguments themselves: their plain items without a call
+        return ("tuple",) + tuple([(type(x).__name__, x) if type(x) in _PLAIN_TYPES else _frozen(x) for x in v])
+    if isinstance(v, PLAIN):  # None and bools too
+        return (type(v).__name__, v)
+    if v is UNKNOWN:  # the interpreter does the same with it every time
+        return ("?",)
+    if isinstance(v, tuple):
+        return ("tuple",) + tuple(_frozen(x) for x in v)
+    if isinstance(v, ClassInfo):
+        return ("class", id(v.node))
+    if isinstance(v, Function) and v.bound_self is None:
+        return ("function", id(v.node))
+    raise _NotFrozen()
+
+
+class Copier:
+    """A deep copy of what a build made (instances, layers, lists, dicts),
+    keeping shared objects shared; other values are immutable and kept.
+    Refused (_Changed) when one of the objects changed after `since` (when
+    the build was made) on the interpreter's clock: the copy would not be what
+    the build made."""
+
+    def __init__(self, changed: Dict[int, int], since: int):
+        self.memo: Dict[int, object] = {}
+        self.count = 0
+        self.sequentials: List[Layer] = []  # in the order they were built
+        self.changed = changed
+        self.since = since
+
+    def copy(self, v):
+        t = type(v)
+        if t in _KEPT:  # most values: a quick way out
+            return v
+        if t is tuple:
+            return tuple([self.copy(x) for x in v])
+        if t is not Instance and t is not Layer and t is not list and t is not dict:
+            return v
+        got = self.memo.get(id(v))
+        if got is not None:
+            return got
+        if self.changed.get(id(v), 0) > self.since:
+            raise _Changed()
+        self.count += 1
+        if self.count > MAX_COPY:
+            raise _TooBig()
+        if t is Instance:
+            out = Instance(v.cls, {}, v.node, v.complete, v.made)
+            self.memo[id(v)] = out
+            out.attrs.update([(k, self.copy(x)) for k, x in v.attrs.items()])
+            return out
+        if t is Layer:
+            out = Layer(v.kind, v.node, v.spec, v.args)
+            self.memo[id(v)] = out
+            if v.children is not None:
+                out.children = [self.copy(x) for x in v.children]
+            if v.items is not None:
+                out.items = {k: self.copy(x) for k, x in v.items.items()}
+            if v.kind == "Sequential":
+                self.sequentials.append(out)
+            return out
+        if t is list:
+            out = []
+            self.memo[id(v)] = out
+            out.extend([self.copy(x) for x in v])
+            return out
+        out = {}
+        self.memo[id(v)] = out
+        out.update([(k, self.copy(x)) for k, x in v.items()])
+        return out
+
+
+_PLAIN_TYPES = frozenset(PLAIN) | {SizeInt}
+# immutable, or shared by every build (classes and functions of the file)
+_KEPT = _PLAIN_TYPES | {type(UNKNOWN), ClassInfo, Function, TorchRef}
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Changed(Exception):
+    pass
+
+
+TOO_BIG = "too big"
+
+
+def sequentials_if_unchanged(inst: Instance, changed: Dict[int, int]) -> Optional[List[Layer]]:
+    """The nn.Sequentials in a build of the cache, in an order that is the
+    same for every build of its key; None when something in it changed after
+    it was made (or it is too big to look through)."""
+    since = inst.born
+    seen: set = set()
+    out: List[Layer] = []
+    todo: list = [inst]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t is tuple:
+            todo.extend(v)
+            continue
+        if t is not Instance and t is not Layer and t is not list and t is not dict or id(v) in seen:
+            continue
+        seen.add(id(v))
+        if changed.get(id(v), 0) > since or len(seen) > MAX_COPY:
+            return None
+        if t is Instance:
+            todo.extend(v.attrs.values())
+        elif t is Layer:
+            if v.kind == "Sequential":
+                out.append(v)
+            todo.extend(v.children or ())
+            todo.extend((v.items or {}).values())
+        else:
+            todo.extend(v.values() if t is dict else v)
+    return out
+
+
+def copy_build(inst: Instance, changed: Dict[int, int]):
+    """(copy, the nn.Sequentials in it); None when something in it changed
+    after it was made; TOO_BIG when it is too big to copy."""
+    c = Copier(changed, inst.born)
+    try:
+        out = c.copy(inst)
+    except _Changed:
+        return None
+    except (_TooBig, RecursionError):
+        return TOO_BIG
+    return out, c.sequentials
+
+
+class BuildCache:
+    """The builds of one file, by build_key: the kept Instance, or TOO_BIG."""
+
+    def __init__(self, changed: Dict[int, int]):
+        self.on = SWITCHES["build_cache"]
+        self.changed = changed  # the interpreter's change clock (interp/mutation.py)
+        self.builds: Dict[tuple, object] = {}
+        self.copied: set = set()  # keys of the builds copied at least once
+
+    def key(self, cls: ClassInfo, args, kwargs) -> Optional[tuple]:
+        return build_key(cls, args, kwargs) if self.on else None
+
+    def copy(self, key: tuple):
+        """(a copy of the build kept under key, the nn.Sequentials in it), or
+        None when there is none to copy (never kept, or changed since), or
+        TOO_BIG: then nothing is kept under the key from now on."""
+        kept = self.builds.get(key)
+        if kept is None or kept is TOO_BIG:
+            return kept
+        got = copy_build(kept, self.changed)
+        if got is TOO_BIG:
+            self.builds[key] = TOO_BIG
+        elif got is not None:
+            self.copied.add(key)
+        return got
+
+    def keep(self, key: tuple, inst: Instance, clock: int) -> None:
+        """Kept as it is, not copied: most builds are never asked for again, and
+        a copy made later is the same while nothing in it has changed since
+        this clock time (inst.born)."""
+        self.builds[key] = inst
+        inst.key, inst.born = key, clock
+
+    def clear(self) -> None:
+        self.builds.clear()
+        self.copied.clear()
