@@ -6,6 +6,7 @@ the first one's changes are not the second's."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +198,22 @@ def test_the_stages_are_torchs():
         assert ns["Net"]()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
         with pytest.raises(RuntimeError, match=r"\[2, 800\] X \[512, 10\]"):
             ns["Net"]()(torch.zeros(2, 3, 40, 40))
+
+
+def test_a_lambda_argument_is_no_build_key(monkeypatch):
+    """fixtures/forward/closures.py builds LambdaLayer(lambda x: ...) in two
+    blocks whose arguments differ: the lambdas are one node, two closures. Keyed
+    by the node, the second build would be a copy of the first, holding the first
+    block's sizes: a false CNS008 that torch does not raise."""
+    from flake8_cnnshape.interp.values import Function
+    from flake8_cnnshape.speed import build_cache
+
+    source = (Path(__file__).resolve().parent.parent / "fixtures" / "forward" / "closures.py").read_text()
+
+    def reports():
+        return [(r.line, r.code) for r in FileAnalysis(source.splitlines(True), ast.parse(source)).reports()]
+
+    assert reports() == []
+    frozen = build_cache._frozen
+    monkeypatch.setattr(build_cache, "_frozen", lambda v: ("function", id(v.node)) if type(v) is Function else frozen(v))
+    assert [code for _, code in reports()] == ["CNS008"]

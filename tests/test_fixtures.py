@@ -137,13 +137,30 @@ def _run_statements(path: Path):
 
 
 def _instances(namespace, cls, path):
-    """Build the class the ways the fixture file does (or with no arguments)."""
+    """Build the class the ways the fixture file does: its calls that stand
+    at module level, and the module functions that build it (factories) called
+    with their defaults; else with no arguments."""
     out = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.__name__:
-            if node.args or node.keywords:
-                try:
-                    out.append(eval(compile(ast.Expression(node), str(path), "eval"), namespace))
-                except (RuntimeError, ValueError) as e:
-                    out.append(e)
+    tree = ast.parse(path.read_text())
+
+    def builds(node):
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.__name__
+
+    factories = [f for f in tree.body if isinstance(f, ast.FunctionDef) and any(builds(n) for n in ast.walk(f))]
+    inside = {id(n) for f in factories for n in ast.walk(f)}
+    for node in ast.walk(tree):
+        if builds(node) and id(node) not in inside and (node.args or node.keywords):
+            try:
+                out.append(eval(compile(ast.Expression(node), str(path), "eval"), namespace))
+            except (RuntimeError, ValueError) as e:
+                out.append(e)
+    for f in factories:
+        a = f.args
+        if len(a.args) - len(a.defaults) == 0 and all(d is not None for d in a.kw_defaults):
+            try:
+                built = namespace[f.name]()
+            except (RuntimeError, ValueError) as e:
+                built = e
+            if isinstance(built, (cls, Exception)):
+                out.append(built)
     return out or [cls()]

@@ -77,6 +77,7 @@ MAX_GIVE_UP_SHARE = 0.10  # of the calls torch runs, not counting give-ups by de
 # the entry names of the two helpers (the tables' keys are the other entries)
 RESHAPE = "reshape()"
 PERMUTE = "permute()"
+INDEX = "index()"
 
 
 # ---------------------------------------------------------------------------
@@ -126,7 +127,7 @@ class Case:
 
     @property
     def entry(self) -> str:
-        return {"reshape": RESHAPE, "permute": PERMUTE}.get(self.kind, self.key)
+        return {"reshape": RESHAPE, "permute": PERMUTE, "index": INDEX}.get(self.kind, self.key)
 
     @cached_property
     def call(self) -> str:
@@ -134,12 +135,22 @@ class Case:
 
     @cached_property
     def id(self) -> str:
+        if self.kind == "index":
+            return f"x[{_key_text(self.args[0])}]@{self.dims}"
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
         if self.key.startswith("torch."):
             name = "F." + self.key[len(F):] if self.key.startswith(F) else self.key
             parts = parts + ["input=x"] if self.input_kw else ["x"] + parts
             return f"{name}({', '.join(parts)})@{self.dims}"
         return f"x.{self.key}({', '.join(parts)})@{self.dims}"
+
+
+def _key_text(key) -> str:
+    def one(i):
+        if isinstance(i, slice):
+            return ":".join("" if v is None else str(v) for v in (i.start, i.stop, i.step)).rstrip(":") or ":"
+        return "..." if i is Ellipsis else repr(i)
+    return ", ".join(one(i) for i in key)
 
 
 def _c(out: List[Case], kind: str, key: str, args=(), kwargs=None, dims=(), input_kw=False) -> None:
@@ -202,6 +213,8 @@ def _run_engine(case: Case) -> Outcome:
         return Outcome(out, ctx.faults)
     if kwargs:
         return Outcome(None)  # (no kwargs in these grids)
+    if case.kind == "index":  # TensorOps.index: x[key]
+        return Outcome(tensor_ops.index(args[0], x.shape))
     if case.kind == "reshape":
         # TensorOps.reshape: x.view(*target) / x.view(target) / torch.reshape(x, target)
         target = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
@@ -247,7 +260,7 @@ class Verdict:
         return f"torch gives {self.shape}" if self.kind == OK else f"torch {self.kind}: {self.error}"
 
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+_DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "bool": torch.bool}
 
 
 def _torch_value(v, batch: int):
@@ -281,6 +294,8 @@ def _call_torch(case: Case, batch: int):
         return f(*args, input=x, **kwargs) if case.input_kw else f(x, *args, **kwargs)
     if case.kind == "method":
         return getattr(x, case.key)(*args, **kwargs)
+    if case.kind == "index":
+        return x[args[0]]
     if case.kind == "reshape":
         if case.key == "torch.reshape":
             return torch.reshape(x, *args)
@@ -510,6 +525,73 @@ def elementwise_cases():
                 meth(out, name, (0.0,), {}, dims)
         for (args, kwargs), dims in product(_EW_METHODS.get(name, []), SHAPES if name == "contiguous" else few):
             meth(out, name, args, kwargs, dims)
+    return out
+
+
+def arithmetic_cases():
+    """x op other with broadcasting: numbers, tensors of the same shape, of
+    sizes 1 that broadcast, of sizes that clash, of another rank."""
+    out: List[Case] = []
+    for dims in [(3,), (3, 4), (2, 3, 4)]:
+        ones = tuple(1 if i % 2 else d for i, d in enumerate(dims))
+        clash = dims[:-1] + (dims[-1] + 1,)
+        others = [T(dims), T(ones), T(clash), T(dims[1:] or (1,)), T((1,) * len(dims)), 2.0, 3]
+        for name in elementwise.BINARY:
+            for other in others:
+                meth(out, name, (other,), {}, dims)
+                fn(out, "torch." + name, (other,), {}, dims)
+        for name in elementwise.INPLACE:
+            for other in others:
+                meth(out, name, (other,), {}, dims)
+            meth(out, name, (T(ones),), {}, ones)  # x of sizes 1 cannot take a broadcast that grows it
+        for name in ("add", "sub"):
+            meth(out, name, (T(dims),), dict(alpha=2), dims)
+            fn(out, "torch." + name, (T(ones),), dict(alpha=0.5), dims)
+        meth(out, "add", (), {}, dims)  # no operand
+        for mask in (T(dims, "bool"), T(ones, "bool"), T(clash, "bool"), T((1,) * len(dims), "bool")):
+            for name in ("masked_fill", "masked_fill_"):
+                meth(out, name, (mask, 0.0), {}, dims)
+        meth(out, "masked_fill", (T(dims, "bool"),), {}, dims)  # no value
+        for name, arg in (("fill_", 1.0), ("clamp_min", 0.0), ("clamp_max", 1.0)):
+            meth(out, name, (arg,), {}, dims)
+            meth(out, name, (), {}, dims)
+        meth(out, "type", (Attr("float64"),), {}, dims)
+        meth(out, "type", (), dict(dtype=Attr("float16")), dims)
+        meth(out, "type", (), {}, dims)  # the type's name, no tensor
+    return out
+
+
+def reduce_more_cases():
+    """The other reductions (one dim only for prod/argmax/argmin), and the
+    ops that repeat, expand, flip, narrow, select and swap dims."""
+    out: List[Case] = []
+    for dims in [(3,), (3, 4), (2, 3, 4)]:
+        R = len(dims) + 1
+        for d in list(range(-R, R + 1)) + [(1,), (1, -1), None]:
+            for kw in ({}, dict(keepdim=True)):
+                args = () if d is None else (d,)
+                for name in ("prod", "argmax", "argmin", "std", "var", "logsumexp", "any", "all", "amin", "nansum", "nanmean"):
+                    meth(out, name, args, kw, dims)
+                for name in ("prod", "argmax", "argmin", "std", "var", "logsumexp"):
+                    fn(out, "torch." + name, args, kw, dims)
+        meth(out, "std", (1, False), {}, dims)
+        meth(out, "var", (), dict(dim=1, correction=0), dims)
+        for sizes in [(B,) + dims, (-1,) + dims, (-1,) + (-1,) * len(dims), (2,) + dims, (-1,) + dims[:-1] + (7,), (1, B) + dims]:
+            meth(out, "expand", sizes, {}, dims)
+            meth(out, "expand", (sizes,), {}, dims)
+        ones = tuple(1 for _ in dims)
+        meth(out, "expand", (-1,) + tuple(5 for _ in dims), {}, ones)
+        for sizes in [(1,) + ones, (1,) + tuple(2 for _ in dims), (2,) + ones, (1, 1) + ones, ones, (1,) + (0,) * len(dims)]:
+            meth(out, "repeat", sizes, {}, dims)
+        for fl in [(1,), (-1,), ((1, -1),), (0,), (R,), ((1, 1),)]:
+            meth(out, "flip", fl, {}, dims)
+        for args in [(1, 0, 2), (1, 1, 2), (-1, 0, 1), (1, -2, 1), (1, 2, 5), (0, 0, 1), (R, 0, 1), (1, 0, 0)]:
+            meth(out, "narrow", args, {}, dims)
+        for args in [(1, 0), (1, -1), (-1, 2), (1, 9), (0, 0), (R, 0)]:
+            meth(out, "select", args, {}, dims)
+        for args in [(1, -1), (1, 1), (0, 1), (1, R)]:
+            meth(out, "swapaxes", args, {}, dims)
+            meth(out, "swapdims", args, {}, dims)
     return out
 
 
@@ -829,6 +911,22 @@ def permute_cases():
     return out
 
 
+def index_cases():
+    out: List[Case] = []
+    S = slice
+    keys = [
+        (S(None),), (S(None), 0), (S(None), -1), (S(None), S(None, 2)), (S(None), S(1, None)), (S(None), S(None, None, 2)),
+        (S(None), S(None), S(None, None, 2), S(None, None, 2)), (Ellipsis, None), (Ellipsis, 0), (Ellipsis, S(None, 2)),
+        (S(None), None), (S(None), Ellipsis, -1), (S(None), S(-2, None)), (S(None), 5), (S(None), -6), (0,), (0, S(None)),
+        (S(None, 1),), (S(None), S(None, None, -1)), (S(None), S(None), S(None), S(None), S(None), S(None)),
+        (Ellipsis, Ellipsis), (S(None), S(10, 20)), (S(None), S(3, 1)), (S(None), None, S(None), None),
+    ]
+    for dims in [(3,), (3, 4), (2, 3, 4), (4, 6, 6), (2, 3, 4, 5)]:
+        for key in keys:
+            _c(out, "index", "index", (key,), {}, dims)
+    return out
+
+
 def _dedupe(cases: List[Case]) -> List[Case]:
     kept: Dict[str, Case] = {}
     for c in cases:
@@ -839,7 +937,8 @@ def _dedupe(cases: List[Case]) -> List[Case]:
 FAMILIES: Dict[str, Callable[[], List[Case]]] = {
     "elementwise": elementwise_cases, "pool": pool_cases, "adaptive_pool": adaptive_cases, "softmax_glu": softmax_cases,
     "interpolate": interpolate_cases, "pad": pad_cases, "flatten": flatten_cases, "reduce": reduce_cases,
-    "axes": axes_cases, "reshape": reshape_cases, "permute": permute_cases,
+    "axes": axes_cases, "reshape": reshape_cases, "permute": permute_cases, "index": index_cases,
+    "arithmetic": arithmetic_cases, "reduce_more": reduce_more_cases,
 }
 FAMILY_OF: Dict[str, str] = {}  # case id -> family
 ALL: List[Case] = []
@@ -954,7 +1053,7 @@ def known_bug(case: Case) -> Optional[str]:
 _BUG_OF = {c.id: known_bug(c) for c in ALL}
 BUGGY = [c for c in ALL if _BUG_OF[c.id]]
 CASES = [c for c in ALL if not _BUG_OF[c.id]]
-ENTRIES = sorted(set(FUNCTIONS) | set(METHODS) | {RESHAPE, PERMUTE})
+ENTRIES = sorted(set(FUNCTIONS) | set(METHODS) | {RESHAPE, PERMUTE, INDEX})
 
 
 # ---------------------------------------------------------------------------
@@ -1058,6 +1157,8 @@ def test_the_check_can_fail(monkeypatch) -> None:
     assert caught(RESHAPE)
     monkeypatch.setattr(tensor_ops, "permute", lambda order, x: None)
     assert caught(PERMUTE)
+    monkeypatch.setattr(tensor_ops, "index", lambda key, x: x)
+    assert caught(INDEX)
 
 
 # ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ TRUTH = [
     ("imagefolder.py", "model", (3, 224, 224), True),
     ("disagree.py", "model", (3, 32, 32), False),
     ("disagree.py", "model", (3, 62, 62), True),
+    ("factory_call.py", "make_net(classes=5)", (3, 64, 64), True),
 ]
 
 

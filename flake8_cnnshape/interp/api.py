@@ -9,12 +9,16 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional, Protocol
 
+from .budget import Budget
 from .scope import Scope
 from .values import ClassInfo, Function, Instance, Tensor
 
 
 class EvaluatorPart(Protocol):
     """Expressions (evaluator.py)."""
+
+    budget: Budget
+    ex: "ExecutorPart"
 
     def eval(self, node: ast.expr, scope: Scope): ...
 
@@ -69,3 +73,5 @@ class TensorsPart(Protocol):
     def method(self, t: Tensor, name: str, args, kwargs, node): ...
 
     def builtin(self, name: str, args, node): ...
+
+    def index(self, t: Tensor, key): ...

@@ -94,6 +94,13 @@ BUILTINS = {
     }.items()
 }
 BUILTINS["super"] = _SuperBuiltin("super", None)
+BUILTINS["isinstance"] = Builtin("isinstance", None)  # Calls.call_builtin does these
+BUILTINS["type"] = Builtin("type", None)
+# the builtins that name a Python type, for isinstance() and type()
+PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "tuple": tuple, "dict": dict}
+
+# str methods followed, on plain values (their results stay short: Calls.str_method)
+STR_METHODS = frozenset("format join replace lower upper strip lstrip rstrip split startswith endswith zfill isdigit".split())
 BUILTINS["setattr"] = Builtin("setattr", None)  # Calls.builtin_attr does these
 BUILTINS["getattr"] = Builtin("getattr", None)
 

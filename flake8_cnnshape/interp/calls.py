@@ -7,20 +7,23 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, TYPE_CHECKING
 
+from ..shapes.catalog import LAYERS
 from ..shapes.signature import UNKNOWN, bind
 from ..speed.build_cache import TOO_BIG, BuildCache
-from .budget import MAX_DEPTH, Budget, OutOfBudget
-from .builtins import ITERATING, SELF_RETURNING, SUPER, Builtin, math_call, nn_class, ordered_dict
+from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
+from .builtins import BUILTINS, ITERATING, PY_TYPES, SELF_RETURNING, SUPER, Builtin, math_call, nn_class, ordered_dict
 from .control import Raised, Return
 from .events import Recorder
 from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import plain, same_value, unknown_like
 from .scope import Scope
-from .values import CONTAINERS, ClassInfo, Function, Instance, Layer, Method, Super, Tensor, TorchRef
+from .values import CONTAINERS, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, Super, Tensor, TorchRef, children
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart, ExecutorPart, LayersPart, TensorsPart
+
+_LAYER_NAMES = frozenset(LAYERS) | {"Sequential", "ModuleList", "ModuleDict"}
 
 # container methods that read it, or change nothing the analysis tracks;
 # any other is followed by Mutations or leaves the container unknown
@@ -38,6 +41,7 @@ class Calls:
         self.facts = facts
         self.cache = cache
         self.generators = generators  # ids of the functions that yield (speed/index.py)
+        self.watch = None  # (a class's node, [the (args, kwargs) of its builds]) while Interp.watch_builds runs
         # the other parts, set by machine.py
         self.ev: EvaluatorPart = None  # type: ignore[assignment]
         self.ex: ExecutorPart = None  # type: ignore[assignment]
@@ -65,6 +69,10 @@ class Calls:
             return self.builtin_attr(func.name, args, kwargs)
         if func.name == "super":
             return func(args)
+        if func.name == "isinstance":
+            return is_instance(args[0], args[1]) if len(args) == 2 and not kwargs else UNKNOWN
+        if func.name == "type":
+            return BUILTINS.get(type(args[0]).__name__, UNKNOWN) if len(args) == 1 and plain(args[0]) else UNKNOWN
         if any(isinstance(a, Tensor) for a in args):
             return self.ops.builtin(func.name, args, node)
         if func.name in ITERATING:
@@ -121,13 +129,25 @@ class Calls:
     def call_method(self, m: Method, args, kwargs, node):
         obj, name = m.obj, m.name
         if isinstance(obj, Super):
-            return None  # super().__init__(...) and friends: nothing we track
+            if name == "__init__" and obj.cls is not None and obj.cls.derives("torch.nn.Sequential") and type(obj.obj) is Instance:
+                self.sequential_init(obj.obj, args, kwargs)
+            return None  # super().__init__(...) and friends: nothing else we track
         if isinstance(obj, (Layer, Instance)) and name in SELF_RETURNING:
             return obj  # `.to(device)`, `.eval()`: the same module
+        if isinstance(obj, (Layer, Instance)) and name == "forward":
+            return self.layers.call_module(obj, args, kwargs, node)  # `self.conv.forward(x)`
         if isinstance(obj, Layer):
             return self.container_method(obj, name, args, kwargs)
-        if isinstance(obj, Instance):  # self.add_module("conv", layer)
-            return self.builtin_attr("setattr", list(args), kwargs)
+        if isinstance(obj, Instance):
+            if name in ("children", "named_children"):
+                kids = children(obj)
+                if kids is UNKNOWN or name == "children":
+                    return kids
+                return [(k, v) for k, v in obj.attrs.items() if type(v) in (Layer, Instance)]
+            # self.add_module("conv", layer)
+            return self.builtin_attr("setattr", [obj] + list(args), kwargs)
+        if type(obj) is str:
+            return str_method(obj, name, args, kwargs)
         if isinstance(obj, list):
             if name in LIST_MUTATORS:
                 return self.mutation.call(obj, name, args, kwargs, self.ev.iterate)
@@ -145,6 +165,18 @@ class Calls:
         if isinstance(obj, Tensor):
             return self.ops.method(obj, name, args, kwargs, node)
         return UNKNOWN
+
+    def sequential_init(self, inst: Instance, args, kwargs) -> None:
+        """nn.Sequential.__init__ of a subclass: its arguments are its first modules."""
+        if kwargs or any(type(a) not in (Layer, Instance) for a in args) and not (len(args) == 1 and type(args[0]) is dict):
+            self.mutation.set_attr(inst, MODULES_UNKNOWN, True)
+            return
+        items = args[0].items() if len(args) == 1 and type(args[0]) is dict else ((str(i), a) for i, a in enumerate(args))
+        for key, module in items:
+            if type(module) not in (Layer, Instance) or not isinstance(key, str):
+                self.mutation.set_attr(inst, MODULES_UNKNOWN, True)
+                return
+            self.mutation.set_attr(inst, key, module)
 
     def container_method(self, box: Layer, name: str, args, kwargs):
         """nn.Sequential / ModuleList / ModuleDict methods: reads here, the
@@ -261,6 +293,9 @@ class Calls:
         """An instance built by running __init__, or a copy of one built with
         the same arguments. keep=False: not kept for later copies (a model no
         other class builds, which nothing asks for again)."""
+        watch = self.watch
+        if watch is not None and watch[0] is cls.node:
+            watch[1].append((list(args), dict(kwargs)))
         cache = self.cache
         key = cache.key(cls, args, kwargs) if self.rec.run is None else None
         if key is not None:
@@ -284,3 +319,56 @@ class Calls:
         if key is not None and keep:
             cache.keep(key, inst, self.mutation.clock)
         return inst
+
+
+def is_instance(v, kind):
+    """isinstance(v, kind) as Python decides it, or UNKNOWN: Python's own
+    types on plain values, the file's classes on their instances, torch.nn's
+    layer classes on layers (a Lazy layer is an instance of its plain class)."""
+    if isinstance(kind, tuple):
+        got = [is_instance(v, k) for k in kind]
+        return True if True in got else UNKNOWN if UNKNOWN in got else False
+    if v is UNKNOWN:
+        return UNKNOWN
+    if type(kind) is Builtin and kind.name in PY_TYPES:
+        return isinstance(v, PY_TYPES[kind.name]) if plain(v) or type(v) in (list, tuple, dict) else False
+    if type(kind) is ClassInfo:
+        if type(v) is not Instance:
+            return False if plain(v) or type(v) in (Layer, Tensor) else UNKNOWN
+        todo, seen = [v.cls], set()
+        while todo:
+            c = todo.pop()
+            if c is kind:
+                return True
+            if id(c) not in seen:
+                seen.add(id(c))
+                todo += [b for b in c.bases if type(b) is ClassInfo]
+        return False if all(type(b) is ClassInfo or type(b) is TorchRef for b in v.cls.bases) else UNKNOWN
+    if type(kind) is TorchRef and kind.qual.startswith("torch.nn.") and kind.qual.count(".") == 2:
+        name = kind.qual[len("torch.nn."):]
+        if type(v) is Layer:
+            if name == "Module":
+                return True
+            return True if v.kind in (name, "Lazy" + name) else False if name in _LAYER_NAMES else UNKNOWN
+        if plain(v):
+            return False
+    return UNKNOWN
+
+
+def str_method(s: str, name: str, args, kwargs):
+    """A str method on plain arguments (`'layer{}'.format(i)`, `'_'.join(parts)`)."""
+    values = list(args) + list(kwargs.values())
+    if name == "join":
+        parts = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else None
+        if parts is None or not all(type(p) is str for p in parts):
+            return UNKNOWN
+        values = []
+    if not all(type(v) in (int, float, str, bool) or v is None for v in values):
+        return UNKNOWN
+    try:
+        out = getattr(s, name)(*args, **kwargs)
+    except (ValueError, TypeError, IndexError, KeyError):
+        return UNKNOWN
+    if isinstance(out, list):
+        return out if len(out) <= MAX_SEQ and all(len(p) <= MAX_SEQ for p in out) else UNKNOWN
+    return out if not isinstance(out, str) or len(out) <= MAX_SEQ else UNKNOWN

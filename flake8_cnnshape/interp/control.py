@@ -12,3 +12,16 @@ class Return(Exception):
 
 class LoopExit(Exception):
     """A comprehension we cannot follow to its end."""
+
+
+class Break(Exception):
+    """`break`: caught by the loop it stands in."""
+
+
+class Continue(Exception):
+    """`continue`: caught by the loop it stands in."""
+
+
+class Unfollowed(Exception):
+    """A loop's `break` or `continue` on one side of an `if` the interpreter
+    cannot decide: the loop is not followed (all it binds becomes unknown)."""

@@ -8,10 +8,10 @@ import ast
 import operator
 from typing import Dict, List, Optional, TYPE_CHECKING
 
-from ..shapes.signature import UNKNOWN
+from ..shapes.signature import UNKNOWN, Args
 from .budget import MAX_DEPTH, MAX_LOOP, MAX_SEQ, Budget, OutOfBudget
-from .builtins import BUILTINS, SELF_RETURNING, SUPER, is_layer_class
-from .control import LoopExit
+from .comprehensions import comprehension
+from .builtins import BUILTINS, SELF_RETURNING, STR_METHODS, SUPER, Builtin, is_layer_class, nn_class
 from .events import Recorder
 from .facts import NodeFacts, class_attr_def
 from .mutation import DICT_MUTATORS, LIST_MUTATORS
@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart, ExecutorPart, TensorsPart
 
 _LIST_METHODS = LIST_MUTATORS | {"copy"}
+# nn.Module methods on an instance of the file's classes that the interpreter follows
+_MODULE_METHODS = ("add_module", "register_module", "children", "named_children", "forward") + SELF_RETURNING
 _DICT_METHODS = DICT_MUTATORS | {"items", "keys", "values", "get", "copy"}
 
 
@@ -54,6 +56,8 @@ class Evaluator:
             return self.make_class(node, scope)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             return self.eval(node.value, scope)
+        if isinstance(node, ast.expr):  # one name of `N, D_in, H = 64, 1000, 100`
+            return self.eval(node, scope)
         return UNKNOWN
 
     def make_class(self, node: ast.ClassDef, scope: Scope) -> ClassInfo:
@@ -62,8 +66,8 @@ class Evaluator:
         for b in node.bases:
             v = self.eval(b, scope)
             bases.append(v)
-            if isinstance(v, TorchRef) and v.qual == "torch.nn.Module":
-                is_module = True
+            if isinstance(v, TorchRef) and (v.qual == "torch.nn.Module" or is_layer_class(v.qual)):
+                is_module = True  # nn.Module, or a torch.nn layer or container class
             elif isinstance(v, ClassInfo):
                 is_module = is_module or v.is_module
         return ClassInfo(node, scope, is_module, bases)
@@ -110,7 +114,9 @@ class Evaluator:
                 return self.attribute(self.eval(node.value, scope), node.attr)
             if kind is _CONSTANT:
                 v = node.value
-                return v if type(v) in _PLAIN_TYPES and not (type(v) is str and len(v) > MAX_SEQ) else UNKNOWN
+                if type(v) in _PLAIN_TYPES:
+                    return v if not (type(v) is str and len(v) > MAX_SEQ) else UNKNOWN
+                return v if v is Ellipsis else UNKNOWN  # `x[..., :c]`
             method = _EVAL.get(kind)
             return UNKNOWN if method is None else method(self, node, scope)
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
@@ -159,11 +165,12 @@ class Evaluator:
         for v in node.values:
             if isinstance(v, ast.Constant):
                 parts.append(str(v.value))
-            elif isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1:
+            elif isinstance(v, ast.FormattedValue) and v.conversion == -1:
                 x = self.eval(v.value, scope)
-                if not isinstance(x, (int, str)) or isinstance(x, bool):
+                spec = "" if v.format_spec is None else self.eval(v.format_spec, scope)
+                if type(x) not in (int, str, float) or not isinstance(spec, str) or len(spec) > 16:
                     return UNKNOWN
-                parts.append(str(x))
+                parts.append(format(x, spec))  # `f"layer{i:02d}"`; a spec Python refuses is a ValueError: UNKNOWN
             else:
                 return UNKNOWN
         s = "".join(parts)
@@ -210,7 +217,9 @@ class Evaluator:
         left = self.eval(node.left, scope)
         for op, right_node in zip(node.ops, node.comparators):
             right = self.eval(right_node, scope)
-            if isinstance(op, (ast.Is, ast.IsNot)):
+            if type(left) is Builtin and type(right) is Builtin and isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+                r = (left is right) == isinstance(op, (ast.Eq, ast.Is))  # `type(v) == int`
+            elif isinstance(op, (ast.Is, ast.IsNot)):
                 if left is UNKNOWN or right is UNKNOWN or not (left is None or right is None):
                     return UNKNOWN
                 r = (left is right) == isinstance(op, ast.Is)
@@ -261,16 +270,16 @@ class Evaluator:
         return Function(node, scope)
 
     def e_ListComp(self, node, scope):
-        return self._comprehension(node, scope)
+        return comprehension(self, node, scope)
 
     def e_GeneratorExp(self, node, scope):
-        return self._comprehension(node, scope)
+        return comprehension(self, node, scope)
 
     def e_SetComp(self, node, scope):
         return UNKNOWN
 
     def e_DictComp(self, node, scope):
-        items = self._comprehension(node, scope, pair=True)
+        items = comprehension(self, node, scope, pair=True)
         if items is UNKNOWN:
             return UNKNOWN
         out = {}
@@ -279,43 +288,6 @@ class Evaluator:
                 return UNKNOWN
             out[k] = v
         return out
-
-    def _comprehension(self, node, scope, pair=False):
-        out: List[object] = []
-        try:
-            self._generate(node, 0, Scope(scope), out, pair)
-        except LoopExit:
-            return UNKNOWN
-        return out
-
-    def _generate(self, node, i: int, inner: Scope, out: List[object], pair: bool) -> None:
-        """The items of a comprehension from its i-th `for` on. (A method,
-        not a closure that calls itself: that would be a reference cycle
-        holding the whole file's analysis until the next collection.)"""
-        if i == len(node.generators):
-            if pair:
-                out.append((self.eval(node.key, inner), self.eval(node.value, inner)))
-            else:
-                out.append(self.eval(node.elt, inner))
-            if len(out) > MAX_SEQ:
-                raise LoopExit()
-            return
-        g = node.generators[i]
-        items = self.iterate(self.eval(g.iter, inner))
-        if items is UNKNOWN or g.is_async:
-            raise LoopExit()
-        for item in items:
-            self.budget.tick()
-            if not self.ex.assign(g.target, item, inner):
-                raise LoopExit()
-            ok = True
-            for cond in g.ifs:
-                t = self.truth(self.eval(cond, inner))
-                if t is None:
-                    raise LoopExit()
-                ok = ok and t
-            if ok:
-                self._generate(node, i + 1, inner, out, pair)
 
     def e_Call(self, node, scope):
         # type() is, not isinstance(): ast node classes have no subclasses,
@@ -336,19 +308,42 @@ class Evaluator:
             else:
                 args.append(self.eval(a, scope))
         kwargs: Dict[str, object] = {}
+        opaque = False
         for kw in node.keywords:
             if kw.arg is None:
                 d = self.eval(kw.value, scope)
                 if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
-                    return self._opaque_call(func, node)
+                    opaque = True  # `**kwargs` nobody knows: any keyword may be in it
+                    continue
                 kwargs.update(d)
             else:
                 kwargs[kw.arg] = self.eval(kw.value, scope)
+        if opaque:
+            return self._partial_layer(func, args, kwargs, node) or self._opaque_call(func, node)
         return self.calls.call(func, args, kwargs, node)
 
+    def _partial_layer(self, func, args, kwargs, node) -> Optional[Layer]:
+        """`nn.Conv2d(cin, cout, **kw)` with kw unknown: what is given positionally
+        or by name is known, every other parameter may be in kw and is unknown."""
+        found = nn_class(func.qual) if type(func) is TorchRef else None
+        if found is None or found[1] is None:
+            return None
+        name, spec = found
+        positional = spec.sig.positional
+        if len(args) > len(positional) or any(k not in spec.sig.params or k in positional[:len(args)] for k in kwargs):
+            return None
+        values = {p: UNKNOWN for p in spec.sig.params}
+        values.update(zip(positional, args))
+        values.update(kwargs)
+        return Layer(name, node, spec, Args(values))
+
     def _opaque_call(self, func, node):
+        """A call whose arguments are not all known (`f(*unknown)`)."""
         if isinstance(func, TorchRef) and is_layer_class(func.qual):
             return Layer(func.qual.rsplit(".", 1)[1], node)
+        if type(func) is Method and type(func.obj) is Super and func.name == "__init__" and type(func.obj.obj) is Instance:
+            # an nn.Sequential subclass given modules nobody knows: so are its modules
+            self.calls.call_method(func, [UNKNOWN], {}, node)
         return UNKNOWN
 
     # -- values ----------------------------------------------------------
@@ -394,9 +389,11 @@ class Evaluator:
         if type(obj) is Instance:
             v = obj.attrs.get(attr, MISSING)
             if v is not MISSING:
+                if type(v) is Layer and v.kind in CONTAINERS and self.rec.run is not None:
+                    self.rec.log.reach(v)
                 return v
             v = self.class_attr(obj.cls, attr)
-            if v is UNKNOWN and attr in ("add_module", "register_module") + SELF_RETURNING:
+            if v is UNKNOWN and attr in _MODULE_METHODS:
                 return Method(obj, attr)
             if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 return Function(v.node, v.scope, obj, v.owner)
@@ -410,6 +407,8 @@ class Evaluator:
         if isinstance(obj, Layer):
             return self.layer_attr(obj, attr)
         if isinstance(obj, list) and attr in _LIST_METHODS or isinstance(obj, dict) and attr in _DICT_METHODS:
+            return Method(obj, attr)
+        if type(obj) is str and attr in STR_METHODS:
             return Method(obj, attr)
         if isinstance(obj, Super):
             found = obj.cls.lookup_in_bases(attr) if obj.cls is not None else None
@@ -443,6 +442,8 @@ class Evaluator:
         return UNKNOWN
 
     def subscript(self, obj, key):
+        if type(obj) is Tensor:
+            return self.ops.index(obj, key)
         if isinstance(obj, Layer):
             if obj.children is not None and (is_int(key) or isinstance(key, slice)):
                 try:
@@ -460,7 +461,7 @@ class Evaluator:
                 return UNKNOWN
         if isinstance(obj, dict) and isinstance(key, (str, int)):
             return obj.get(key, UNKNOWN)
-        return UNKNOWN  # a tensor's items among them: not followed
+        return UNKNOWN
 
 
 _NAME = ast.Name

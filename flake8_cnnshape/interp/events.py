@@ -101,6 +101,19 @@ class FileLog:
         self.clean: Dict[object, Dict[int, tuple]] = {}
         self.trace: Optional[list] = None  # (layer, input shape, output shape) of each leaf layer applied, when asked
 
+    def reach(self, box) -> None:
+        """A run read the container box (and so what it holds) other than by
+        calling it, as forward() reads `self.blocks._modules` or iterates
+        `self.layers`: it is the model's to use, not an nn.Sequential to check
+        on its own as if it ran its children one after another."""
+        todo = [box]
+        while todo:
+            v = todo.pop()
+            if id(v) not in self.applied:
+                self.applied.add(id(v))
+                todo.extend(c for c in list(v.children or ()) + list((v.items or {}).values())
+                            if type(c) is type(box) and (c.children is not None or c.items is not None))
+
     def keep(self, run: Run) -> None:
         """A run whose findings count: what it went through counts too."""
         self.sides |= run.sides

@@ -9,9 +9,9 @@ from typing import Dict, List, Optional, TYPE_CHECKING
 
 from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, Budget, OutOfBudget
-from .control import Raised, Return
+from .control import Break, Continue, Raised, Return, Unfollowed
 from .events import Recorder
-from .facts import NodeFacts, binding_nodes, has_jump
+from .facts import NodeFacts, binding_nodes, yields
 from .mutation import Mutations, contents
 from .names import ImportMap
 from .plain import plain, safe_binop, same_value, unknown_like
@@ -121,6 +121,10 @@ class Executor:
             self.exec_block(stmt.body, scope)
         except Raised:
             self.havoc(stmt.body, scope)
+        except (Break, Continue, Return):
+            self.havoc([h for h in stmt.handlers], scope)
+            self.exec_block(stmt.finalbody, scope)
+            raise
         self.havoc([h for h in stmt.handlers], scope)
         self.exec_block(stmt.orelse, scope)
         self.exec_block(stmt.finalbody, scope)
@@ -160,6 +164,8 @@ class Executor:
                 outcome = ("return", r.value)
             except Raised:
                 outcome = ("raise", None)
+            except (Break, Continue):
+                raise Unfollowed()  # the loop's state after it would be a join of paths: not followed
             finally:
                 rec.run = run
             results.append((outcome, dict(scope.vars), [dict(i.attrs) for i in selves], side))
@@ -194,7 +200,7 @@ class Executor:
 
     def s_For(self, stmt, scope):
         items = self.ev.iterate(self.ev.eval(stmt.iter, scope))
-        if items is UNKNOWN or len(items) > MAX_LOOP or stmt.orelse or self.facts.get(has_jump, stmt):
+        if items is UNKNOWN or len(items) > MAX_LOOP or self.facts.get(yields, stmt):
             self.havoc([stmt], scope)
             return
         for item in items:
@@ -202,7 +208,47 @@ class Executor:
             if not self.assign(stmt.target, item, scope):
                 self.havoc([stmt], scope)
                 return
-            self.exec_block(stmt.body, scope)
+            if not self._iteration(stmt, scope):
+                return
+        self.exec_block(stmt.orelse, scope)  # no break: the loop's `else`
+
+    def s_While(self, stmt, scope):
+        if self.facts.get(yields, stmt):
+            self.havoc([stmt], scope)
+            return
+        for _ in range(MAX_LOOP + 1):
+            self.budget.tick()
+            t = self.ev.truth(self.ev.eval(stmt.test, scope))
+            if t is None:
+                self.havoc([stmt], scope)  # what the iterations so far bound is unknown from here
+                return
+            if not t:
+                self.exec_block(stmt.orelse, scope)
+                return
+            if not self._iteration(stmt, scope):
+                return
+        self.havoc([stmt], scope)
+
+    def _iteration(self, loop, scope) -> bool:
+        """One pass through a loop's body; False when the loop ends here (a
+        `break`, or a jump on one side of an undecidable `if`: then the loop
+        is not followed)."""
+        try:
+            self.exec_block(loop.body, scope)
+        except Continue:
+            pass
+        except Break:
+            return False
+        except Unfollowed:
+            self.havoc([loop], scope)
+            return False
+        return True
+
+    def s_Break(self, stmt, scope):
+        raise Break()
+
+    def s_Continue(self, stmt, scope):
+        raise Continue()
 
     def s_Delete(self, stmt, scope):
         for t in stmt.targets:
@@ -212,9 +258,6 @@ class Executor:
                 scope.vars[t.id] = UNKNOWN
             else:
                 self.havoc_target(t, scope)
-
-    def s_While(self, stmt, scope):
-        self.havoc([stmt], scope)
 
     def havoc(self, stmts, scope: Scope) -> None:
         """Everything these statements might bind becomes unknown."""

@@ -41,12 +41,9 @@ def params(a: ast.arguments):
             tuple((p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults)), a.kwarg.arg if a.kwarg is not None else None)
 
 
-def has_jump(loop: ast.AST) -> bool:
-    for stmt in loop.body:
-        for node in ast.walk(stmt):
-            if isinstance(node, (ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Yield)):
-                return True
-    return False
+def yields(loop: ast.AST) -> bool:
+    """A loop that yields is not followed (a generator's body never runs)."""
+    return any(isinstance(node, (ast.Yield, ast.YieldFrom)) for stmt in loop.body for node in ast.walk(stmt))
 
 
 _BINDING_NODES = (ast.Name, ast.Attribute, ast.AugAssign, ast.Call, ast.Subscript)

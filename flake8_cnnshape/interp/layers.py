@@ -16,7 +16,7 @@ from ..speed.replay import Replays
 from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
-from .values import Instance, Layer, Tensor
+from .values import Instance, Layer, Tensor, children
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart
@@ -100,24 +100,11 @@ class Layers:
             self.outcomes[key] = (args, outcome)
         if trace is not None:
             trace.append((layer, shape, outcome.shape))
-        run = rec.run
         faults = outcome.faults
         node = layer.node
         at = (node.lineno, node.col_offset)  # place(), inlined
-        if run is not None:
-            lid = id(layer)
-            first = run.uses.get(lid) if run.parent is None else run.first_use(lid)
-            if first is None:
-                run.uses[lid] = (place(call_node) if call_node is not None else at, not faults)
-            elif first[1] and faults and call_node is not None:
-                at = place(call_node)  # fits at its first use, not at this one
-            # a layer that sees only part of the input's size says nothing of it
-            if faults:
-                rec.report(faults, at, layer.node, call_node, sized=spec.sized and not shape.open and shape.numel() is not None)
-            elif run.accepted is None and spec.sized and not shape.open and shape.numel() is not None:
-                run.visit(at, True)
-            else:
-                run.visited.add(at)
+        if rec.run is not None:
+            at = self._note_use(rec, layer, shape, faults, at, call_node)
         if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
             self.search_width(layer, x, at)
         out = outcome.shape if outcome.shape is not None else Shape.unknown()
@@ -126,9 +113,39 @@ class Layers:
         step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
         return Tensor(out, (x, step, layer, spec.axes))
 
+    def _note_use(self, rec: Recorder, layer: Layer, shape: Shape, faults, at, call_node):
+        """What the run notes of one use of a layer: where its faults stand (at
+        the later call when an earlier use fitted) and whether the input was
+        the model's. Returns the place."""
+        run, spec = rec.run, layer.spec
+        lid = id(layer)
+        first = run.uses.get(lid) if run.parent is None else run.first_use(lid)
+        if first is None:
+            run.uses[lid] = (place(call_node) if call_node is not None else at, not faults)
+        elif first[1] and faults and call_node is not None:
+            at = place(call_node)  # fits at its first use, not at this one
+        # a layer that sees only part of the input's size, or whose own size
+        # is not known, says nothing of whether the input is the model's
+        sized = spec.sized and not shape.open and shape.numel() is not None
+        if sized and layer.args.values[spec.size_param] is UNKNOWN:
+            if run.accepted is None:
+                run.accepted = False  # the first sized layer cannot tell: an inferred size is not taken
+            sized = False
+        if faults:
+            rec.report(faults, at, layer.node, call_node, sized=sized)
+        elif run.accepted is None and sized:
+            run.visit(at, True)
+        else:
+            run.visited.add(at)
+        return at
+
     def call_instance(self, inst: Instance, args, kwargs, node):
         forward = inst.cls.bound_method("forward", inst)
-        if forward is None or not inst.cls.is_module:
+        if not inst.cls.is_module:
+            return UNKNOWN
+        if forward is None:
+            if inst.cls.derives("torch.nn.Sequential") and len(args) == 1 and not kwargs and type(args[0]) is Tensor:
+                return self._sequential_forward(inst, args[0], node)  # nn.Sequential.forward of a subclass
             return UNKNOWN
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
         key, seqs, given = self.replays.find(inst, args, kwargs)
@@ -142,6 +159,14 @@ class Layers:
             if key is not None and mutation.clock == clock and len(rec.log.built) == built:
                 self.replays.keep(key, seqs, args[0], out, budget.steps - steps)
         return out
+
+    def _sequential_forward(self, inst: Instance, x: Tensor, node) -> Tensor:
+        kids = children(inst)
+        if kids is UNKNOWN:
+            return Tensor(Shape.unknown())
+        for child in kids:
+            x = self.apply_layer(child, x, None)
+        return x
 
     # -- the size search ---------------------------------------------------
     def search_width(self, layer: Layer, x: Tensor, at) -> None:

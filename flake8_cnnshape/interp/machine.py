@@ -21,8 +21,9 @@ from typing import List
 
 from ..speed.build_cache import BuildCache
 from ..speed.replay import Replays
-from .budget import MAX_STEPS, Budget
+from .budget import MAX_STEPS, Budget, OutOfBudget
 from .calls import Calls
+from .control import Raised
 from .evaluator import Evaluator
 from .events import Recorder, Run
 from .executor import Executor
@@ -81,6 +82,18 @@ class Interp:
 
     def apply_layer(self, layer, x, call_node=None):
         return self.layers.apply_layer(layer, x, call_node)
+
+    def watch_builds(self, cls: ClassInfo, thunk) -> list:
+        """The (args, kwargs) each build of cls made while thunk ran (the file's
+        budget spent on it; a failure ends it, what was built until then counts)."""
+        watched = self.calls.watch = (cls.node, [])
+        try:
+            thunk()
+        except (OutOfBudget, Raised, RecursionError):
+            pass
+        finally:
+            self.calls.watch = None
+        return watched[1]
 
     def start_model(self) -> None:
         """A model's runs begin: their steps are counted from here."""

@@ -35,6 +35,8 @@ class Mutations:
         self.clock += 1  # note(), inlined: every `self.x = ...` of every __init__ comes here
         self.changed[id(inst)] = self.clock
         inst.attrs[name] = value
+        if type(value) is Layer and value.kind in CONTAINERS:
+            value.owner = (inst.cls, name)
 
     def set_attrs(self, inst: Instance, attrs: dict) -> None:
         """All of them at once (one side of a branch begins, or they are joined)."""

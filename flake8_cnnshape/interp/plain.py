@@ -72,12 +72,17 @@ def safe_binop(op, a, b):
         if len(a) + len(b) > MAX_SEQ:
             return UNKNOWN
     if isinstance(op, ast.Mod) and isinstance(a, str):
-        return UNKNOWN  # %-formatting
+        # %-formatting of names (`'layer%d' % i`): plain values in, a short string out
+        values = b if isinstance(b, tuple) else (b,)
+        if len(a) > MAX_SEQ or not all(type(v) in (int, float, str) for v in values):
+            return UNKNOWN
     try:
         r = BINOPS[type(op)](a, b)
     except Exception:
         return UNKNOWN
     if isinstance(r, float) and not math.isfinite(r):
+        return UNKNOWN
+    if isinstance(r, str) and len(r) > MAX_SEQ:
         return UNKNOWN
     return r
 

@@ -7,6 +7,16 @@ from typing import Callable, Dict, List, Optional
 
 from ..shapes.signature import UNKNOWN
 
+def _unpacks(stmt: ast.stmt) -> bool:
+    """An assignment of a tuple of names to a tuple of as many expressions."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return False
+    target, value = stmt.targets[0], stmt.value
+    return (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts) and all(isinstance(t, ast.Name) for t in target.elts)
+            and not any(isinstance(v, ast.Starred) for v in value.elts))
+
+
 IMPORTED = object()  # an imported name: resolved through the ImportMap
 MISSING = object()  # no scope binds the name
 
@@ -73,6 +83,9 @@ class ModuleScope(Scope):
             bump(stmt.targets[0].id, stmt)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             bump(stmt.target.id, stmt)
+        elif _unpacks(stmt):  # `N, D_in, H, D_out = 64, 1000, 100, 10`: each name bound to its element
+            for target, value in zip(stmt.targets[0].elts, stmt.value.elts):
+                bump(target.id, value)
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             for alias in stmt.names:
                 local = alias.asname or alias.name.split(".")[0]

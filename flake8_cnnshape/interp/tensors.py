@@ -11,10 +11,11 @@ from typing import List, TYPE_CHECKING
 
 from ..findings import Fault
 from ..shapes.catalog import FUNCTIONS, METHODS
-from ..shapes.rules.tensor_ops import permute, reshape
+from ..shapes.rules.elementwise import broadcast
+from ..shapes.rules.tensor_ops import index, permute, reshape
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, RULE_GIVES_UP, UNKNOWN, bind
-from ..shapes.spec import FLATTEN, OTHER, Ctx, keep_shape
+from ..shapes.spec import FLATTEN, OTHER, SAME, Ctx, keep_shape
 from .events import Recorder
 from .layers import as_tensor, place
 from .values import Method, SizeInt, Tensor
@@ -58,8 +59,6 @@ class TensorOps:
             return self.cat(args, kwargs, node)
         if qual == "torch.reshape" and len(args) == 2 and not kwargs:
             return self.reshape(args[0], args[1], "torch.reshape", node)
-        if qual in ("torch.add", "torch.mul", "torch.sub") and len(args) == 2 and not kwargs:
-            return self.binary(node, args[0], args[1])
         if qual == "torch.permute" and len(args) == 2:
             return self.permute(args[0], args[1])
         return UNKNOWN
@@ -174,8 +173,6 @@ class TensorOps:
         if name == "permute":
             order = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
             return self.permute(t, order)
-        if name in ("add", "mul", "sub", "add_", "mul_") and len(args) == 1 and not kwargs:
-            return self.binary(node, t, args[0])
         spec = METHODS.get(name)
         if spec is not None:
             return self.functional(spec, f"x.{name}", [t] + list(args), kwargs, node)
@@ -211,6 +208,11 @@ class TensorOps:
         flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
         return Tensor(out if out is not None else Shape.unknown(), (t, step, None, FLATTEN if flat else OTHER))
 
+    def index(self, t: Tensor, key):
+        """t[key]: slices, ints, None and ...; what else is unknown."""
+        out = index(key, t.shape)
+        return Tensor(out if out is not None else Shape.unknown())
+
     def permute(self, t, order):
         if not isinstance(t, Tensor) or not isinstance(order, (tuple, list)):
             return UNKNOWN
@@ -224,30 +226,19 @@ class TensorOps:
 
     # -- arithmetic --------------------------------------------------------
     def binary(self, node, a, b):
-        """Elementwise arithmetic with broadcasting, batch dims aligned."""
+        """Arithmetic operators (`out + x`, `x * 2`), with broadcasting."""
         op = getattr(node, "op", None)
         if isinstance(op, ast.MatMult):
             return Tensor(Shape.unknown())
         ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
         if ta and tb:
-            return self.broadcast(node, a.shape, b.shape)
+            ctx = Ctx("elementwise op")
+            out = broadcast(a.shape, b.shape, ctx)
+            if ctx.faults:
+                self.rec.report(ctx.faults, place(node), None, node)
+            return Tensor(out if out is not None else Shape.unknown())
         t, other = (a, b) if ta else (b, a)
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            return t
+            # a new tensor (an in-place method on it must not change t), of t's shape and history
+            return Tensor(t.shape, (t, _unchanged, None, SAME) if _from_input(t) else None)
         return Tensor(Shape.unknown())
-
-    def broadcast(self, node, x: Shape, y: Shape):
-        if x.open or y.open or x.rank != y.rank:
-            return Tensor(Shape.unknown())
-        out = []
-        for p, q in zip(x.dims, y.dims):
-            if p is not None and q is not None and p != q and p != 1 and q != 1:
-                self.rec.report([Fault("CNS008", "broadcast", None, {"a": x, "b": y})], place(node), None, node)
-                return Tensor(Shape.unknown())
-            if p == 1:
-                out.append(q)
-            elif q == 1:
-                out.append(p)
-            else:
-                out.append(p if p is not None else q)
-        return Tensor(Shape(tuple(out)))

@@ -44,7 +44,7 @@ class Layer(Shown):
     """A constructed torch.nn layer. `spec` is None for torch layers the engine
     does not model (LSTM, MultiheadAttention...): calling one ends the shape."""
 
-    __slots__ = ("kind", "node", "spec", "args", "children", "items")
+    __slots__ = ("kind", "node", "spec", "args", "children", "items", "owner")
     _fields = ("kind", "children", "items")
 
     def __init__(self, kind: str, node: ast.Call, spec: Optional[LayerSpec] = None, args: Optional[Args] = None,
@@ -55,6 +55,7 @@ class Layer(Shown):
         self.args = args
         self.children = children  # Sequential / ModuleList
         self.items = items  # ModuleDict
+        self.owner: Optional[tuple] = None  # (the ClassInfo, the attribute) of the instance a container was assigned to
 
     @property
     def display(self) -> str:
@@ -115,6 +116,11 @@ class ClassInfo(Shown):
             self.found[name] = got
         return got
 
+    def derives(self, qual: str, depth: int = 0) -> bool:
+        """Is a base of this class (through the file's classes) the torch class qual?"""
+        return depth < 16 and any(type(b) is TorchRef and b.qual == qual or type(b) is ClassInfo and b.derives(qual, depth + 1)
+                                  for b in self.bases)
+
     def lookup_in_bases(self, name: str, depth: int = 0):
         if depth < 16:
             for b in self.bases:
@@ -165,6 +171,28 @@ class Super(Shown):
     def __init__(self, cls, obj):
         self.cls = cls if isinstance(cls, ClassInfo) else None
         self.obj = obj
+
+
+# The attribute under which an instance notes that the modules torch would
+# register for it are not all known (an nn.Sequential subclass's
+# super().__init__(*layers) with layers unknown): no source can spell it.
+MODULES_UNKNOWN = " modules unknown"
+
+
+def children(inst: "Instance"):
+    """The modules registered on an instance, in the order torch registers
+    them (its attributes' order, as torch's _modules keeps it); UNKNOWN when
+    an attribute could be a module nobody knows."""
+    if not inst.complete or MODULES_UNKNOWN in inst.attrs:
+        return UNKNOWN
+    out = []
+    for v in inst.attrs.values():
+        t = type(v)
+        if t is Layer or t is Instance:
+            out.append(v)
+        elif v is UNKNOWN or t is Method:
+            return UNKNOWN
+    return out
 
 
 class _Poison:

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 from ..findings import Finding, InputSource
 from ..interp.events import Run
 from ..interp.machine import Interp
-from ..interp.values import UNKNOWN, ClassInfo, Instance, Layer
+from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer
 from .coverage import Coverage
 from .discover import Model
 from .runner import Runner, shape_of
@@ -32,6 +32,7 @@ EXTRA_WAY_STEPS = 4_000
 NUMBERS_WAY_STEPS = 1_000
 MAX_CALLS_READ = 16  # calls of a class read for the ways it is built
 MAX_FREE_BUILDS = 4  # builds of one free nn.Sequential checked
+MAX_FACTORIES = 4  # module functions run for the ways they build a class
 
 
 class Scheduler:
@@ -52,6 +53,7 @@ class Scheduler:
         self._ways: dict = {}  # ways(), by class
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
+        self._otherwise: dict = {}  # _used_otherwise, by (class, attribute)
 
     # -- what a run found ----------------------------------------------------
     def _run(self, thunk, inp: Optional[InputSource]) -> None:
@@ -128,14 +130,27 @@ class Scheduler:
                 shape = shape_of(inp)
                 self._run(lambda: self.runner.forward(inst, shape, self._searchable), inp)
             self._searchable = False  # its parts alone: their input is not the model's
-            applied = interp.rec.log.applied
+            log = interp.rec.log
+            for seq in built:
+                if seq.owner is not None and self._used_otherwise(*seq.owner):
+                    log.reach(seq)  # its class uses it other than by calling it: not a chain of layers
             for seq in built:
                 self.checked_calls.add(id(seq.node))
                 # only the parts forward() never reached: a part it reached was
                 # checked with what it really receives (or after a fault that
                 # ends the model, where nothing more is a fault of this model)
-                if id(seq) not in applied and seq.children != []:  # an empty one checks nothing
+                if id(seq) not in log.applied and seq.children != []:  # an empty one checks nothing
                     self.check_sequential(seq, None)
+
+    def _used_otherwise(self, cls: ClassInfo, attr: str) -> bool:
+        """Does a method of the class (or of its bases in the file), other than
+        __init__, read `self.<attr>` other than to call it (`self.blocks._modules`,
+        `for m in self.blocks`, `self.blocks[0]`)?"""
+        key = (id(cls.node), attr)
+        got = self._otherwise.get(key)
+        if got is None:
+            got = self._otherwise[key] = _reads_otherwise(cls, attr)
+        return got
 
     def check_sequential(self, seq: Layer, inp: Optional[InputSource]) -> None:
         self.checked_calls.add(id(seq.node))
@@ -211,17 +226,24 @@ class Scheduler:
         return got
 
     def _find_ways(self, cls: ClassInfo):
-        seen = []
+        """The calls of the class whose arguments are all known where they
+        stand; else the builds the module functions that call it make (a
+        factory: `def resnet18(**kwargs): return ResNet(BasicBlock, [2, 2, 2, 2],
+        **kwargs)`), run with their own defaults, what they leave unknown
+        unknown; else the class's own defaults."""
+        seen, factories = [], []
         module = self.interp.module
         for node in self._calls(cls.name)[:MAX_CALLS_READ]:
-            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-                continue
-            args = [self.runner.guarded(lambda a=a: self.interp.eval(a, module), UNKNOWN) for a in node.args]
-            kwargs = {k.arg: self.runner.guarded(lambda k=k: self.interp.eval(k.value, module), UNKNOWN) for k in node.keywords}
-            if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
-                key = (repr(args), repr(sorted(kwargs.items())))
-                if key not in [s[0] for s in seen]:
-                    seen.append((key, args, kwargs))
+            way = self._way_of(node, module)
+            if way is not None:
+                _add_way(seen, way)
+            else:
+                fn = self._factory_of(node)
+                if fn is not None and fn not in factories:
+                    factories.append(fn)
+        if not seen:
+            for way in self._factory_ways(cls, factories[:MAX_FACTORIES]):
+                _add_way(seen, way)
         if seen:
             ways = [(a, k) for _, a, k in seen]
             second = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
@@ -235,6 +257,67 @@ class Scheduler:
         kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
         kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
         return [([], kwargs)]
+
+    def _way_of(self, node: ast.Call, module):
+        """(args, kwargs) of a call, evaluated in the module's scope, when all are known."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        args = [self.runner.guarded(lambda a=a: self.interp.eval(a, module), UNKNOWN) for a in node.args]
+        kwargs = {k.arg: self.runner.guarded(lambda k=k: self.interp.eval(k.value, module), UNKNOWN) for k in node.keywords}
+        if all(v is not UNKNOWN for v in list(args) + list(kwargs.values())):
+            return args, kwargs
+        return None
+
+    def _factory_of(self, node: ast.Call) -> Optional[ast.FunctionDef]:
+        """The module-level function a call stands in, if it stands in one (not in a class)."""
+        path = self._paths.get(id(node), ())
+        if len(path) == 1 and isinstance(path[0], (ast.FunctionDef, ast.AsyncFunctionDef)) and not path[0].decorator_list:
+            return path[0]
+        return None
+
+    @cached_property
+    def _paths(self) -> dict:
+        return {id(node): path for node, path, _ in self.index.calls if type(node.func) is ast.Name}
+
+    def _factory_ways(self, cls: ClassInfo, factories: List[ast.FunctionDef]):
+        """The builds of cls each factory makes, run with its parameters'
+        defaults (the required ones unknown): fully known ways first."""
+        got = []
+        for fn in factories:
+            a = fn.args
+            positional = a.posonlyargs + a.args
+            required = [p.arg for p in positional[:len(positional) - len(a.defaults)]]
+            required += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
+            made = self.interp.watch_builds(cls, lambda fn=fn, required=required: self.interp.call_function(
+                Function(fn, self.interp.module), [], {p: UNKNOWN for p in required}))
+            got.extend(made)
+        return sorted(got, key=lambda way: not _known(way))
+
+
+def _known(way) -> bool:
+    args, kwargs = way
+    return all(v is not UNKNOWN for v in list(args) + list(kwargs.values()))
+
+
+def _add_way(seen: list, way) -> None:
+    args, kwargs = way
+    key = (repr(args), repr(sorted(kwargs.items())))
+    if key not in [s[0] for s in seen]:
+        seen.append((key, args, kwargs))
+
+
+def _reads_otherwise(cls: ClassInfo, attr: str) -> bool:
+    classes = [cls] + [b for b in cls.bases if type(b) is ClassInfo]
+    for c in classes:
+        for fn in c.node.body:
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.name == "__init__":
+                continue
+            called = {id(n.func) for n in ast.walk(fn) if isinstance(n, ast.Call)}
+            for n in ast.walk(fn):
+                if (isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self"
+                        and id(n) not in called):
+                    return True
+    return False
 
 
 def _defined_names(cls: ast.ClassDef) -> set:

@@ -45,7 +45,22 @@ class SourceFinder:
         self.assignments: Dict[int, Dict[str, list]] = {}  # per function (or module): name -> values
         # cheap tests first: most calls in a file are none of these
         self.has_summary = any(q.split(".")[0] in ("torchsummary", "torchinfo") for q in imports.names.values())
+        self.factories = self._factories()
         self.model_names = self._model_names()
+
+    def _factories(self) -> Dict[str, Model]:
+        """Module functions whose every return builds the same model class
+        (`def resnet20(**kwargs): return ResNet(BasicBlock, [3, 3, 3], **kwargs)`):
+        what they return is that model."""
+        out = {}
+        for fn in self.tree.body:
+            if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
+                continue
+            returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return)]
+            names = {r.func.id if isinstance(r, ast.Call) and isinstance(r.func, ast.Name) else None for r in returns}
+            if len(names) == 1 and None not in names and names <= set(self.classes):
+                out[fn.name] = self.classes[names.pop()]
+        return out
 
     def _model_names(self) -> set:
         """Names some statement assigns a model to (`net = Net().to(device)`):
@@ -53,7 +68,8 @@ class SourceFinder:
         out = set()
         for node, _, stmt in self.index.calls:
             func = node.func
-            if not (isinstance(func, ast.Name) and func.id in self.classes) and id(node) not in self.seqs:
+            named = isinstance(func, ast.Name) and (func.id in self.classes or func.id in self.factories)
+            if not named and id(node) not in self.seqs:
                 continue
             if isinstance(stmt, ast.Assign):
                 out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
@@ -101,6 +117,8 @@ class SourceFinder:
                 return self.seqs[id(expr)], None
             if isinstance(expr.func, ast.Name) and expr.func.id in self.classes:
                 return self.classes[expr.func.id], attr
+            if isinstance(expr.func, ast.Name) and expr.func.id in self.factories:
+                return self.factories[expr.func.id], attr
         return None, None
 
     def _strip_chain(self, expr):

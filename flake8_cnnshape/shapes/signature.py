@@ -40,27 +40,29 @@ RULE_GIVES_UP = (Unknowable, TypeError, ValueError, ArithmeticError, IndexError,
 
 
 class Sig(Record):
-    __slots__ = ("params", "defaults", "kwonly", "varargs", "positional", "required")
-    _fields = ("params", "defaults", "kwonly", "varargs")
+    __slots__ = ("params", "defaults", "kwonly", "varargs", "star", "positional", "required")
+    _fields = ("params", "defaults", "kwonly", "varargs", "star")
 
     def __init__(self, params: Tuple[str, ...], defaults: Dict[str, object], kwonly: Tuple[str, ...] = (),
-                 varargs: bool = False):
+                 varargs: bool = False, star: Optional[str] = None):
         self.params = params
         self.defaults = defaults
         self.kwonly = kwonly
         self.varargs = varargs  # accepts *args/**kwargs (nn.Identity)
+        self.star = star  # the parameter that takes the positional arguments past the others (x.expand(*sizes))
         # (the tables build a few hundred of these at import: no loop when there is nothing to leave out)
         self.positional = tuple(p for p in params if p not in kwonly) if kwonly else params
         self.required = tuple(p for p in params if p not in defaults)
 
 
-def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: bool = False, **optional: object) -> Sig:
+def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: bool = False, _star: Optional[str] = None,
+        **optional: object) -> Sig:
     defaults = dict(optional)
     kwonly = dict(_kwonly or {})
     defaults.update(kwonly)
     # Keyword-only names are parameters too (BatchNorm2d(3, bias=False)); bind()
     # keeps them out of the positional slots.
-    return Sig(tuple(required) + tuple(optional) + tuple(kwonly), defaults, tuple(kwonly), _varargs)
+    return Sig(tuple(required) + tuple(optional) + tuple(kwonly), defaults, tuple(kwonly), _varargs, _star)
 
 
 class Args:
@@ -86,6 +88,16 @@ class Args:
             raise Unknowable(name)
         return v
 
+    def opt_int(self, name: str) -> Optional[int]:
+        """int(), or None where nobody knows the value (a rule then checks what
+        the other arguments fix); a known value that is no int still gives up."""
+        v = self.values[name]
+        return None if v is UNKNOWN else self.int(name)
+
+    def opt_ints(self, name: str, n: int) -> Tuple[Optional[int], ...]:
+        """ints(), or n Nones where nobody knows the value."""
+        return (None,) * n if self.values[name] is UNKNOWN else self.ints(name, n)
+
     def ints(self, name: str, n: int) -> Tuple[int, ...]:
         """An int-or-tuple argument expanded to n entries, as torch's _ntuple does."""
         v = self.values[name]
@@ -106,11 +118,18 @@ def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Option
     """Bind call arguments like Python would; None when the call would fail to bind."""
     params = spec_sig.params
     positional = spec_sig.positional
+    extra = None
     if len(args) > len(positional):
-        if not spec_sig.varargs:
+        if spec_sig.star is not None:
+            extra = tuple(args[len(positional):])
+        elif not spec_sig.varargs:
             return None
         args = args[: len(positional)]
     values: Dict[str, object] = dict(zip(positional, args))
+    if spec_sig.star is not None:
+        if spec_sig.star in kwargs:
+            return None
+        values[spec_sig.star] = extra if extra is not None else ()
     for name, v in kwargs.items():
         if name not in params:
             if spec_sig.varargs:
@@ -119,7 +138,7 @@ def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Option
         if name in values:
             return None
         values[name] = v
-    if len(values) < len(params):
+    if len(values) < len(params) + (spec_sig.star is not None):
         for name in spec_sig.required:
             if name not in values:
                 return None  # a required argument is missing: torch raises TypeError

@@ -57,7 +57,7 @@ def no_params(a: Args, x: Optional[Shape]) -> int:
 
 
 class LayerSpec(Record):
-    __slots__ = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "sized")
+    __slots__ = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "sized", "size_param")
     _fields = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty")
 
     def __init__(self, sig: Sig, rule: Rule, params: Params, axes: str, dtype: str = "float",
@@ -70,7 +70,9 @@ class LayerSpec(Record):
         self.functional = functional  # the qualified name of its functional twin (torch.nn.functional.max_pool2d)
         # the rule knows what torch (on the CPU) does with an empty dim
         self.takes_empty = takes_empty
-        self.sized = not SIZE_PARAMS.isdisjoint(sig.params)
+        # the argument that fixes the channel or feature count it is built for, if any
+        self.size_param = next((p for p in sig.params if p in SIZE_PARAMS), None)
+        self.sized = self.size_param is not None
 
 
 class OpSpec(Record):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from ..interp.plain import PLAIN
+from ..interp.scope import ModuleScope
 from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, SizeInt, TorchRef
 from . import SWITCHES
 
@@ -49,7 +50,9 @@ def _frozen(v):
         return ("tuple",) + tuple(_frozen(x) for x in v)
     if isinstance(v, ClassInfo):
         return ("class", id(v.node))
-    if isinstance(v, Function) and v.bound_self is None:
+    if isinstance(v, Function) and v.bound_self is None and type(v.scope) is ModuleScope and v.scope.parent is None:
+        # a module-level function: the same whoever passes it. A lambda or a
+        # nested def closes over the values of the call that made it.
         return ("function", id(v.node))
     raise _NotFrozen()
 
@@ -91,6 +94,7 @@ class Copier:
             return out
         if t is Layer:
             out = Layer(v.kind, v.node, v.spec, v.args)
+            out.owner = v.owner
             self.memo[id(v)] = out
             if v.children is not None:
                 out.children = [self.copy(x) for x in v.children]

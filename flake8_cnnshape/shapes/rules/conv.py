@@ -11,7 +11,7 @@ import math
 from typing import Optional
 
 from ..shape import Shape
-from ..signature import Args, Unknowable, sig
+from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import AXIS, Ctx, LayerSpec
 from .common import need_rank, positive, sample_form, spatial, window_fault
 
@@ -20,23 +20,21 @@ _TRANSPOSE = dict(stride=1, padding=0, output_padding=0, groups=1, bias=True, di
 
 
 def _channels(a: Args, x: Shape, ctx: Ctx, n: int, lazy: bool):
-    """Check construction (groups) and the incoming channels. Returns False when
-    the layer cannot run at all."""
-    groups = a.int("groups")
-    out_ch = a.int("out_channels")
-    if groups <= 0 or out_ch <= 0:
+    """Check construction (groups) and the incoming channels, as far as the
+    arguments are known. Returns False when the layer cannot run at all."""
+    groups = a.opt_int("groups")
+    out_ch = a.opt_int("out_channels")
+    if groups is not None and groups <= 0 or out_ch is not None and out_ch <= 0:
         raise Unknowable("groups")
-    if not lazy:
-        in_ch = a.int("in_channels")
-        if in_ch <= 0:
-            raise Unknowable("in_channels")
-        bad = tuple(f"{name}={v}" for name, v in (("in_channels", in_ch), ("out_channels", out_ch)) if v % groups)
+    in_ch = None if lazy else a.opt_int("in_channels")
+    if in_ch is not None and in_ch <= 0:
+        raise Unknowable("in_channels")
+    if groups is not None:
+        sizes = (("in_channels", in_ch), ("out_channels", out_ch))
+        bad = tuple(f"{name}={v}" for name, v in sizes if v is not None and v % groups)
         if bad:
             ctx.fault("CNS007", "groups_arguments", {"groups": groups, "bad": bad})
             return False
-    elif out_ch % groups:
-        ctx.fault("CNS007", "groups_arguments", {"groups": groups, "bad": (f"out_channels={out_ch}",)})
-        return False
     if lazy and not x.open and x.rank == n:
         # torch takes it as one unbatched sample whose channels are the batch, and
         # the lazy layer sizes itself to that: it runs, but the batch dim is gone.
@@ -44,13 +42,13 @@ def _channels(a: Args, x: Shape, ctx: Ctx, n: int, lazy: bool):
     if not need_rank(x, ctx, (n + 1,), sample_form(n)):
         return False
     c = None if x.open else x.dims[0]
-    if c is None or (not lazy and c == in_ch):
-        return True
+    if c is None or groups is None or (not lazy and c == in_ch):
+        return True  # (with groups unknown, which number would fix it is not known either)
     if c % groups:
         # No in_channels fixes this: it would have to be a multiple of groups.
         ctx.fault("CNS007", "groups_incoming", {"groups": groups, "got": c}, at_use=True)
         return False
-    if not lazy:
+    if in_ch is not None:
         ctx.fault("CNS002", "channels", {"param": "in_channels", "want": in_ch, "got": c}, "in_channels", c)
     return True
 
@@ -67,26 +65,34 @@ def _pad_mode_ok(mode, pads, sizes) -> bool:
     return True
 
 
+def _known(*values) -> bool:
+    return all(v is not None for v in values)
+
+
 def conv(n: int, lazy: bool = False):
     def rule(a: Args, x: Shape, ctx: Ctx):
         if not x.open and x.dims and x.dims[0] == 0:
             return None  # no channels at all: only empty spatial sizes are followed
         if not _channels(a, x, ctx, n, lazy):
             return None
-        out_ch = a.int("out_channels")
-        k = a.ints("kernel_size", n)
-        s = a.ints("stride", n)
-        d = a.ints("dilation", n)
-        positive(*k, *s, *d)
-        mode = a.known("padding_mode")
-        if mode not in ("zeros", "reflect", "replicate", "circular"):
+        out_ch = a.opt_int("out_channels")
+        k = a.opt_ints("kernel_size", n)
+        s = a.opt_ints("stride", n)
+        d = a.opt_ints("dilation", n)
+        positive(*(v for v in k + s + d if v is not None))
+        mode = a["padding_mode"]
+        if mode is not UNKNOWN and mode not in ("zeros", "reflect", "replicate", "circular"):
             raise Unknowable("padding_mode")
-        pad = a.known("padding")
+        pad = a["padding"]
         sizes = spatial(x, n)
+        if mode is UNKNOWN or pad is UNKNOWN:
+            return Shape((out_ch,) + (None,) * n)  # the channels, at least
         if pad == "same":
             if any(v != 1 for v in s):
-                raise Unknowable("padding='same' with stride")  # torch raises ValueError
-            if mode != "zeros":
+                if _known(*s):
+                    raise Unknowable("padding='same' with stride")  # torch raises ValueError
+                return Shape((out_ch,) + (None,) * n)
+            if mode != "zeros" and _known(*k, *d):
                 total = [di * (ki - 1) for di, ki in zip(d, k)]
                 if not _pad_mode_ok(mode, [t - t // 2 for t in total], sizes):
                     return None
@@ -96,11 +102,11 @@ def conv(n: int, lazy: bool = False):
             raise Unknowable("negative padding")
         if mode != "zeros" and not _pad_mode_ok(mode, p, sizes):
             return None
-        outs = []
-        for L, ki, si, pi, di in zip(sizes, k, s, p, d):
-            outs.append(None if L is None else (L + 2 * pi - di * (ki - 1) - 1) // si + 1)
-        if any(L is not None and L + 2 * pi < di * (ki - 1) + 1 for L, ki, pi, di in zip(sizes, k, p, d)):
-            window_fault(ctx, "kernel", k, None, sizes, outs)
+        axes = list(zip(sizes, k, s, p, d))
+        outs = [(L + 2 * pi - di * (ki - 1) - 1) // si + 1 if _known(L, ki, si, di) else None for L, ki, si, pi, di in axes]
+        if any(_known(L, ki, di) and L + 2 * pi < di * (ki - 1) + 1 for L, ki, si, pi, di in axes):
+            if _known(*k, *s, *d):
+                window_fault(ctx, "kernel", k, None, sizes, outs)
             return None
         if 0 in sizes:
             return None  # an empty input the kernel would fit: torch's kernels differ
@@ -113,22 +119,23 @@ def conv_transpose(n: int, lazy: bool = False):
     def rule(a: Args, x: Shape, ctx: Ctx):
         if not _channels(a, x, ctx, n, lazy):
             return None
-        if a.known("padding_mode") != "zeros" or isinstance(a["padding"], str):
+        mode = a["padding_mode"]
+        if mode is not UNKNOWN and mode != "zeros" or isinstance(a["padding"], str):
             raise Unknowable("padding")  # torch only supports zeros / int padding here
-        out_ch = a.int("out_channels")
-        k = a.ints("kernel_size", n)
-        s = a.ints("stride", n)
-        d = a.ints("dilation", n)
-        p = a.ints("padding", n)
-        op = a.ints("output_padding", n)
-        positive(*k, *s, *d)
-        if any(v < 0 for v in p + op):
+        out_ch = a.opt_int("out_channels")
+        k = a.opt_ints("kernel_size", n)
+        s = a.opt_ints("stride", n)
+        d = a.opt_ints("dilation", n)
+        p = a.opt_ints("padding", n)
+        op = a.opt_ints("output_padding", n)
+        positive(*(v for v in k + s + d if v is not None))
+        if any(v is not None and v < 0 for v in p + op):
             raise Unknowable("negative padding")
-        if any(o >= si and o >= di for o, si, di in zip(op, s, d)):
+        if any(_known(o, si, di) and o >= si and o >= di for o, si, di in zip(op, s, d)):
             raise Unknowable("output_padding")  # torch: must be smaller than stride or dilation
         sizes = spatial(x, n)
         outs = tuple(
-            None if L is None else (L - 1) * si - 2 * pi + di * (ki - 1) + oi + 1
+            (L - 1) * si - 2 * pi + di * (ki - 1) + oi + 1 if _known(L, ki, si, pi, di, oi) else None
             for L, ki, si, pi, di, oi in zip(sizes, k, s, p, d, op)
         )
         if any(o is not None and o < 0 for o in outs):

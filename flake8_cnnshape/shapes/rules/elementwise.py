@@ -1,7 +1,10 @@
 """Layers and ops that keep the shape: activations, dropout, softmax, PReLU,
-and GLU (which halves one dim). Some check a setting torch checks, or the
-rank they take; PReLU checks its num_parameters against the channels."""
+GLU (which halves one dim), and elementwise arithmetic between tensors with
+broadcasting. Some check a setting torch checks, or the rank they take;
+PReLU checks its num_parameters against the channels."""
 from __future__ import annotations
+
+from typing import Optional
 
 from ..shape import Shape
 from ..signature import UNKNOWN, Args, Unknowable, sig
@@ -122,6 +125,62 @@ def glu(a: Args, x: Shape, ctx: Ctx):
     return x.with_dims(dims)
 
 
+def broadcast(x: Shape, y: Shape, ctx: Ctx) -> Optional[Shape]:
+    """Two batched tensors' shapes broadcast, the batch dims aligned (so only
+    samples of one rank: another rank would align a batch with a sample dim).
+    CNS008 where a pair of sizes is neither equal nor 1."""
+    if x.open or y.open or x.rank != y.rank:
+        return None
+    out = []
+    for p, q in zip(x.dims, y.dims):
+        if p is not None and q is not None and p != q and p != 1 and q != 1:
+            ctx.fault("CNS008", "broadcast", {"a": x, "b": y})
+            return None
+        out.append(q if p == 1 else p if q == 1 else p if p is not None else q)
+    return Shape(tuple(out))
+
+
+def tensor_shape(v) -> Optional[Shape]:
+    """The shape of a tensor argument (a value that carries a Shape)."""
+    shape = getattr(v, "shape", None)
+    return shape if type(shape) is Shape else None
+
+
+def binary(name: str, inplace: bool = False, numbers: bool = True):
+    """x op other: a number keeps x's shape (where torch takes one); a tensor
+    broadcasts with it (an in-place op must keep x's shape: `x.add_(y)`
+    cannot grow x)."""
+
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        other = a[name]
+        if type(other) in (int, float, bool):
+            return x if numbers else None
+        y = tensor_shape(other)
+        if y is None:
+            raise Unknowable(name)
+        out = broadcast(x, y, ctx)
+        if out is not None and inplace and out.dims != x.dims:
+            ctx.fault("CNS008", "broadcast", {"a": x, "b": y})
+            return None
+        return out if out is None or out.dims != x.dims else x
+
+    return rule
+
+
+def masked_fill(a: Args, x: Shape, ctx: Ctx):
+    """x.masked_fill(mask, value): the mask broadcasts to x's shape."""
+    mask = tensor_shape(a["mask"])
+    if mask is None:
+        raise Unknowable("mask")
+    out = broadcast(x, mask, ctx)
+    return x if out is not None and out.dims == x.dims else None
+
+
+def to_dtype(a: Args, x: Shape, ctx: Ctx):
+    """x.type(dtype) keeps the shape; x.type() returns the type's name, no tensor."""
+    return x if a["dtype"] is not None else None
+
+
 def prelu(a: Args, x: Shape, ctx: Ctx):
     n = a.int("num_parameters")
     if n == 1 or x.open:
@@ -174,8 +233,13 @@ TORCH_ELEMENTWISE = "relu sigmoid tanh exp abs neg sqrt square log clamp clip si
 _LIKE = ("rand_like", "randn_like", "zeros_like", "ones_like", "empty_like", "full_like")  # a new tensor of x's shape
 METHOD_ELEMENTWISE = (
     "relu sigmoid tanh exp abs neg sqrt square log clamp clip sin cos erf contiguous float double half "
-    "detach clone to cpu cuda type_as relu_ sigmoid_ tanh_ clamp_ requires_grad_ bfloat16"
+    "detach clone to cpu cuda type_as relu_ sigmoid_ tanh_ clamp_ requires_grad_ bfloat16 "
+    "neg_ abs_ exp_ log_ sqrt_ sin_ cos_ floor ceil round trunc sign reciprocal rsqrt log1p expm1 log2 log10 "
+    "int long bool zero_ normal_ uniform_"
 ).split()
+# x op other, with broadcasting; method, torch.* and in-place forms
+BINARY = "add sub mul div pow remainder fmod maximum minimum true_divide floor_divide".split()
+INPLACE = "add_ sub_ mul_ div_ pow_".split()
 _ANY = sig("input", _varargs=True)
 
 _softmax = along_dim("dim")
@@ -186,4 +250,17 @@ FUNCTIONS.update({F + "softmax": _F_SOFTMAX, F + "log_softmax": _F_SOFTMAX, F + 
 FUNCTIONS["torch.softmax"] = FUNCTIONS["torch.log_softmax"] = OpSpec(sig("input", "dim", dtype=None), _softmax, SAME)
 FUNCTIONS[F + "glu"] = OpSpec(sig("input", dim=-1), glu, OTHER)
 METHODS = {name: OpSpec(_ANY, keep_shape, SAME) for name in METHOD_ELEMENTWISE}
+_OTHER = {"pow": "exponent"}  # the name torch gives the second operand
+for _name in BINARY:
+    _arg = _OTHER.get(_name, "other")
+    _sig = sig("input", _arg, alpha=1) if _name in ("add", "sub") else sig("input", _arg)
+    METHODS[_name] = FUNCTIONS["torch." + _name] = OpSpec(_sig, binary(_arg, numbers=_name not in ("maximum", "minimum")), SAME)
+for _name in INPLACE:
+    _arg = _OTHER.get(_name[:-1], "other")
+    METHODS[_name] = OpSpec(sig("input", _arg, alpha=1) if _name in ("add_", "sub_") else sig("input", _arg), binary(_arg, True), SAME)
+METHODS["masked_fill"] = METHODS["masked_fill_"] = OpSpec(sig("input", "mask", "value"), masked_fill, SAME)
+METHODS["type"] = OpSpec(sig("input", dtype=None, non_blocking=False), to_dtype, SAME)
+METHODS["fill_"] = OpSpec(sig("input", "value"), keep_shape, SAME)
+METHODS["clamp_min"] = OpSpec(sig("input", "min"), keep_shape, SAME)
+METHODS["clamp_max"] = OpSpec(sig("input", "max"), keep_shape, SAME)
 METHODS["softmax"] = METHODS["log_softmax"] = OpSpec(sig("input", "dim", dtype=None), _softmax, SAME)

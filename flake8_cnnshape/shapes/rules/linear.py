@@ -44,8 +44,8 @@ def flatten(x: Shape, start_dim: int, end_dim: int, ctx: Ctx):
 
 def linear(lazy: bool):
     def rule(a: Args, x: Shape, ctx: Ctx):
-        out = a.int("out_features")
-        if out < 0:
+        out = a.opt_int("out_features")
+        if out is not None and out < 0:
             raise Unknowable("out_features")
         if not x.open and x.rank == 0:
             if lazy:
@@ -53,8 +53,8 @@ def linear(lazy: bool):
             ctx.fault("CNS006", "no_feature_dim", {}, at_use=True)
             return None
         last = x.dims[-1] if x.dims else None
-        if not lazy:
-            want = a.int("in_features")
+        want = None if lazy else a.opt_int("in_features")
+        if want is not None:
             if last is not None and last != want:
                 if x.open or x.rank == 1:
                     parts = x.factor_of(len(x.dims) - 1)

@@ -9,7 +9,7 @@ import math
 from typing import Optional
 
 from ..shape import Shape
-from ..signature import Args, Unknowable, sig
+from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import AXIS, OTHER, Ctx, LayerSpec, no_params
 from .common import need_rank
 
@@ -21,8 +21,11 @@ _BIAS = {"bias": True}
 
 def _check_channels(a: Args, x: Shape, ctx: Ctx, name: str, *sized: str) -> None:
     """The channel count must match, but torch only checks it against the
-    weight or running stats: when every flag in `sized` is off there are none."""
-    want = a.int(name)
+    weight or running stats: when every flag in `sized` is off there are none.
+    Nothing is checked where the count or a flag is not known."""
+    want = a.opt_int(name)
+    if want is None or any(a[flag] is UNKNOWN for flag in sized):
+        return
     c = None if x.open or not x.dims else x.dims[0]
     if c is not None and c != want and (not sized or any(a.known(flag) for flag in sized)):
         ctx.fault("CNS003", "channels", {"param": name, "want": want, "got": c}, name, c)
@@ -54,7 +57,8 @@ def instance_norm(n: int, lazy: bool = False):
             return None
         if not x.open and all(d == 1 for d in x.dims[1:]):
             return None  # torch refuses a single spatial element in training
-        if not lazy and (a.known("affine") or a.known("track_running_stats")):
+        flags = (a["affine"], a["track_running_stats"])
+        if not lazy and UNKNOWN not in flags and any(flags):
             _check_channels(a, x, ctx, "num_features")
         return x
 
@@ -62,11 +66,13 @@ def instance_norm(n: int, lazy: bool = False):
 
 
 def group_norm(a: Args, x: Shape, ctx: Ctx):
-    groups = a.int("num_groups")
-    channels = a.int("num_channels")
-    if groups <= 0:
+    groups = a.opt_int("num_groups")
+    channels = a.opt_int("num_channels")
+    if groups is not None and groups <= 0:
         raise Unknowable("num_groups")
-    if channels % groups:
+    if groups is None:
+        return x if need_rank(x, ctx, tuple(range(1, 16)), "(C, ...)") else None
+    if channels is not None and channels % groups:
         ctx.fault("CNS007", "num_groups", {"groups": groups, "channels": channels})
         return None
     if not need_rank(x, ctx, tuple(range(1, 16)), "(C, ...)"):
@@ -81,6 +87,8 @@ def group_norm(a: Args, x: Shape, ctx: Ctx):
 
 
 def trailing_norm(a: Args, x: Shape, ctx: Ctx):
+    if a["normalized_shape"] is UNKNOWN:
+        return x  # what it normalizes is not known; it keeps the shape
     want = a.known("normalized_shape")
     want = (want,) if isinstance(want, int) and not isinstance(want, bool) else want
     if not isinstance(want, (tuple, list)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in want):

@@ -9,7 +9,7 @@ They have no parameters.
 from __future__ import annotations
 
 from ..shape import Shape
-from ..signature import Args, Unknowable, sig
+from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import AXIS, Ctx, LayerSpec, OpSpec, no_params
 from .common import leading, need_rank, positive, sample_form, spatial, window_fault
 
@@ -24,12 +24,20 @@ def pool_out(L: int, k: int, p: int, s: int, d: int, ceil: bool) -> int:
 
 
 def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil, whole_kernel=False):
-    positive(*k, *s, *d)
-    if any(pi < 0 or pi > ki // 2 for pi, ki in zip(p, k)):
+    """The window arithmetic; an argument nobody knows (None) leaves its axes unknown."""
+    positive(*(v for v in k + s + d if v is not None))
+    if any(pi is not None and ki is not None and (pi < 0 or pi > ki // 2) for pi, ki in zip(p, k)):
         raise Unknowable("padding")  # torch: pad should be at most half of kernel size
     if not need_rank(x, ctx, (n, n + 1), sample_form(n)):
         return None
     sizes = spatial(x, n)
+    if ceil is None or any(v is None for v in k + s + p + d):
+        # some axes are unknown: the others are known only if nothing of theirs is missing
+        outs = tuple(pool_out(L, ki, pi, si, di, ceil) if None not in (L, ki, pi, si, di, ceil) else None
+                     for L, ki, pi, si, di in zip(sizes, k, p, s, d))
+        if any(o is not None and o < 1 for o in outs):
+            return None
+        return x.with_dims(leading(x, n) + outs)
     outs = tuple(None if L is None else pool_out(L, ki, pi, si, di, ceil) for L, ki, pi, si, di in zip(sizes, k, p, s, d))
     # avg_pool3d also wants the input itself at least as large as the kernel,
     # padding aside (pool3d_shape_check with check_input_size).
@@ -43,15 +51,20 @@ def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil, whole_kernel=False
 
 
 def _stride(a: Args, n: int, k):
-    return k if a["stride"] is None else a.ints("stride", n)
+    return k if a["stride"] is None else a.opt_ints("stride", n)
+
+
+def _ceil(a: Args):
+    v = a["ceil_mode"]
+    return None if v is UNKNOWN else bool(v)
 
 
 def max_pool(n):
     def rule(a: Args, x: Shape, ctx: Ctx):
         if a.known("return_indices") is not False:
             return None  # a tuple comes out: the next layer cannot take it
-        k = a.ints("kernel_size", n)
-        return _window(n, a, x, ctx, k, _stride(a, n, k), a.ints("padding", n), a.ints("dilation", n), bool(a.known("ceil_mode")))
+        k = a.opt_ints("kernel_size", n)
+        return _window(n, a, x, ctx, k, _stride(a, n, k), a.opt_ints("padding", n), a.opt_ints("dilation", n), _ceil(a))
 
     return rule
 
@@ -60,8 +73,8 @@ def avg_pool(n):
     def rule(a: Args, x: Shape, ctx: Ctx):
         if n > 1 and a["divisor_override"] == 0:
             raise Unknowable("divisor_override")  # torch: "divisor must be not zero"
-        k = a.ints("kernel_size", n)
-        return _window(n, a, x, ctx, k, _stride(a, n, k), a.ints("padding", n), (1,) * n, bool(a.known("ceil_mode")), n == 3)
+        k = a.opt_ints("kernel_size", n)
+        return _window(n, a, x, ctx, k, _stride(a, n, k), a.opt_ints("padding", n), (1,) * n, _ceil(a), n == 3)
 
     return rule
 
@@ -71,8 +84,8 @@ def lp_pool(n):
     def rule(a: Args, x: Shape, ctx: Ctx):
         if a["norm_type"] == 0:
             raise Unknowable("norm_type")  # the forward takes the 1/norm_type power
-        k = a.ints("kernel_size", n)
-        return _window(n, a, x, ctx, k, _stride(a, n, k), (0,) * n, (1,) * n, bool(a.known("ceil_mode")), n == 3)
+        k = a.opt_ints("kernel_size", n)
+        return _window(n, a, x, ctx, k, _stride(a, n, k), (0,) * n, (1,) * n, _ceil(a), n == 3)
 
     return rule
 
@@ -81,7 +94,9 @@ def adaptive(n, indices: bool):
     def rule(a: Args, x: Shape, ctx: Ctx):
         if indices and a.known("return_indices") is not False:
             return None
-        size = a.known("output_size")
+        size = a["output_size"]
+        if size is UNKNOWN:  # the spatial sizes it gives are not known; the rest is
+            return x.with_dims(leading(x, n) + (None,) * n) if need_rank(x, ctx, (n, n + 1), sample_form(n)) else None
         if size is None:
             raise Unknowable("output_size")  # torch: a bare None is not a size (None entries are)
         if isinstance(size, int):

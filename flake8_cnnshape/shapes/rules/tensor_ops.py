@@ -91,6 +91,101 @@ def reduce(a: Args, x: Shape, ctx: Ctx):
     return Shape(tuple(out))
 
 
+def reduce_one(a: Args, x: Shape, ctx: Ctx):
+    """A reduction over one dim only (prod, argmax, argmin)."""
+    d = a.known("dim")
+    if d is not None and (isinstance(d, bool) or not isinstance(d, int)):
+        raise Unknowable("dim")
+    return reduce(a, x, ctx)
+
+
+def _sizes(a: Args) -> Optional[tuple]:
+    """x.expand(2, 3) or x.expand((2, 3)): the sizes as one tuple."""
+    sizes = a.known("sizes")
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    return sizes if all(v is BATCH or (isinstance(v, int) and not isinstance(v, bool)) for v in sizes) else None
+
+
+def expand(a: Args, x: Shape, ctx: Ctx):
+    """x.expand(*sizes) on the batched tensor: -1 keeps a dim, a dim of 1
+    grows; the batch must stay (as -1 or x.size(0))."""
+    sizes = _sizes(a)
+    if sizes is None or x.open or len(sizes) != x.rank + 1 or sizes[0] not in (-1, BATCH):
+        return None
+    out = []
+    for s_, d in zip(sizes[1:], x.dims):
+        if s_ is BATCH or s_ < -1:
+            return None
+        if s_ == -1:
+            out.append(d)
+        elif d == 1 or d == s_:
+            out.append(s_)
+        else:
+            return None  # torch: the expanded size must match the existing one (or it is 1)
+    return Shape(tuple(out))
+
+
+def repeat(a: Args, x: Shape, ctx: Ctx):
+    """x.repeat(*sizes): each dim times its count; the batch's count must be 1."""
+    sizes = _sizes(a)
+    if sizes is None or x.open or len(sizes) != x.rank + 1 or sizes[0] != 1 or any(v is BATCH or v < 0 for v in sizes):
+        return None
+    return Shape(tuple(None if d is None else d * r for d, r in zip(x.dims, sizes[1:])))
+
+
+def flip(a: Args, x: Shape, ctx: Ctx):
+    dims = a.known("dims")
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if x.open or not dims or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    try:
+        idx = [full_index(d, x.rank + 1) for d in dims]
+    except IndexError:
+        return None
+    return x if len(set(idx)) == len(idx) else None
+
+
+def narrow(a: Args, x: Shape, ctx: Ctx):
+    d, start, length = a.int("dim"), a.int("start"), a.int("length")
+    if x.open:
+        return None
+    try:
+        i = full_index(d, x.rank + 1)
+    except IndexError:
+        return None
+    size = x.dims[i - 1] if i else None
+    if i == 0 or size is None or length < 0 or not -size <= start <= size:
+        return None
+    if (start % size if size and start < 0 else start) + length > size:
+        return None  # torch: start + length exceeds the dimension
+    dims = list(x.dims)
+    dims[i - 1] = length
+    return Shape(tuple(dims))
+
+
+def select(a: Args, x: Shape, ctx: Ctx):
+    d, index_ = a.int("dim"), a.int("index")
+    if x.open:
+        return None
+    try:
+        i = full_index(d, x.rank + 1)
+    except IndexError:
+        return None
+    size = x.dims[i - 1] if i else None
+    if i == 0 or size is None or not -size <= index_ < size:
+        return None
+    return Shape(x.dims[: i - 1] + x.dims[i:])
+
+
+def swapaxes(first: str, second: str):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        return transpose(Args({"dim0": a[first], "dim1": a[second]}), x, ctx)
+
+    return rule
+
+
 def unsqueeze(a: Args, x: Shape, ctx: Ctx):
     d = a.int("dim")
     if x.open:
@@ -132,6 +227,66 @@ def transpose(a: Args, x: Shape, ctx: Ctx):
     return Shape(tuple(dims))
 
 
+def index(key, x: Shape) -> Optional[Shape]:
+    """x[key] on the batched tensor: ints, slices, None and ... (no tensor
+    indexes). The batch dim must stay as it is: only `:` may stand at it.
+    None when the result is not known."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    if not all(i is None or i is Ellipsis or type(i) is int or isinstance(i, slice) for i in items):
+        return None
+    if items.count(Ellipsis) > 1:
+        return None
+    used = sum(1 for i in items if i is not None and i is not Ellipsis)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        if x.open and at == 0:  # `x[..., :c]` on known trailing dims
+            return _index_trailing(items[1:], x)
+        if x.open:
+            return None
+        items[at:at + 1] = [slice(None)] * max(0, x.rank + 1 - used)
+    if x.open:
+        return None
+    used = sum(1 for i in items if i is not None)
+    if used > x.rank + 1:
+        return None  # too many indices: torch raises IndexError
+    items += [slice(None)] * (x.rank + 1 - used)
+    if items[0] != slice(None):
+        return None  # an int takes the batch away, a slice changes its size
+    dims = []
+    rest = iter(x.dims)
+    for i in items[1:]:
+        if i is None:
+            dims.append(1)
+            continue
+        d = next(rest)
+        if type(i) is int:
+            if d is not None and not -d <= i < d:
+                return None  # IndexError
+            if d is None:
+                return None
+            continue
+        if i.step is not None and i.step <= 0:
+            return None
+        dims.append(None if d is None else len(range(*i.indices(d))))
+    return Shape(tuple(dims))
+
+
+def _index_trailing(items, x: Shape) -> Optional[Shape]:
+    """`x[..., a, b]` on a tensor whose leading dims are unknown."""
+    if any(i is None for i in items) or len(items) > len(x.dims):
+        return None
+    kept = list(x.dims[: len(x.dims) - len(items)])
+    for i, d in zip(items, x.dims[len(x.dims) - len(items):]):
+        if type(i) is int:
+            if d is None or not -d <= i < d:
+                return None
+        elif i.step is not None and i.step <= 0:
+            return None
+        else:
+            kept.append(None if d is None else len(range(*i.indices(d))))
+    return Shape(tuple(kept), open=True)
+
+
 def permute(order, x: Shape) -> Optional[Shape]:
     if x.open or len(order) != x.rank + 1 or not all(isinstance(v, int) and not isinstance(v, bool) for v in order):
         return None
@@ -153,8 +308,25 @@ FUNCTIONS = {
     "torch.squeeze": OpSpec(sig("input", dim=None), squeeze, OTHER),
     "torch.transpose": OpSpec(sig("input", "dim0", "dim1"), transpose, OTHER),
 }
+_REDUCE_ONE = OpSpec(sig("input", dim=None, keepdim=False, dtype=None), reduce_one, OTHER)
+_STD = OpSpec(sig("input", dim=None, unbiased=True, keepdim=False, _kwonly={"correction": None}), reduce, OTHER)
+for _name in ("prod", "argmax", "argmin"):
+    FUNCTIONS["torch." + _name] = _REDUCE_ONE
+for _name in ("std", "var"):
+    FUNCTIONS["torch." + _name] = _STD
+FUNCTIONS["torch.logsumexp"] = OpSpec(sig("input", "dim", keepdim=False), reduce, OTHER)
 METHODS = {
-    "mean": _REDUCE_METHOD, "sum": _REDUCE_METHOD, "amax": _REDUCE_METHOD,
+    "mean": _REDUCE_METHOD, "sum": _REDUCE_METHOD, "amax": _REDUCE_METHOD, "amin": _REDUCE_METHOD,
+    "nansum": _REDUCE_METHOD, "nanmean": _REDUCE_METHOD, "prod": _REDUCE_ONE, "argmax": _REDUCE_ONE, "argmin": _REDUCE_ONE,
+    "std": _STD, "var": _STD, "logsumexp": OpSpec(sig("input", "dim", keepdim=False), reduce, OTHER),
+    "any": OpSpec(sig("input", dim=None, keepdim=False), reduce, OTHER), "all": OpSpec(sig("input", dim=None, keepdim=False), reduce, OTHER),
+    "expand": OpSpec(sig("input", _star="sizes"), expand, OTHER),
+    "repeat": OpSpec(sig("input", _star="sizes"), repeat, OTHER),
+    "flip": OpSpec(sig("input", _star="dims"), flip, OTHER),
+    "narrow": OpSpec(sig("input", "dim", "start", "length"), narrow, OTHER),
+    "select": OpSpec(sig("input", "dim", "index"), select, OTHER),
+    "swapaxes": OpSpec(sig("input", "axis0", "axis1"), swapaxes("axis0", "axis1"), OTHER),
+    "swapdims": OpSpec(sig("input", "dim0", "dim1"), swapaxes("dim0", "dim1"), OTHER),
     "unsqueeze": OpSpec(sig("input", "dim"), unsqueeze, OTHER),
     "squeeze": OpSpec(sig("input", dim=None), squeeze, OTHER),
     "transpose": OpSpec(sig("input", "dim0", "dim1"), transpose, OTHER),
