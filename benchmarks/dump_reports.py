@@ -35,21 +35,21 @@ def _strict_analyze():
     try:
         from flake8_cnnshape.analysis import analyze
 
-        return lambda lines, tree: analyze(lines, tree, strict=True)
+        return lambda lines, tree, path=None: analyze(lines, tree, strict=True, path=path)
     except ImportError:  # the layout before the analysis had its own module
         from flake8_cnnshape import core
 
-        return lambda lines, tree: core._analyze(list(lines), tree, core.MAX_STEPS)
+        return lambda lines, tree, path=None: core._analyze(list(lines), tree, core.MAX_STEPS)
 
 
-def _records(name: str, source: str, analyze) -> list:
+def _records(name: str, source: str, analyze, path=None) -> list:
     lines = source.splitlines(keepends=True)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
     try:
-        reports = analyze(lines, tree)
+        reports = analyze(lines, tree, path)
     except Exception:  # noqa: BLE001 - recorded, not raised: the dump goes on
         return [{"path": name, "line": 0, "col": 0, "code": "CRASH", "message": traceback.format_exc(limit=-3)}]
     return [{"path": name, "line": r.line, "col": r.col, "code": r.code, "message": r.message} for r in reports]
@@ -75,7 +75,7 @@ def dump_files(roots, analyze):
                 source = fh.read().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        yield from _records(name, source, analyze)
+        yield from _records(name, source, analyze, path)  # the path: the project's other files are read, as flake8 does
 
 
 def dump_generated(seeds: int, analyze):

@@ -10,7 +10,8 @@ Four arms run under callgrind in fresh interpreters with flake8 imported (as
 in a flake8 run, whose modules the analysis then finds loaded), garbage
 collection off (its passes would fall at other points in each arm): nothing
 more; the analysis imported; that and every .py file under PATH read and
-parsed; that and each file analysed (the tree handed over as flake8 does).
+parsed; that and each file analysed (the tree and the path handed over as flake8
+does: the other files of the project it imports are read and parsed in that arm).
 The import is the second less the first, the analysis the fourth less the
 third. Run it with PYTHONPATH pointing at another
 checkout to count that checkout's analysis. Needs valgrind.
@@ -37,6 +38,9 @@ if arm:
         from flake8_cnnshape.core import analyze
 if arm < 2:
     sys.exit(0)
+import inspect
+# the file's path, as flake8 gives it (other files of the project are read): where analyze() takes one
+path_of = (lambda f: {"path": f}) if "path" in inspect.signature(analyze).parameters else (lambda f: {})
 files = []
 for root in roots:
     for d, dirs, names in os.walk(root):
@@ -50,7 +54,7 @@ for f in files:
     except (SyntaxError, ValueError):
         continue
     if arm == 3:
-        analyze(lines, tree)
+        analyze(lines, tree, **path_of(f))
 '''
 COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 

@@ -10,6 +10,7 @@ from .findings import Finding, InputSource
 from .interp.budget import MAX_STEPS
 from .interp.machine import Interp
 from .interp.names import module_imports
+from .interp.project import FOREIGN_LINE
 from .models.discover import Model, find_models
 from .models.scheduler import Scheduler
 from .models.sources import SourceFinder
@@ -22,16 +23,19 @@ def analyze(
     max_steps: int = MAX_STEPS,
     default_input: Optional[Tuple[int, ...]] = None,
     strict: bool = False,
+    path: Optional[str] = None,
 ) -> List[Finding]:
     """Every finding for one file, in the file's order. Never raises unless
-    strict (the tests run strict, so that a bug of ours surfaces)."""
+    strict (the tests run strict, so that a bug of ours surfaces). path: the
+    file's, when it is on the disk: the project's other files it imports
+    from are read too."""
     # The analysis makes many short-lived objects; each cyclic collection they
     # would set off walks flake8's whole heap (every ast it holds). The few
     # cycles left are collected after, once collection is back on.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(list(lines), tree, max_steps, default_input)
+        return _analyze(list(lines), tree, max_steps, default_input, path)
     except Exception:  # noqa: BLE001 - flake8 aborts the whole run if a plugin raises
         if strict:
             raise
@@ -46,7 +50,7 @@ class FileAnalysis:
     """One file, parsed once: its models, where each one's input size comes
     from, and the scheduler that runs them. Every face starts here."""
 
-    def __init__(self, lines: List[str], tree: ast.Module, max_steps: int = MAX_STEPS, default_input=None):
+    def __init__(self, lines: List[str], tree: ast.Module, max_steps: int = MAX_STEPS, default_input=None, path=None):
         self.lines = lines
         imports = module_imports(tree)
         index = file_index(tree)
@@ -60,7 +64,7 @@ class FileAnalysis:
             from .models.pragma import attach, find_pragmas
 
             self.pragmas, self.pragma_findings = attach(find_pragmas(lines, tree), by_line)
-        self.interp = Interp(tree, imports, index, max_steps)
+        self.interp = Interp(tree, imports, index, max_steps, path)
         self.scheduler = Scheduler(tree, self.interp, index)
         finder = SourceFinder(tree, imports, index, self.scheduler.runner.evaluate, self.classes, self.seqs)
         self.found_sources, datasets = finder.find()
@@ -91,8 +95,10 @@ class FileAnalysis:
             scheduler.run_free_sequential(model, self.inputs_for(model))
         seen = {}
         # Runs with a known input come first: their messages say more; then
-        # the file's order.
+        # the file's order. A fault in another file read for this one is that file's.
         for found, inp, _ in sorted(scheduler.found, key=lambda fi: (fi[1] is None, fi[2])):
+            if found.place[0] >= FOREIGN_LINE:
+                continue
             key = (found.place, found.code)
             if key not in seen:
                 seen[key] = Finding(found.place, found.fault, inp, found.layer_node, found.call_node)
@@ -120,7 +126,7 @@ def parse(lines: List[str], tree: Optional[ast.Module] = None) -> Optional[ast.M
         return None
 
 
-def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None) -> List[Finding]:
+def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None, path=None) -> List[Finding]:
     text = "".join(lines)  # one C-speed search beats a Python loop over the lines
     if "torch" not in text and "cnnshape" not in text:
         return []
@@ -131,7 +137,7 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
     # even where there is none (training scripts have neither: done here)
     if not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text:
         return []
-    fa = FileAnalysis(lines, tree, max_steps, default_input)
+    fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     try:
         return fa.reports()
     finally:

@@ -70,11 +70,17 @@ def _check(args) -> int:
     for name, lines in _sources(args.paths, args.stdin_display_name):
         if lines is None:
             continue
-        for f in analyze(lines, default_input=default):
+        for f in analyze(lines, default_input=default, path=_place(name, args.stdin_display_name)):
             if _selected(f.code, select, ignore):
                 results.append((name, f))
     output.write(args.format, results, sys.stdout)
     return 1 if results else 0
+
+
+def _place(name: str, stdin_name: str) -> Optional[str]:
+    """The file's path on the disk, where the project's other files are read
+    from: stdin has one when its display name is a file (an editor's buffer)."""
+    return name if name != stdin_name or os.path.isfile(name) else None
 
 
 def _sources(paths: Sequence[str], stdin_name: str):
@@ -93,7 +99,7 @@ def _show(args) -> int:
     if lines is None:
         print(f"cnnshape: cannot read {args.file}", file=sys.stderr)
         return 2
-    found = tables(lines, args.model, _dims(args.input))
+    found = tables(lines, args.model, _dims(args.input), path=None if args.file == "-" else args.file)
     if args.format == "json":
         json.dump(found, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -112,7 +118,7 @@ def _fix(args) -> int:
         lines = read_lines(f)
         if lines is None:
             continue
-        result = fix_source("".join(lines), lazy=args.lazy, default_input=_dims(args.input))
+        result = fix_source("".join(lines), lazy=args.lazy, default_input=_dims(args.input), path=str(f))
         for note in result.notes:
             print(f"{f}:{note}", file=sys.stderr)
         if result.source == "".join(lines):

@@ -141,12 +141,12 @@ class _Apply(cst.CSTTransformer):
         return updated
 
 
-def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS) -> FixResult:
+def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS, path=None) -> FixResult:
     lines = source.splitlines(keepends=True)
     tree = parse(lines)
     if tree is None or "torch" not in source:
         return FixResult(source)
-    fa = FileAnalysis(lines, tree, max_steps, default_input)
+    fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     plan = _Planner(source, tree)
     try:
         found_all = fa.findings()

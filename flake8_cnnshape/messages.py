@@ -59,6 +59,12 @@ def _examples(examples) -> str:
     return f" (e.g. {'; '.join(parts)})"
 
 
+def _view_count(layer, text, count, shape, want, value=None):
+    if value is not None:
+        return f"{text} should end in {value}: each sample holds {_values(count, shape)} values, not {want}"
+    return f"{text} asks for {want} values per sample but each sample holds {_values(count, shape)}"
+
+
 def _view_width(layer, text, count, shape, want, value, divides):
     effect = "silently changes the batch size" if divides else "raises for most batch sizes"
     if value is not None:
@@ -92,8 +98,7 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "unflatten_holds": lambda layer, have, sizes, holds: f"{layer} splits {have} into {sizes}, which holds {holds}",
     "view_split": lambda layer, text, count, shape, target: (
         f"{text} cannot split the {_values(count, shape)} values of each sample into {target}"),
-    "view_count": lambda layer, text, count, shape, want: (
-        f"{text} asks for {want} values per sample but each sample holds {_values(count, shape)}"),
+    "view_count": _view_count,
     "view_width": _view_width,
     # divisors (CNS007)
     "groups_arguments": lambda layer, groups, bad: f"{layer} groups={groups} does not divide {' and '.join(bad)}",

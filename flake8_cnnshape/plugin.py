@@ -3,13 +3,27 @@ through stdin too) and its ast; we hand back (line, col, message, type)."""
 from __future__ import annotations
 
 import ast
+import gc
 from typing import Iterator, List, Optional, Tuple
 
 from . import __version__
 from .codes import OFF_BY_DEFAULT
 
-# The analysis is imported on the first file that needs it: flake8 loads this
-# module in every run, also on code that never mentions torch.
+
+def _analysis():
+    """The analysis, imported on the first file that needs it: flake8 loads
+    this module in every run, also on code that never mentions torch. The
+    import makes many objects that live as long as the process, and a cyclic
+    collection set off among them would walk flake8's whole heap: none runs
+    during it."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from .analysis import analyze
+    finally:
+        if collecting:
+            gc.enable()
+    return analyze
 
 
 class CnnShapeChecker:
@@ -18,9 +32,10 @@ class CnnShapeChecker:
     default_input: Optional[Tuple[int, ...]] = None
     option_error: Optional[str] = None
 
-    def __init__(self, tree: ast.AST, lines: List[str]):
+    def __init__(self, tree: ast.AST, lines: List[str], filename: str = ""):
         self.tree = tree
         self.lines = lines
+        self.filename = filename  # the other files of its project it imports from are read from the disk
 
     @classmethod
     def add_options(cls, manager) -> None:
@@ -51,8 +66,7 @@ class CnnShapeChecker:
         text = "".join(self.lines)
         if "torch" not in text and "cnnshape" not in text:
             return
-        from .analysis import analyze
-
+        analyze = _analysis()
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        for f in analyze(self.lines, tree, default_input=self.default_input):
+        for f in analyze(self.lines, tree, default_input=self.default_input, path=self.filename or None):
             yield f.line, f.col, f.message, type(self)

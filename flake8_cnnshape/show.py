@@ -12,6 +12,8 @@ from .messages import dims as describe_input
 from .shapes.shape import Shape
 from .shapes.spec import count_params
 
+MAX_STOPS_SHOWN = 5
+
 
 def _dims(shape: Optional[Shape]):
     if shape is None or shape.open:
@@ -55,11 +57,11 @@ def _total(layers: List[Layer], inputs: Dict[int, Shape]) -> Optional[int]:
 
 
 def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[Tuple[int, ...]] = None,
-           max_steps: int = MAX_STEPS) -> List[dict]:
+           max_steps: int = MAX_STEPS, path: Optional[str] = None) -> List[dict]:
     tree = parse(lines)
     if tree is None:
         return []
-    fa = FileAnalysis(lines, tree, max_steps)
+    fa = FileAnalysis(lines, tree, max_steps, path=path)
     out = []
     try:
         # Sequentials built inside a class are shown as part of it
@@ -82,7 +84,7 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
     got = fa.scheduler.trace(m, src)
     if got is None:
         return None
-    root, trace = got
+    root, trace, stops = got
     inputs: Dict[int, Shape] = {}
     rows = []
     for layer, x, y in trace:
@@ -102,6 +104,8 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
         "input_source": src.where if src is not None else None,
         "layers": rows,
         "total_params": total,
+        # where a known shape went in and none came out: what is after it is not checked
+        "stops": [{"line": line, "what": what, "why": why} for line, what, why in stops],
     }
 
 
@@ -125,4 +129,10 @@ def render(table: dict) -> str:
         lines.append("  ".join([row[0].rjust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]))
     total = table["total_params"]
     lines.append(f"total params: {'unknown' if total is None else format(total, ',')}")
+    stops = table.get("stops") or []
+    for s in stops[:MAX_STOPS_SHOWN]:
+        where = f"line {s['line']}: {s['what']}: " if s["line"] is not None else ""
+        lines.append(f"known shape ends at {where}{s['why']} (nothing after it is checked)")
+    if len(stops) > MAX_STOPS_SHOWN:
+        lines.append(f"... and {len(stops) - MAX_STOPS_SHOWN} more places (--format json lists them all)")
     return "\n".join(lines)

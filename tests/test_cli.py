@@ -12,7 +12,7 @@ import pytest
 
 from flake8_cnnshape.cli import main
 from flake8_cnnshape.fix import fix_source
-from flake8_cnnshape.show import tables
+from flake8_cnnshape.show import render, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures" / "fix"
@@ -178,6 +178,42 @@ def test_show_unknown_parts_are_unknown():
     assert table["input"] is None
     assert [r["output_shape"] for r in table["layers"]] == [[8, None, None], None, None]
     assert table["total_params"] is None  # the LSTM's parameters are not known here
+
+
+_STOPS = """import torch
+import torch.nn as nn
+import somelib
+
+
+class Net(nn.Module):  # cnnshape: input=(3, 32, 32)
+    def __init__(self, width):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3)
+        self.lstm = nn.LSTM(16, 16)
+        self.head = nn.Linear(width, 10)
+        self.block = somelib.Block(16)
+
+    def forward(self, x):
+        x = self.conv(x)
+        {line}
+        return self.head(x.flatten(1))
+"""
+
+
+@pytest.mark.parametrize("line, want", [
+    ("x = torch.fft.fft2(x)", (16, "torch.fft.fft2", "not modelled")),
+    ("x = self.block(x)", (16, "self.block", "not known: from a library the analysis does not read, or a value it could not work out")),
+    ("x = self.lstm(x)", (10, "nn.LSTM", "layer not modelled")),
+])
+def test_show_says_where_the_known_shape_ends(line, want):
+    [table] = tables(_STOPS.replace("{line}", line).splitlines(True))
+    assert [tuple(s.values()) for s in table["stops"]][:1] == [want]
+    assert f"known shape ends at line {want[0]}: {want[1]}: {want[2]}" in render(table)
+
+
+def test_show_has_no_stop_where_the_shape_is_known_to_the_end():
+    [table] = tables(open(ROOT / "fixtures" / "forward" / "mnist.py").read().splitlines(True), model="Net")
+    assert table["stops"] == [] and "known shape ends" not in render(table)
 
 
 # -- pre-commit ---------------------------------------------------------------

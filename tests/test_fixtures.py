@@ -9,6 +9,7 @@ import ast
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,9 @@ def test_fixture_truth_in_torch(path, model):
 def _run_statements(path: Path):
     """Execute the fixture one top-level statement at a time, keeping the
     exception each raised (a model torch refuses to build raises here)."""
-    namespace = {"__name__": "fixture"}
+    module = types.ModuleType("fixture")  # in sys.modules, as @dataclass needs its class's module to be
+    sys.modules["fixture"] = module
+    namespace = module.__dict__
     errors = {}
     for stmt in ast.parse(path.read_text()).body:
         try:

@@ -6,7 +6,9 @@ everything the analysis needs of its layer, and what it says is torch's.
 * no name is listed by two rule modules;
 * the parameter count is torch's, sum(p.numel() for p in layer.parameters()),
   on the ordinary calls of tests/test_layer_rules.py that torch builds (the
-  lazy layers sized by one forward pass); a layer with no such call fails.
+  lazy layers sized by one forward pass); a layer with no such call fails;
+* a layer said to keep its input's shape (the analysis goes on with it after
+  a fault) does, on every ordinary call torch runs.
 """
 from __future__ import annotations
 
@@ -95,3 +97,32 @@ def test_the_count_check_can_fail(monkeypatch):
     monkeypatch.setattr(LAYERS["Linear"], "params", lambda a, x: 0)
     with pytest.raises(AssertionError):
         test_parameter_count_is_torchs("Linear")
+
+
+def _torch_output(layer: str, args, kwargs, dims):
+    """The per-sample shape torch gives for the call on meta, None where
+    torch cannot build or run it."""
+    with warnings.catch_warnings(), torch.device("meta"):
+        warnings.simplefilter("ignore")
+        try:
+            return tuple(getattr(torch.nn, layer)(*args, **kwargs)(torch.empty((2,) + tuple(dims))).shape[1:])
+        except Exception:  # noqa: BLE001 - the grids hold calls torch refuses
+            return None
+
+
+@pytest.mark.parametrize("layer", sorted(n for n, s in LAYERS.items() if s.keeps_shape))
+def test_shape_keeping_layers_keep_it(layer):
+    ran = 0
+    for case in _ordinary(layer)[:12]:
+        got = _torch_output(layer, case.args, case.kwargs, case.dims)
+        if got is None:
+            continue
+        assert got == tuple(case.dims), f"{case.id}: torch gives {got} for {tuple(case.dims)}"
+        ran += 1
+    assert ran, f"no ordinary call of {layer} that torch runs: add one to tests/test_layer_rules.py"
+
+
+def test_the_shape_keeping_check_can_fail(monkeypatch):
+    monkeypatch.setattr(LAYERS["Conv2d"], "keeps_shape", True)
+    with pytest.raises(AssertionError):
+        test_shape_keeping_layers_keep_it("Conv2d")

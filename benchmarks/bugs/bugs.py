@@ -4,26 +4,31 @@
     python benchmarks/bugs/bugs.py confirm DIR [--only ID ...]
     python benchmarks/bugs/bugs.py score DIR [--split dev|heldout|all] [--json FILE]
 
-manifest.json (next to this script) lists the bugs. Each names a GitHub issue (or the commit that fixed
+manifest.json (next to this script) lists the bugs. Each names a GitHub issue (or the PR/commit that fixed
 one), the repository, the commit the bug was filed against, the model file `path`, how to build the model
-(`model`, an expression over the file's names), the per-sample `input` size, the `faults` (line, 0-based
-col of the layer's constructor call, code, and the one `right` number where one number fixes it) and the
-`fix`: a fixing commit, or one-line `edits` (old text -> new text on a line). Optional: `cls` (the class
--- or module-level `name = nn.Sequential(` -- whose definition line gets the pragma; default: the name the
-model expression calls), `files` (sibling files or globs the model needs to import), `stubs` (third-party
-modules the model does not use to build or run, replaced by empty modules in `confirm`), `paths` (repo
-folders to put on sys.path, as the project's scripts do).
+(`model`, an expression over the file's names), the per-sample `input` size, the `faults` (line, 0-based col
+of the layer's constructor call, code, the one `right` number where one number fixes it, and `alt`: other
+lines that count, where the layer is built through a helper or wrapper), the `fix` (a fixing commit, or
+one-line `edits`: old text -> new text on a line), `torch_error` and `split`. Optional: `cls` (the class --
+or module-level `name = nn.Sequential(` -- whose definition line gets the pragma; default: the name the model
+expression calls), `files` (sibling files or globs the model needs to import), `stubs` (third-party modules
+the model does not use to build or run, replaced by stand-ins in `confirm`), `paths` (repo folders to put on
+sys.path, as the project's scripts do), `load: "file"` (import the file alone, not as a module of its package,
+when the package __init__ cannot be imported), `bare` (packages imported as plain folders, their __init__ not
+run, when it imports what the model does not need).
 
-build   writes DIR/<id>/bug/<path> (the real file at the commit) and DIR/<id>/fixed/<path> (the fix), with
-        the sibling files, from a local git mirror (MIRROR/owner+name/ holding a bare repository, repo/
-        or repo/.git) or else a blob-less clone from GitHub. The one edit to the bug file is the pragma
-        `  # cnnshape: input=(C, H, W)` at the end of the model's definition line (the same in fixed/).
-confirm runs torch on both: the model built from each file and run on torch.randn((2,) + input); the bug must
-        raise the manifest's torch_error (building or running), the twin must build and run. Needs torch; a few model files also import numpy, PIL or einops (install them).
-score   runs the linter as a user would (python -m flake8_cnnshape.cli check --format json FILE) on each
-        bug and twin file and prints, per bug, the faults found at the right place (line and code), the
-        right numbers found (a CNS001/2/3/5 message containing the number) and any report on the twin;
-        then recall, right-number rate and precision on twins.
+build    writes DIR/<id>/bug/<path> (the real file at the commit) and DIR/<id>/fixed/<path> (the fix), with
+         the sibling files, from a local git mirror (MIRROR/owner+name/ holding a bare repository, repo/ or
+         repo/.git) or else a blob-less clone from GitHub. The one edit to the bug file is the pragma
+         `  # cnnshape: input=(C, H, W)` at the end of the model's definition line (the same in fixed/).
+confirm  runs torch on both: the model built from each file and run on torch.randn((2,) + input); the bug
+         must raise the manifest's torch_error (building it or running it in eval mode), the twin must build
+         and run in eval and in train mode. Needs torch; some model files also import numpy, scipy, PIL or
+         einops (install them, or put them on PYTHONPATH).
+score    runs the linter as a user would (python -m flake8_cnnshape.cli check --format json FILE) on each
+         bug and twin file and prints, per bug, the faults found at the right place (line and code), the
+         right numbers found (a CNS001/2/3/5 message at the fault containing the number) and any report on
+         the twin; then recall, right-number rate and precision on twins, for all bugs and per split.
 
 Standard library only, but for torch in `confirm`. The files are other people's code, used read only to
 lint and run: never commit them.
@@ -132,18 +137,30 @@ def build(args):
 # ---------------------------------------------------------------- confirm
 
 RUNNER = r"""
-import importlib, importlib.abc, importlib.machinery, json, os, sys, types
+import importlib, importlib.abc, importlib.machinery, importlib.util, json, os, sys, types
 spec = json.loads(sys.argv[1]); base = sys.argv[2]
 stubs = spec.get("stubs", [])
+class Any(type):  # what a stubbed module holds: usable as a value, call, base class, decorator, subscript
+    def __getattr__(cls, a):
+        if a.startswith("__"):
+            raise AttributeError(a)
+        return Any(a, (), {})
+    def __call__(cls, *a, **k):
+        return a[0] if len(a) == 1 and not k and callable(a[0]) else Any("any", (), {})
+    def __getitem__(cls, k):
+        return Any("any", (), {})
+    def __iter__(cls):
+        return iter(())
+def attr(a):
+    if a.startswith("__"):
+        raise AttributeError(a)
+    return Any(a, (), {})
 class Stub(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path, target=None):
         if any(name == s or name.startswith(s + ".") for s in stubs):
             return importlib.machinery.ModuleSpec(name, self, is_package=True)
     def create_module(self, s):
-        m = types.ModuleType(s.name); m.__path__ = []
-        # lower-case names are submodules, others stand-in classes (for module-level use only)
-        m.__getattr__ = lambda a, n=s.name: (importlib.import_module(n + "." + a) if a[:1].islower()
-                                             else type(a, (), {"__init__": lambda self, *x, **k: None}))
+        m = types.ModuleType(s.name); m.__path__ = []; m.__getattr__ = attr
         return m
     def exec_module(self, m):
         pass
@@ -151,16 +168,18 @@ sys.meta_path.insert(0, Stub())
 path = spec["path"]
 for p in [os.path.dirname(path)] + spec.get("paths", []) + [""]:
     sys.path.insert(0, os.path.join(base, p))
+for pkg in spec.get("bare", []):  # a package whose __init__ pulls in what the model does not need
+    m = types.ModuleType(pkg); m.__path__ = [os.path.join(base, pkg)]; sys.modules[pkg] = m
 os.chdir(base)
 import torch
 name = path[:-3].replace("/", ".")
-if all(p.isidentifier() for p in name.split(".")):
-    mod = importlib.import_module(name)
-else:
+if spec.get("load") != "file" and all(p.isidentifier() for p in name.split(".")):
+    mod = importlib.import_module(name)  # as a package module: relative imports resolve
+else:  # the file alone (its folder on sys.path), when its package __init__ cannot be imported
     s = importlib.util.spec_from_file_location("model_file", os.path.join(base, path))
     mod = importlib.util.module_from_spec(s); sys.modules["model_file"] = mod; s.loader.exec_module(mod)
 try:  # a layer that cannot be built (groups that do not divide the channels) raises here
-    model = eval(spec["model"], vars(mod)).eval()
+    model = eval(spec["model"], vars(mod)).train(sys.argv[3] == "train")
     with torch.no_grad():
         model(torch.randn((2,) + tuple(spec["input"])))
     print(json.dumps({"ok": True}))
@@ -169,8 +188,8 @@ except Exception as e:
 """
 
 
-def run_torch(bug, base):
-    r = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(bug), str(base)], capture_output=True,
+def run_torch(bug, base, mode="eval"):
+    r = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(bug), str(base), mode], capture_output=True,
                        text=True)
     lines = r.stdout.strip().splitlines()
     if r.returncode or not lines:
@@ -183,6 +202,8 @@ def confirm(args):
     for bug in load(args.only):
         b = run_torch(bug, Path(args.dir) / bug["id"] / "bug")
         f = run_torch(bug, Path(args.dir) / bug["id"] / "fixed")
+        if f["ok"]:  # the twin must also run as it is trained (BatchNorm statistics, auxiliary heads)
+            f = run_torch(bug, Path(args.dir) / bug["id"] / "fixed", "train")
         same = b.get("error") == bug["torch_error"]
         good = b["ok"] is False and same and f["ok"] is True
         bad += not good
@@ -214,12 +235,13 @@ def score_one(bug, d):
     twin = lint(d / bug["id"] / "fixed" / bug["path"])
     faults = []
     for f in bug["faults"]:
-        hits = [r for r in reports if r["line"] == f["line"] and r["code"] == f["code"]]
+        lines = [f["line"]] + f.get("alt", [])  # alt: lines of the wrapper/helper the layer is built through
+        hits = [r for r in reports if r["line"] in lines and r["code"] == f["code"]]
         numbered = f["right"] is not None and f["code"] in NUMBERED
         faults.append({**f, "found": bool(hits),
                        "right_found": any(has_number(r["message"], f["right"]) for r in hits) if numbered
                        else None})
-    at = {(f["line"], f["code"]) for f in bug["faults"]}
+    at = {(line, f["code"]) for f in bug["faults"] for line in [f["line"]] + f.get("alt", [])}
     return {"id": bug["id"], "repo": bug["repo"], "split": bug["split"], "faults": faults,
             "other_reports": [r for r in reports if (r["line"], r["code"]) not in at],
             "twin_reports": twin}
@@ -229,7 +251,9 @@ def totals(results):
     faults = [f for r in results for f in r["faults"]]
     numbered = [f for f in faults if f["right_found"] is not None]
     clean = [r for r in results if not r["twin_reports"]]
-    rate = lambda a, b: round(len(a) / len(b), 3) if b else None
+
+    def rate(a, b):
+        return round(len(a) / len(b), 3) if b else None
     return {"bugs": len(results), "faults": len(faults), "found": sum(f["found"] for f in faults),
             "recall": rate([f for f in faults if f["found"]], faults),
             "numbered": len(numbered), "right_found": sum(bool(f["right_found"]) for f in numbered),
@@ -240,7 +264,9 @@ def totals(results):
 def score(args):
     d = Path(args.dir)
     results = [score_one(bug, d) for bug in load(None, args.split)]
-    yes = lambda v: "-" if v is None else ("yes" if v else "NO")
+
+    def yes(v):
+        return "-" if v is None else ("yes" if v else "NO")
     print(f"{'id':32} {'split':8} {'codes':16} {'found':10} {'right':10} twin")
     for r in results:
         fs = r["faults"]

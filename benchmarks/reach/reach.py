@@ -416,21 +416,25 @@ def torch_worker():
 # ---------------------------------------------------------------- score (the linter)
 
 def lint(job):
-    """The linter's JSON report on one source, as `cnnshape check --format json FILE` prints it; for an
-    unmutated file also whether the analysis, run strict, raises (the command then reports nothing)."""
+    """The linter's JSON report on one source, as `cnnshape check --format json` prints it for a file of
+    the project (the source given on stdin under the file's own path, as an editor hands over an unsaved
+    buffer: the project's other files are read from the disk); for an unmutated file also whether the
+    analysis, run strict, raises (the command then reports nothing)."""
     source, name, unmutated = job
     from flake8_cnnshape import cli
     from flake8_cnnshape.analysis import analyze
-    with tempfile.TemporaryDirectory(prefix="reach-lint-") as tmp:
-        f = Path(tmp) / Path(name).name
-        f.write_text(source, encoding="utf-8")
-        buf = io.StringIO()
+    buf = io.StringIO()
+    stdin = sys.stdin
+    sys.stdin = io.StringIO(source)
+    try:
         with contextlib.redirect_stdout(buf):
-            cli.main(["check", "--format", "json", str(f)])
+            cli.main(["check", "--format", "json", "--stdin-display-name", name, "-"])
+    finally:
+        sys.stdin = stdin
     crash = None
     if unmutated:
         try:
-            analyze(source.splitlines(keepends=True), strict=True)
+            analyze(source.splitlines(keepends=True), strict=True, path=name)
         except Exception as e:  # noqa: BLE001
             crash = f"{type(e).__name__}: {first_line(e)}"
     return json.loads(buf.getvalue() or "[]"), crash
@@ -447,12 +451,13 @@ def score(args):
             done.pop(p["repo"], None)
             continue
         for path, models in by_file(p).items():
-            original = (project_dir(root, p["repo"]) / path).read_text(encoding="utf-8")
-            jobs.append((with_pragmas(original, models), path, True))
+            real = project_dir(root, p["repo"]) / path  # linted in its project: the files it imports are read
+            original = real.read_text(encoding="utf-8")
+            jobs.append((with_pragmas(original, models), str(real), True))
             where.append((p["repo"], path, None))
             for mu in res["mutants"]:
                 if mu["path"] == path:
-                    jobs.append((with_pragmas(mutate(original, mu), models), path, False))
+                    jobs.append((with_pragmas(mutate(original, mu), models), str(real), False))
                     where.append((p["repo"], path, mu))
     with multiprocessing.Pool(args.jobs) as pool:
         reports = pool.map(lint, jobs, chunksize=4)

@@ -149,6 +149,16 @@ def nn_class(qual: str):
     return (name, spec) if spec is not None or is_layer_class(qual) else ("", None)
 
 
+def is_module_class(qual: str) -> bool:
+    """nn.Module, a torch.nn layer or container class, or one of the private
+    bases torch's layers share (`torch.nn.modules.batchnorm._BatchNorm`,
+    `_ConvNd`): a class deriving from it is an nn.Module."""
+    if qual == "torch.nn.Module" or is_layer_class(qual):
+        return True
+    parts = qual.split(".")
+    return len(parts) == 3 and parts[:2] == ["torch", "nn"] and parts[2][:1] == "_" and parts[2][1:2].isupper()
+
+
 def is_layer_class(qual: str) -> bool:
     """torch.nn.SomeClass: a layer the engine does not model."""
     parts = qual.split(".")

@@ -12,13 +12,15 @@ from ..shapes.signature import UNKNOWN, bind
 from ..speed.build_cache import TOO_BIG, BuildCache
 from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
 from .builtins import BUILTINS, ITERATING, PY_TYPES, SELF_RETURNING, SUPER, Builtin, math_call, nn_class, ordered_dict
+from .configs import ArgParser, bind_fields, dataclass_fields, make_namedtuple, namedtuple_type
 from .control import Raised, Return
 from .events import Recorder
 from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import plain, same_value, unknown_like
 from .scope import Scope
-from .values import CONTAINERS, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, Super, Tensor, TorchRef, children
+from .values import (CONTAINERS, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType, Super, Tensor,
+                     TorchRef, children)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart, ExecutorPart, LayersPart, TensorsPart
@@ -30,6 +32,10 @@ _LAYER_NAMES = frozenset(LAYERS) | {"Sequential", "ModuleList", "ModuleDict"}
 _CONTAINER_READS = ("parameters", "children", "modules", "named_children", "named_modules", "named_parameters",
                     "train", "eval", "to", "cuda", "cpu", "float", "double", "half", "apply", "zero_grad",
                     "requires_grad_", "__len__")
+
+
+def _static(fn: ast.FunctionDef) -> bool:
+    return [type(d) for d in fn.decorator_list] == [ast.Name] and fn.decorator_list[0].id == "staticmethod"
 
 
 class Calls:
@@ -60,6 +66,8 @@ class Calls:
             return self.layers.call_module(func, args, kwargs, node)
         if kind is Method:
             return self.call_method(func, args, kwargs, node)
+        if kind is NamedTupleType:
+            return make_namedtuple(func, args, kwargs)
         if isinstance(func, Builtin):
             return self.call_builtin(func, args, kwargs, node)
         return UNKNOWN
@@ -89,6 +97,12 @@ class Calls:
             return self.container(qual.rsplit(".", 1)[1], args, kwargs, node)
         if qual == "collections.OrderedDict":
             return ordered_dict(args, kwargs)
+        if qual == "collections.namedtuple":
+            return namedtuple_type(args, kwargs)
+        if qual == "argparse.ArgumentParser":
+            return ArgParser()
+        if qual == "typing.cast" and len(args) == 2 and not kwargs:
+            return args[1]  # `v = cast(int, v)`: v itself
         found = nn_class(qual)
         if found is not None:
             name, spec = found
@@ -132,6 +146,11 @@ class Calls:
             if name == "__init__" and obj.cls is not None and obj.cls.derives("torch.nn.Sequential") and type(obj.obj) is Instance:
                 self.sequential_init(obj.obj, args, kwargs)
             return None  # super().__init__(...) and friends: nothing else we track
+        if type(obj) is ClassInfo and name == "apply":  # a torch.autograd.Function's
+            found = obj.lookup("forward")
+            if found is None or not _static(found[1]):
+                return UNKNOWN
+            return self.call_function(Function(found[1], found[0].scope, None, found[0]), [UNKNOWN] + list(args), kwargs)
         if isinstance(obj, (Layer, Instance)) and name in SELF_RETURNING:
             return obj  # `.to(device)`, `.eval()`: the same module
         if isinstance(obj, (Layer, Instance)) and name == "forward":
@@ -148,6 +167,8 @@ class Calls:
             return self.builtin_attr("setattr", [obj] + list(args), kwargs)
         if type(obj) is str:
             return str_method(obj, name, args, kwargs)
+        if type(obj) is ArgParser:
+            return self.parser_method(obj, name, args, kwargs)
         if isinstance(obj, list):
             if name in LIST_MUTATORS:
                 return self.mutation.call(obj, name, args, kwargs, self.ev.iterate)
@@ -165,6 +186,21 @@ class Calls:
         if isinstance(obj, Tensor):
             return self.ops.method(obj, name, args, kwargs, node)
         return UNKNOWN
+
+    def parser_method(self, parser: ArgParser, name: str, args, kwargs):
+        if name in ("parse_args", "parse_known_args"):
+            if list(args) + list(kwargs.values()) not in ([], [[]]):
+                return UNKNOWN  # parsed from arguments the file gives: not the defaults
+            config = parser.parse()
+            return config if name == "parse_args" else (config, [])
+        if name in ("add_argument_group", "add_mutually_exclusive_group"):
+            return parser  # a group's arguments are the parser's
+        self.mutation.note(parser)
+        if name == "add_argument":
+            parser.add_argument(args, kwargs)
+        elif name == "set_defaults":
+            parser.set_defaults(kwargs)
+        return None
 
     def sequential_init(self, inst: Instance, args, kwargs) -> None:
         """nn.Sequential.__init__ of a subclass: its arguments are its first modules."""
@@ -294,8 +330,11 @@ class Calls:
         the same arguments. keep=False: not kept for later copies (a model no
         other class builds, which nothing asks for again)."""
         watch = self.watch
-        if watch is not None and watch[0] is cls.node:
-            watch[1].append((list(args), dict(kwargs)))
+        if watch is not None:
+            if watch[0] is cls.node:
+                watch[1].append((list(args), dict(kwargs)))
+                return UNKNOWN  # its arguments are what is watched for: built later, in that way
+            keep = False  # a build holding an unbuilt watched class is no build to copy
         cache = self.cache
         key = cache.key(cls, args, kwargs) if self.rec.run is None else None
         if key is not None:
@@ -312,12 +351,28 @@ class Calls:
         inst = Instance(cls, {}, node, made=(args, kwargs))
         init = cls.bound_method("__init__", inst)
         if init is None:
-            return inst
+            return self._without_init(inst, args, kwargs)
         result = self.call_function(init, args, kwargs)
         if result is UNKNOWN:
             inst.complete = False
         if key is not None and keep:
             cache.keep(key, inst, self.mutation.clock)
+        return inst
+
+    def _without_init(self, inst: Instance, args, kwargs) -> Instance:
+        """A class of the file with no __init__ of its own or its file bases':
+        a dataclass binds its fields; other arguments go to an __init__ we do
+        not see, and what it sets is not known."""
+        fields = dataclass_fields(inst.cls.node)
+        if fields is not None:
+            defaults = {f.target.id: self.ev.eval(f.value, inst.cls.scope) for f in fields if f.value is not None}
+            got = bind_fields([f.target.id for f in fields], defaults, args, kwargs)
+            if got is not None:
+                for k, v in got.items():
+                    self.mutation.set_attr(inst, k, v)
+                return inst
+        if args or kwargs:
+            inst.complete = False
         return inst
 
 

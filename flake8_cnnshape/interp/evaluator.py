@@ -9,27 +9,24 @@ import operator
 from typing import Dict, List, Optional, TYPE_CHECKING
 
 from ..shapes.signature import UNKNOWN, Args
-from .budget import MAX_DEPTH, MAX_LOOP, MAX_SEQ, Budget, OutOfBudget
+from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
+from .access import Access
 from .comprehensions import comprehension
-from .builtins import BUILTINS, SELF_RETURNING, STR_METHODS, SUPER, Builtin, is_layer_class, nn_class
+from .configs import ArgParser
+from .builtins import BUILTINS, SUPER, Builtin, is_layer_class, is_module_class, nn_class
 from .events import Recorder
-from .facts import NodeFacts, class_attr_def
-from .mutation import DICT_MUTATORS, LIST_MUTATORS
-from .names import ImportMap, normalize
+from .facts import NodeFacts
+from .names import ImportMap
 from .plain import CMPOPS, PLAIN, is_int, plain, safe_binop, same_value, unknown_like
-from .scope import MISSING, ModuleScope, Scope
-from .values import CONTAINERS, POISON, ClassInfo, Function, Instance, Layer, Method, SizeInt, Super, Tensor, TorchRef
+from .scope import IMPORTED, MISSING, ModuleScope, Scope
+from .values import (ClassInfo, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
+                     TorchRef)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart, ExecutorPart, TensorsPart
 
-_LIST_METHODS = LIST_MUTATORS | {"copy"}
-# nn.Module methods on an instance of the file's classes that the interpreter follows
-_MODULE_METHODS = ("add_module", "register_module", "children", "named_children", "forward") + SELF_RETURNING
-_DICT_METHODS = DICT_MUTATORS | {"items", "keys", "values", "get", "copy"}
 
-
-class Evaluator:
+class Evaluator(Access):
     def __init__(self, budget: Budget, rec: Recorder, imports: ImportMap, facts: NodeFacts, scopes: List[Scope]):
         self.budget = budget
         self.rec = rec
@@ -42,6 +39,9 @@ class Evaluator:
         # `nn` and `torch.nn.Conv2d` (a name has no dot, a qualified name does):
         # the imports do not change during a file
         self.refs: Dict[str, TorchRef] = {}
+        self.module_body: List[ast.stmt] = []  # the file's own statements (machine.py)
+        self.project = None  # the other files of the project (project.py), when the file's path is known
+        self.foreign_refs: Dict[int, Dict[str, object]] = {}  # what other files' imports stand for, by their ImportMap
         # the other parts, set by machine.py
         self.calls: CallsPart = None  # type: ignore[assignment]
         self.ex: ExecutorPart = None  # type: ignore[assignment]
@@ -55,73 +55,170 @@ class Evaluator:
         if isinstance(node, ast.ClassDef):
             return self.make_class(node, scope)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            return self.eval(node.value, scope)
+            value = node.value
+            if (scope is self.module and type(value) is ast.Call and type(value.func) is ast.Attribute
+                    and value.func.attr in ("parse_args", "parse_known_args") and type(value.func.value) is ast.Name):
+                return self.module_config(value, scope)
+            return self.eval(value, scope)
         if isinstance(node, ast.expr):  # one name of `N, D_in, H = 64, 1000, 100`
             return self.eval(node, scope)
         return UNKNOWN
 
+    def module_config(self, value: ast.expr, scope: Scope):
+        """`opt = parser.parse_args()` at module level: the statements that add
+        the parser's arguments are never run one by one (module names are
+        worked out on first use), so they are read from the module's body,
+        those that stand before it."""
+        parser_name = value.func.value.id
+        given = [self.eval(a, scope) for a in value.args] + [self.eval(k.value, scope) for k in value.keywords]
+        if given and given != [[]]:
+            return UNKNOWN  # parsed from arguments the file gives: not the defaults
+        parser = ArgParser()
+        for stmt in self.module_body:
+            node = stmt.value if type(stmt) in (ast.Expr, ast.Assign) else None
+            func = node.func if type(node) is ast.Call else None
+            if (stmt.lineno < value.lineno and type(func) is ast.Attribute and type(func.value) is ast.Name
+                    and func.value.id == parser_name and func.attr in ("add_argument", "set_defaults")):
+                args = [self.eval(a, scope) for a in node.args if type(a) is not ast.Starred]
+                kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg is not None}
+                if func.attr == "add_argument":
+                    parser.add_argument(args, kwargs)
+                else:
+                    parser.set_defaults(kwargs)
+        config = parser.parse()
+        return config if value.func.attr == "parse_args" else (config, [])
+
     def make_class(self, node: ast.ClassDef, scope: Scope) -> ClassInfo:
         bases: List[object] = []
-        is_module = False
+        is_module = unread = False
         for b in node.bases:
             v = self.eval(b, scope)
             bases.append(v)
-            if isinstance(v, TorchRef) and (v.qual == "torch.nn.Module" or is_layer_class(v.qual)):
-                is_module = True  # nn.Module, or a torch.nn layer or container class
+            if isinstance(v, TorchRef) and is_module_class(v.qual):
+                is_module = True
             elif isinstance(v, ClassInfo):
                 is_module = is_module or v.is_module
+            elif v is UNKNOWN or type(v) is TorchRef and not v.qual.startswith("torch."):
+                unread = True  # a base from a file or package we do not read
+        if unread and not is_module and any(isinstance(s, ast.FunctionDef) and s.name == "forward" for s in node.body):
+            is_module = True  # taken as an nn.Module whose own layers are not known
         return ClassInfo(node, scope, is_module, bases)
 
     # -- names -----------------------------------------------------------
-    def unbound(self, name: str):
-        """A name no scope binds (eval() reads the scopes): an import, a
-        builtin, or nothing we know."""
-        ref = self.refs.get(name)
+    def unbound(self, name: str, scope=None):
+        """A name no scope binds (eval() reads the scopes): an import (of torch,
+        or of another file of the project), a builtin, or nothing we know.
+        scope: the module scope the search ended in (another file's, maybe)."""
+        imports = self.imports if scope is None or scope.imports is None else scope.imports
+        refs = self.refs if imports is self.imports else self.foreign_refs.setdefault(id(imports), {})
+        ref = refs.get(name)
         if ref is not None:
             return ref
-        qual = self.imports.resolve(name)
+        qual = imports.resolve(name)
         if qual is not None:
-            ref = self.refs[name] = TorchRef(qual)
+            ref = refs[name] = self._imported(qual, scope)
             return ref
-        if name in BUILTINS and not self.module.defines(name):
+        module = self.module if scope is None else scope
+        while module.parent is not None:  # the module's own scope: a class body's or a function's hang below it
+            module = module.parent
+        if name in BUILTINS and not module.defines(name):
             return BUILTINS[name]
         return UNKNOWN
+
+    def _imported(self, qual: str, scope):
+        """What an import stands for: a name of another file of the project
+        when one can be read, else a reference to the library's object."""
+        project = self.project
+        if project is not None and not qual.startswith("torch."):
+            from_file = None if scope is None else scope.file
+            module, _, attr = qual.rpartition(".")
+            target = project.module(qual, from_file)  # `import models.blocks as mb`: the module itself
+            if target is not None:
+                return ModuleRef(target, qual)
+            target = project.module(module, from_file) if module and module.strip(".") else None
+            if target is not None:
+                return self.module_attribute(target, attr, qual)
+        return TorchRef(qual)
+
+    def module_attribute(self, module, attr: str, qual: str):
+        """A name of another file's module: defined there, imported there, or a submodule."""
+        v = module.find(attr)
+        if v is not MISSING:
+            return v
+        if attr in module.vars:  # imported there: resolved through that file's imports
+            return self.unbound(attr, module)
+        sub = self.project.module("." + attr, module.file) if module.file.endswith("__init__.py") else None
+        return ModuleRef(sub, qual) if sub is not None else UNKNOWN
 
     # -- expressions -----------------------------------------------------
     def eval(self, node: ast.expr, scope: Scope):
         # the step and depth budgets by hand: this is the interpreter's hottest call
         budget = self.budget
         budget.steps += 1
-        if budget.steps > budget.limit or budget.depth >= MAX_DEPTH:
+        if budget.steps > budget.limit:
+            raise OutOfBudget()
+        # the commonest nodes first, without the dispatch: names (nearly half
+        # of all) and constants, which nest nothing (no depth to count)
+        kind = type(node)
+        if kind is _NAME:
+            # Scope.find inlined: a function's names are a dict walk
+            name = node.id
+            while type(scope) is _SCOPE:
+                v = scope.vars.get(name, MISSING)
+                if v is not MISSING:
+                    return v
+                scope = scope.parent
+            return self._module_name(name, scope)
+        if kind is _CONSTANT:
+            v = node.value
+            if type(v) in _PLAIN_TYPES:
+                return v if not (type(v) is str and len(v) > MAX_SEQ) else UNKNOWN
+            return v if v is Ellipsis else UNKNOWN  # `x[..., :c]`
+        if budget.depth >= MAX_DEPTH:
             raise OutOfBudget()
         budget.depth += 1
         try:
-            # the commonest nodes without the dispatch: names (nearly half of
-            # all), attribute reads, constants
-            kind = type(node)
-            if kind is _NAME:
-                # Scope.find inlined: a function's names are a dict walk (a
-                # ModuleScope works out a pending definition, and never gives IMPORTED)
-                name = node.id
+            if kind is _ATTRIBUTE:
+                value = node.value
+                if type(value) is not _NAME:
+                    return self.attribute(self.eval(value, scope), node.attr)
+                # `self.conv1`, `nn.Conv2d`: the name's eval() inlined
+                budget.steps += 1
+                name = value.id
                 while type(scope) is _SCOPE:
                     v = scope.vars.get(name, MISSING)
                     if v is not MISSING:
-                        return v
+                        return self.attribute(v, node.attr)
                     scope = scope.parent
-                v = scope.find(name) if scope is not None else MISSING
-                return v if v is not MISSING else self.unbound(name)
-            if kind is _ATTRIBUTE:
-                return self.attribute(self.eval(node.value, scope), node.attr)
-            if kind is _CONSTANT:
-                v = node.value
-                if type(v) in _PLAIN_TYPES:
-                    return v if not (type(v) is str and len(v) > MAX_SEQ) else UNKNOWN
-                return v if v is Ellipsis else UNKNOWN  # `x[..., :c]`
+                return self.attribute(self._module_name(name, scope), node.attr)
             method = _EVAL.get(kind)
             return UNKNOWN if method is None else method(self, node, scope)
-        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
+        except _REFUSED:
             # Python itself refuses what the code asks (a zero slice step, an
             # int too large to index with): the value is unknown
+            return UNKNOWN
+        finally:
+            budget.depth -= 1
+
+    def _module_name(self, name: str, scope):
+        """A name no function scope binds: the module's (a ModuleScope works
+        out a pending definition, which nests an evaluation), an import, a
+        builtin."""
+        if scope is not None:  # the commonest first: a name the module bound, or imported
+            v = scope.vars.get(name, MISSING)
+            if v is IMPORTED:
+                if scope is self.module:
+                    v = self.refs.get(name, MISSING)
+            if v is not MISSING and v is not IMPORTED:
+                return v
+        budget = self.budget
+        if budget.depth >= MAX_DEPTH:
+            raise OutOfBudget()
+        budget.depth += 1
+        try:
+            v = scope.find(name) if scope is not None else MISSING
+            return v if v is not MISSING else self.unbound(name, scope)
+        except _REFUSED:
             return UNKNOWN
         finally:
             budget.depth -= 1
@@ -299,8 +396,26 @@ class Evaluator:
                 return Super(None, None)
         func = self.eval(node.func, scope)
         args: List[object] = []
+        budget = self.budget
         for a in node.args:
-            if type(a) is _STARRED:
+            t = type(a)
+            if t is _NAME or t is _CONSTANT and type(a.value) in _NUMBERS:
+                # eval() of a name or a number inlined: a third of all
+                # evaluations are call arguments, most of them these
+                budget.steps += 1
+                if t is _CONSTANT:
+                    args.append(a.value)
+                    continue
+                name, s = a.id, scope
+                while type(s) is _SCOPE:
+                    v = s.vars.get(name, MISSING)
+                    if v is not MISSING:
+                        break
+                    s = s.parent
+                else:
+                    v = self._module_name(name, s)
+                args.append(v)
+            elif t is _STARRED:
                 items = self.iterate(self.eval(a.value, scope))
                 if items is UNKNOWN:
                     return self._opaque_call(func, node)
@@ -310,17 +425,39 @@ class Evaluator:
         kwargs: Dict[str, object] = {}
         opaque = False
         for kw in node.keywords:
+            value = kw.value
             if kw.arg is None:
-                d = self.eval(kw.value, scope)
+                d = self.eval(value, scope)
                 if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
                     opaque = True  # `**kwargs` nobody knows: any keyword may be in it
                     continue
                 kwargs.update(d)
+            elif type(value) is _CONSTANT and type(value.value) in _NUMBERS:
+                budget.steps += 1  # eval() inlined, as above
+                kwargs[kw.arg] = value.value
             else:
-                kwargs[kw.arg] = self.eval(kw.value, scope)
+                kwargs[kw.arg] = self.eval(value, scope)
+        if budget.steps > budget.limit:
+            raise OutOfBudget()
         if opaque:
             return self._partial_layer(func, args, kwargs, node) or self._opaque_call(func, node)
-        return self.calls.call(func, args, kwargs, node)
+        out = self.calls.call(func, args, kwargs, node)
+        if self.rec.log.stops is not None and (out is UNKNOWN or type(out) is Tensor and out.shape.open):
+            self._note_stop(func, args, node)
+        return out
+
+    def _note_stop(self, func, args, node) -> None:
+        """For `cnnshape show`: a known shape went into a call and none came out."""
+        if not any(type(a) is Tensor and not a.shape.open for a in args):
+            return
+        if type(func) is TorchRef:
+            why = "not modelled"
+        elif func is UNKNOWN:
+            why = "not known: from a library the analysis does not read, or a value it could not work out"
+        else:
+            why = "its result could not be worked out"
+        text = ast.unparse(node.func)
+        self.rec.log.stop(node.lineno, text if len(text) <= 40 else text[:37] + "...", why)
 
     def _partial_layer(self, func, args, kwargs, node) -> Optional[Layer]:
         """`nn.Conv2d(cin, cout, **kw)` with kw unknown: what is given positionally
@@ -346,123 +483,6 @@ class Evaluator:
             self.calls.call_method(func, [UNKNOWN], {}, node)
         return UNKNOWN
 
-    # -- values ----------------------------------------------------------
-    def truth(self, v) -> Optional[bool]:
-        if plain(v) or isinstance(v, dict):
-            return bool(v)
-        # `if self.downsample:` - a module is true unless it is an empty container
-        if isinstance(v, Layer):
-            if v.kind not in CONTAINERS:
-                return True
-            known = v.children if v.children is not None else v.items
-            return None if known is None else bool(known)
-        if isinstance(v, Instance) and v.cls.lookup("__len__") is None and v.cls.lookup("__bool__") is None:
-            return True if v.cls.is_module else None
-        return None
-
-    def iterate(self, v):
-        """The items of an iterable we can enumerate, else UNKNOWN."""
-        if isinstance(v, (list, tuple, str)):
-            if isinstance(v, list) and any(e is POISON for e in v):
-                return UNKNOWN
-            return list(v) if len(v) <= MAX_SEQ else UNKNOWN
-        if isinstance(v, dict):
-            return list(v.keys())
-        if isinstance(v, range):
-            return list(v) if len(v) <= MAX_LOOP else UNKNOWN
-        if isinstance(v, Layer) and v.kind in ("Sequential", "ModuleList") and v.children is not None:
-            return list(v.children)
-        if isinstance(v, Layer) and v.kind == "ModuleDict" and v.items is not None:
-            return list(v.items.keys())
-        return UNKNOWN
-
-    def attribute(self, obj, attr: str):
-        if type(obj) is TorchRef:
-            ref = obj.members.get(attr)
-            if ref is None:
-                qual = f"{obj.qual}.{attr}"
-                ref = self.refs.get(qual)
-                if ref is None:
-                    ref = self.refs[qual] = TorchRef(normalize(qual))
-                obj.members[attr] = ref
-            return ref
-        if type(obj) is Instance:
-            v = obj.attrs.get(attr, MISSING)
-            if v is not MISSING:
-                if type(v) is Layer and v.kind in CONTAINERS and self.rec.run is not None:
-                    self.rec.log.reach(v)
-                return v
-            v = self.class_attr(obj.cls, attr)
-            if v is UNKNOWN and attr in _MODULE_METHODS:
-                return Method(obj, attr)
-            if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return Function(v.node, v.scope, obj, v.owner)
-            if v is UNKNOWN and attr == "training":
-                return UNKNOWN
-            return v
-        if isinstance(obj, ClassInfo):
-            return self.class_attr(obj, attr)
-        if isinstance(obj, Tensor):
-            return self.ops.attribute(obj, attr)
-        if isinstance(obj, Layer):
-            return self.layer_attr(obj, attr)
-        if isinstance(obj, list) and attr in _LIST_METHODS or isinstance(obj, dict) and attr in _DICT_METHODS:
-            return Method(obj, attr)
-        if type(obj) is str and attr in STR_METHODS:
-            return Method(obj, attr)
-        if isinstance(obj, Super):
-            found = obj.cls.lookup_in_bases(attr) if obj.cls is not None else None
-            if found:  # a base defined in the file: follow it
-                return Function(found[1], found[0].scope, obj.obj, found[0]) if not found[1].decorator_list else UNKNOWN
-            return Method(obj, attr)
-        return UNKNOWN
-
-    def class_attr(self, cls: ClassInfo, attr: str):
-        got = cls.attr_defs.get(attr)
-        if got is None:
-            got = cls.attr_defs[attr] = class_attr_def(cls, attr)
-        found, c = got
-        if found is None:
-            return UNKNOWN
-        if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return Function(found, c.scope, None, c) if not found.decorator_list else UNKNOWN
-        return self.eval(found.value, c.scope)
-
-    def layer_attr(self, layer: Layer, attr: str):
-        if layer.args is not None and attr in layer.args.values:
-            return layer.args.values[attr]
-        if layer.kind in CONTAINERS:
-            if layer.items is not None and attr in layer.items:
-                return layer.items[attr]
-            # a method of the container: the known ones are followed, any
-            # other call makes its contents unknown
-            return Method(layer, attr)
-        if attr in SELF_RETURNING:
-            return Method(layer, attr)
-        return UNKNOWN
-
-    def subscript(self, obj, key):
-        if type(obj) is Tensor:
-            return self.ops.index(obj, key)
-        if isinstance(obj, Layer):
-            if obj.children is not None and (is_int(key) or isinstance(key, slice)):
-                try:
-                    part = obj.children[key]
-                except IndexError:
-                    return UNKNOWN
-                return Layer(obj.kind, obj.node, children=part) if isinstance(key, slice) else part
-            if obj.items is not None and isinstance(key, str):
-                return obj.items.get(key, UNKNOWN)
-            return UNKNOWN
-        if isinstance(obj, (list, tuple, str)) and (is_int(key) or isinstance(key, slice)):
-            try:
-                return obj[key]
-            except IndexError:
-                return UNKNOWN
-        if isinstance(obj, dict) and isinstance(key, (str, int)):
-            return obj.get(key, UNKNOWN)
-        return UNKNOWN
-
 
 _NAME = ast.Name
 _SCOPE = Scope
@@ -470,6 +490,8 @@ _ATTRIBUTE = ast.Attribute
 _CONSTANT = ast.Constant
 _STARRED = ast.Starred
 _PLAIN_TYPES = frozenset(PLAIN)
+_NUMBERS = frozenset((int, float, bool, type(None)))  # constants eval() gives as they are
+_REFUSED = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError)
 # node type -> the Evaluator method for it (e_Call...; eval() itself does names,
 # attribute reads and constants)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Evaluator).items() if k.startswith("e_") and hasattr(ast, k[2:])}

@@ -19,7 +19,8 @@ from ..findings import Fault, Finding, Place
 class Run:
     """One model run: what it found and checked."""
 
-    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent", "replays", "sides", "clean")
+    __slots__ = ("found", "visited", "uses", "accepted", "early_fault", "searched", "parent", "replays", "sides", "clean",
+                 "folds")
 
     def __init__(self, accepted: Optional[bool] = None, early_fault: bool = False,
                  searched: Optional[Set[Place]] = None, parent: Optional["Run"] = None):
@@ -43,6 +44,9 @@ class Run:
         # file's log takes when the run is kept (models/coverage.py)
         self.sides: set = set() if parent is None else parent.sides
         self.clean: Dict[object, Dict[int, tuple]] = {} if parent is None else parent.clean
+        # `x.view(-1, 64, x.size(3), x.size(4))` folded k samples' rows into the
+        # batch: a later view(-1, ...) may unfold them (tensors.py)
+        self.folds: List[int] = [] if parent is None else parent.folds
 
     def first_use(self, layer_id: int) -> Optional[Tuple[Place, bool]]:
         run: Optional[Run] = self
@@ -91,7 +95,7 @@ class Run:
 class FileLog:
     """What the interpreter did over the whole file."""
 
-    __slots__ = ("built", "applied", "sides", "clean", "trace")
+    __slots__ = ("built", "applied", "sides", "clean", "trace", "stops")
 
     def __init__(self):
         self.built: List[object] = []  # every nn.Sequential built, in order
@@ -100,6 +104,12 @@ class FileLog:
         self.sides: set = set()
         self.clean: Dict[object, Dict[int, tuple]] = {}
         self.trace: Optional[list] = None  # (layer, input shape, output shape) of each leaf layer applied, when asked
+        # with the trace, where a known shape went in and none came out: (line, what, why)
+        self.stops: Optional[List[Tuple[Optional[int], str, str]]] = None
+
+    def stop(self, line: Optional[int], what: str, why: str) -> None:
+        if self.stops is not None and (line, what, why) not in self.stops:
+            self.stops.append((line, what, why))
 
     def reach(self, box) -> None:
         """A run read the container box (and so what it holds) other than by

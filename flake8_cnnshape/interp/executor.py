@@ -30,6 +30,7 @@ class Executor:
         self.facts = facts
         self.scopes = scopes  # see Evaluator.scopes
         self.returns: List[List[object]] = []  # early returns of the functions being run (Calls.call_function)
+        self.yielding = True  # some file read has a `yield` (machine.py): only then may a loop hold one
         # the other parts, set by machine.py
         self.ev: EvaluatorPart = None  # type: ignore[assignment]
         self.ops: TensorsPart = None  # type: ignore[assignment]
@@ -200,7 +201,7 @@ class Executor:
 
     def s_For(self, stmt, scope):
         items = self.ev.iterate(self.ev.eval(stmt.iter, scope))
-        if items is UNKNOWN or len(items) > MAX_LOOP or self.facts.get(yields, stmt):
+        if items is UNKNOWN or len(items) > MAX_LOOP or self.yielding and self.facts.get(yields, stmt):
             self.havoc([stmt], scope)
             return
         for item in items:
@@ -213,7 +214,7 @@ class Executor:
         self.exec_block(stmt.orelse, scope)  # no break: the loop's `else`
 
     def s_While(self, stmt, scope):
-        if self.facts.get(yields, stmt):
+        if self.yielding and self.facts.get(yields, stmt):
             self.havoc([stmt], scope)
             return
         for _ in range(MAX_LOOP + 1):

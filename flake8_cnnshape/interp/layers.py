@@ -89,6 +89,8 @@ class Layers:
         if spec is None or args is None:
             if trace is not None:
                 trace.append((layer, x.shape, None))
+                if not x.shape.open:
+                    rec.log.stop(layer.node.lineno, layer.display, "layer not modelled" if spec is None else "its arguments are not known")
             return Tensor(Shape.unknown())
         shape = x.shape
         key = (id(args), shape.dims, shape.open, shape.factors)  # hashed and compared in C
@@ -100,6 +102,8 @@ class Layers:
             self.outcomes[key] = (args, outcome)
         if trace is not None:
             trace.append((layer, shape, outcome.shape))
+            if outcome.shape is None and not shape.open and not (outcome.faults and spec.keeps_shape):
+                rec.log.stop(layer.node.lineno, layer.display, _why_unknown(outcome.faults))
         faults = outcome.faults
         node = layer.node
         at = (node.lineno, node.col_offset)  # place(), inlined
@@ -107,7 +111,9 @@ class Layers:
             at = self._note_use(rec, layer, shape, faults, at, call_node)
         if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
             self.search_width(layer, x, at)
-        out = outcome.shape if outcome.shape is not None else Shape.unknown()
+        out = outcome.shape
+        if out is None:
+            out = shape if faults and spec.keeps_shape else Shape.unknown()
         if not x.root and x.origin is None:  # not from the model's input: no history to keep
             return Tensor(out)
         step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
@@ -204,21 +210,53 @@ class Layers:
         except Unknowable:
             return
 
-        def replay(sides):
-            self.budget.tick(len(steps))
-            s = Shape((channels,) + tuple(sides))
-            for step, _ in steps:
-                s = step(s)
-                if s is None:
-                    return None
-            return s
-
+        replay = _replayer(steps, kinds, channels, self.budget)
         from ..shapes.search import search  # only models nobody gives a size for need it
 
         verdict = search(replay, n, want)
         if verdict is None:
             return
         self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer.node, None)
+
+
+def _why_unknown(faults) -> str:
+    if faults:
+        return f"its {faults[0].code} leaves no shape to go on with"
+    return "some of its arguments are not known"
+
+
+def _replayer(steps, kinds, channels: int, budget):
+    """The shape the chain of steps makes of an input of the given sides."""
+    # what the rest of the chain makes of the shape at step i: after a few
+    # strided layers most sides tried meet ones tried before
+    rest: dict = {}
+    # an elementwise layer (ReLU, Dropout) depends on the rank and the
+    # channels alone, which the sides do not change: once it passed, it passes
+    same = {i for i, (_, src) in enumerate(steps) if src is not None and kinds[i] == SAME}
+    passes: set = set()
+
+    def replay(sides):
+        s = Shape((channels,) + tuple(sides))
+        passed = []
+        for i, (step, _) in enumerate(steps):
+            if i in passes and 0 not in s.dims:
+                continue
+            key = (i, s)
+            if key in rest:
+                s = rest[key]
+                break
+            passed.append(key)
+            budget.tick(1)
+            s = step(s)
+            if s is None:
+                break
+            if i in same:
+                passes.add(i)
+        for key in passed:
+            rest[key] = s
+        return s
+
+    return replay
 
 
 def _width_fault(layer: Layer, want: int, verdict, replay, channels: int, n: int) -> Fault:

@@ -17,7 +17,7 @@ goes through Mutations (mutation.py).
 from __future__ import annotations
 
 import ast
-from typing import List
+from typing import List, Optional
 
 from ..speed.build_cache import BuildCache
 from ..speed.replay import Replays
@@ -31,13 +31,14 @@ from .facts import NodeFacts
 from .layers import Layers
 from .mutation import Mutations
 from .names import ImportMap
+from .project import Project
 from .scope import ModuleScope, Scope
 from .tensors import TensorOps
 from .values import ClassInfo
 
 
 class Interp:
-    def __init__(self, tree: ast.Module, imports: ImportMap, index, max_steps: int = MAX_STEPS):
+    def __init__(self, tree: ast.Module, imports: ImportMap, index, max_steps: int = MAX_STEPS, path: Optional[str] = None):
         self.tree = tree
         self.imports = imports
         self.index = index
@@ -49,16 +50,28 @@ class Interp:
         self.scopes: List[Scope] = []  # closed over by what was made in them: close() empties them
         ev = self.ev = Evaluator(self.budget, self.rec, imports, self.facts, self.scopes)
         ex = self.ex = Executor(self.budget, self.rec, self.mutation, self.facts, self.scopes)
+        ex.yielding = bool(index.generators)
         calls = self.calls = Calls(self.budget, self.rec, self.mutation, self.facts, self.cache, index.generators)
-        layers = self.layers = Layers(self.budget, self.rec, self.mutation, Replays(self.cache, self.budget, self.rec))
+        layers = self.layers = Layers(self.budget, self.rec, self.mutation, Replays(self.cache, self.budget, self.rec, self.mutation))
         ops = self.ops = TensorOps(self.rec)
         ev.calls, ev.ex, ev.ops = calls, ex, ops
         ex.ev, ex.ops = ev, ops
         calls.ev, calls.ex, calls.layers, calls.ops = ev, ex, layers, ops
         layers.calls = calls
         ops.ev = ev
-        self.module = self.module_scope(tree.body)
+        self.module = ModuleScope(ev.define, index.info, tree.body, None, imports=imports, file=path)
+        self.scopes.append(self.module)
         ev.module = self.module
+        ev.project = Project(path, self._foreign_scope) if path else None
+        ev.module_body = tree.body
+
+    def _foreign_scope(self, path: str, tree: ast.Module, index, imports: ImportMap) -> ModuleScope:
+        """Another file of the project, read (project.py): its module scope here."""
+        scope = ModuleScope(self.ev.define, index.info, tree.body, None, imports=imports, file=path)
+        self.scopes.append(scope)
+        self.calls.generators = self.calls.generators | index.generators
+        self.ex.yielding = bool(self.calls.generators)
+        return scope
 
     def module_scope(self, body: List[ast.stmt], parent: Scope = None, unknown=()) -> ModuleScope:
         """A scope whose names bound once are worked out on first use: the
@@ -84,8 +97,9 @@ class Interp:
         return self.layers.apply_layer(layer, x, call_node)
 
     def watch_builds(self, cls: ClassInfo, thunk) -> list:
-        """The (args, kwargs) each build of cls made while thunk ran (the file's
-        budget spent on it; a failure ends it, what was built until then counts)."""
+        """The (args, kwargs) of each build of cls thunk asks for, the builds
+        themselves not made (the file's budget spent on it; a failure ends it,
+        what was asked for until then counts)."""
         watched = self.calls.watch = (cls.node, [])
         try:
             thunk()

@@ -47,6 +47,12 @@ class ImportMap:
                     self.star_modules.append(node.module)
                 else:
                     self._bind(alias.asname or alias.name, f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            # `from .blocks import Block`: ".blocks.Block", a dot a level (project files, interp/project.py)
+            base = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name != "*":
+                    self._bind(alias.asname or alias.name, f"{base}.{alias.name}" if node.module else f"{base}{alias.name}")
 
     def _bind(self, local: str, qual: str) -> None:
         qual = normalize(qual)

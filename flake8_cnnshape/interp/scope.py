@@ -7,6 +7,7 @@ from typing import Callable, Dict, List, Optional
 
 from ..shapes.signature import UNKNOWN
 
+
 def _unpacks(stmt: ast.stmt) -> bool:
     """An assignment of a tuple of names to a tuple of as many expressions."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -55,11 +56,19 @@ class ModuleScope(Scope):
     define(node, scope) gives the value a definition binds; info(stmt) what
     a statement binds and changes (speed/index.py)."""
 
-    __slots__ = ("define", "pending", "busy")
+    __slots__ = ("define", "pending", "busy", "imports", "file")
 
-    def __init__(self, define: Callable, info: Callable, body: List[ast.stmt], parent: Optional[Scope] = None, unknown=()):
+    def __init__(self, define: Callable, info: Callable, body: List[ast.stmt], parent: Optional[Scope] = None, unknown=(),
+                 imports=None, file: Optional[str] = None):
         super().__init__(parent)
         self.define = define
+        # the imports its names resolve through, and its file: a nested
+        # scope's are its module's (interp/project.py reads other files')
+        outer = parent
+        while outer is not None and not isinstance(outer, ModuleScope):
+            outer = outer.parent
+        self.imports = imports if imports is not None else (outer.imports if outer is not None else None)
+        self.file = file if file is not None else (outer.file if outer is not None else None)
         self.pending: Dict[str, ast.AST] = {}
         self.busy: set = set()
         counts: Dict[str, int] = {name: 2 for name in unknown}

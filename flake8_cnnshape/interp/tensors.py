@@ -7,6 +7,7 @@ for the size search to replay."""
 from __future__ import annotations
 
 import ast
+from math import prod
 from typing import List, TYPE_CHECKING
 
 from ..findings import Fault
@@ -18,6 +19,7 @@ from ..shapes.signature import BATCH, RULE_GIVES_UP, UNKNOWN, bind
 from ..shapes.spec import FLATTEN, OTHER, SAME, Ctx, keep_shape
 from .events import Recorder
 from .layers import as_tensor, place
+from .plain import is_int
 from .values import Method, SizeInt, Tensor
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -190,9 +192,8 @@ class TensorOps:
             out = reshape(list(target), t.shape, ctx, text)
         except RULE_GIVES_UP:
             out, ctx.faults = None, []
-        folds = target and target[0] == -1 and any(isinstance(v, SizeInt) for v in target[1:])
-        if folds and ctx.faults:
-            out, ctx.faults = None, []  # the batch absorbs part of each sample; its size is not ours to know
+        if target and target[0] == -1:
+            out = self._fold(target, t.shape, out, ctx, text)
         self.rec.report(ctx.faults, place(node), None, node)
         if not _from_input(t):
             return Tensor(out if out is not None else Shape.unknown())
@@ -207,6 +208,39 @@ class TensorOps:
 
         flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
         return Tensor(out if out is not None else Shape.unknown(), (t, step, None, FLATTEN if flat else OTHER))
+
+    def _fold(self, target, shape: Shape, out, ctx: Ctx, text: str):
+        """view(-1, ...) with sizes read off the tensor folds part of each
+        sample into the batch on purpose (per-frame CNNs, attention windows):
+        the batch is then k times the model's, which a later view(-1, ...) of
+        plain numbers may undo. Anything else about a folded batch is not ours
+        to know: no fault, and an unknown shape."""
+        run = self.rec.run
+        if any(isinstance(v, SizeInt) for v in target[1:]):
+            faults, ctx.faults = ctx.faults, []
+            rows = target[1:]
+            have = shape.numel()
+            if not (is_int(have) and all(is_int(v) and v > 0 for v in rows)):
+                return None if faults else out
+            got = prod(rows)
+            if have % got:
+                return None
+            if run is not None and have > got:
+                run.folds.append(have // got)
+            return Shape(tuple(int(v) for v in rows))
+        if not ctx.faults or run is None or not run.folds:
+            return out
+        for k in reversed(run.folds):  # the same rows as a (k, *dims) sample of the model's batch
+            again = Ctx(ctx.layer)
+            try:
+                unfolded = reshape(list(target), Shape((k,) + shape.dims), again, text)
+            except RULE_GIVES_UP:
+                continue
+            if not again.faults:
+                ctx.faults = []
+                return unfolded
+        ctx.faults = []
+        return None
 
     def index(self, t: Tensor, key):
         """t[key]: slices, ints, None and ...; what else is unknown."""

@@ -134,7 +134,7 @@ class ClassInfo(Shown):
 class Instance(Shown):
     """An instance of a class defined in the file (usually an nn.Module)."""
 
-    __slots__ = ("cls", "attrs", "node", "complete", "made", "key", "born")
+    __slots__ = ("cls", "attrs", "node", "complete", "made", "key", "born", "parts")
     _fields = ("cls", "attrs", "node", "complete")
 
     def __init__(self, cls: ClassInfo, attrs: Optional[Dict[str, object]] = None, node: Optional[ast.Call] = None,
@@ -148,6 +148,7 @@ class Instance(Shown):
         # time it was made at (speed/build_cache.py); None for any other instance
         self.key: Optional[tuple] = None
         self.born = 0
+        self.parts: Optional[list] = None  # of such a build: its objects, first seen first (build_cache.parts_of)
 
 
 class Method(Shown):
@@ -160,6 +161,38 @@ class Method(Shown):
     def __init__(self, obj: object, name: str):
         self.obj = obj
         self.name = name
+
+
+class ModuleRef(Shown):
+    """A module of the project (`import models.blocks as mb`): its scope."""
+
+    __slots__ = ("scope", "path")
+    _fields = ("path",)
+
+    def __init__(self, scope, path: str):
+        self.scope = scope
+        self.path = path
+
+
+class Config(Shown):
+    """A namespace of fields: what argparse's parse_args() returns, a
+    namedtuple, as far as the file writes their values."""
+
+    __slots__ = _fields = ("attrs",)
+
+    def __init__(self, attrs: Dict[str, object]):
+        self.attrs = attrs
+
+
+class NamedTupleType(Shown):
+    """What collections.namedtuple(name, fields) returns: calling it makes a Config."""
+
+    __slots__ = _fields = ("name", "fields", "defaults")
+
+    def __init__(self, name: str, fields: tuple, defaults: tuple = ()):
+        self.name = name
+        self.fields = fields
+        self.defaults = defaults
 
 
 class Super(Shown):

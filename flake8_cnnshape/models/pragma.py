@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 from ..findings import Fault, Finding
 from ..records import Record
 
-PRAGMA = re.compile(r"#\s*cnnshape\s*:(?P<body>.*)$")
+PRAGMA = re.compile(r"#\s*cnnshape\s*:(?P<body>.*)$")  # anywhere in a comment, also after other text
 _ITEM = re.compile(r"^\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
 MAX_DIM = 1 << 20
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -92,10 +92,11 @@ def _comments(lines: List[str], tree: ast.Module):
 def find_pragmas(lines: List[str], tree: ast.Module) -> List[Pragma]:
     out = []
     for line_no, col, text in _comments(lines, tree):
-        m = PRAGMA.match(text)
+        m = PRAGMA.search(text)
         if m is None:
             continue
         own = lines[line_no - 1][:col].strip() == ""
+        col += m.start()
         body = m.group("body").split("#", 1)[0].strip()  # another comment may follow
         item = _ITEM.match(body)
         if item is None:

@@ -36,6 +36,7 @@ class Runner:
         except (Raised, RecursionError):
             pass
         except OutOfBudget:
+            interp.rec.log.stop(None, "", "the analysis' step budget ran out")
             return None  # cut short: its branches were not joined
         finally:
             interp.end_run()

@@ -27,9 +27,12 @@ from .runner import Runner, shape_of
 # the first in more than numbers (ResNet50's Bottleneck after ResNet18's
 # BasicBlock), else the first that differs at all; it runs only when the
 # first run was small, and smaller still when it differs only in numbers
-# (ResNet34 after ResNet18: the same blocks, more of them).
-EXTRA_WAY_STEPS = 4_000
-NUMBERS_WAY_STEPS = 1_000
+# (ResNet34 after ResNet18: the same blocks, more of them). A second run of a
+# zoo's ResNet costs as much as the first (a fifth of a model zoo's analysis):
+# the block it is for (ResNet50's Bottleneck) is checked in the first of the
+# ways a file builds it, where the file asks for it.
+EXTRA_WAY_STEPS = 1_000
+NUMBERS_WAY_STEPS = 500
 MAX_CALLS_READ = 16  # calls of a class read for the ways it is built
 MAX_FREE_BUILDS = 4  # builds of one free nn.Sequential checked
 MAX_FACTORIES = 4  # module functions run for the ways they build a class
@@ -54,6 +57,7 @@ class Scheduler:
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
         self._otherwise: dict = {}  # _used_otherwise, by (class, attribute)
+        self._read: dict = {}  # _attributes_read, by class node
 
     # -- what a run found ----------------------------------------------------
     def _run(self, thunk, inp: Optional[InputSource]) -> None:
@@ -132,7 +136,8 @@ class Scheduler:
             self._searchable = False  # its parts alone: their input is not the model's
             log = interp.rec.log
             for seq in built:
-                if seq.owner is not None and self._used_otherwise(*seq.owner):
+                if (seq.owner is not None and id(seq) not in log.applied and seq.children != []
+                        and self._used_otherwise(*seq.owner)):
                     log.reach(seq)  # its class uses it other than by calling it: not a chain of layers
             for seq in built:
                 self.checked_calls.add(id(seq.node))
@@ -149,7 +154,13 @@ class Scheduler:
         key = (id(cls.node), attr)
         got = self._otherwise.get(key)
         if got is None:
-            got = self._otherwise[key] = _reads_otherwise(cls, attr)
+            got = self._otherwise[key] = _reads_otherwise(cls, attr, self._attributes_read)
+        return got
+
+    def _attributes_read(self, node: ast.ClassDef) -> frozenset:
+        got = self._read.get(id(node))
+        if got is None:
+            got = self._read[id(node)] = _attributes_read(node)
         return got
 
     def check_sequential(self, seq: Layer, inp: Optional[InputSource]) -> None:
@@ -180,11 +191,11 @@ class Scheduler:
     # -- `cnnshape show` -----------------------------------------------------
     def trace(self, model: Model, inp: Optional[InputSource]):
         """(the model's value, each leaf layer applied as (layer, input shape,
-        output shape)) for one build and one run at inp; None when the model
-        cannot be built."""
+        output shape), where the known shape ended as (line, what, why)) for
+        one build and one run at inp; None when the model cannot be built."""
         interp = self.interp
         log = interp.rec.log
-        log.trace = []
+        log.trace, log.stops = [], []
         shape = shape_of(inp)
         try:
             if isinstance(model.node, ast.ClassDef):
@@ -201,9 +212,9 @@ class Scheduler:
                 if not isinstance(root, Layer):
                     return None
                 self._run(lambda: self.runner.apply(root, shape, False), inp)
-            return root, log.trace
+            return root, log.trace, log.stops
         finally:
-            log.trace = None
+            log.trace = log.stops = None
 
     # -- the ways a class is built -----------------------------------------
     @cached_property
@@ -245,18 +256,46 @@ class Scheduler:
             for way in self._factory_ways(cls, factories[:MAX_FACTORIES]):
                 _add_way(seen, way)
         if seen:
-            ways = [(a, k) for _, a, k in seen]
+            ways = [self._complete(cls, a, k) for _, a, k in seen]
             second = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
             return ways[:1] + ([second] if second is not None else [])
         init = cls.method("__init__")
         if init is None:
             return [([], {})]
+        return [([], self._unknown_parameters(init, self._calls(cls.name)))]
+
+    @staticmethod
+    def _unknown_parameters(init: ast.FunctionDef, calls: List[ast.Call]) -> dict:
+        """__init__'s parameters the class is built with but nobody knows:
+        the required ones, and those some call gives a value that is not known
+        where it stands (that call does not build it with the default)."""
         a = init.args
         positional = (a.posonlyargs + a.args)[1:]
+        names = [p.arg for p in positional] + [p.arg for p in a.kwonlyargs]
         required = len(positional) - len(a.defaults)
-        kwargs = {p.arg: UNKNOWN for p in positional[:max(0, required)]}
-        kwargs.update({p.arg: UNKNOWN for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None})
-        return [([], kwargs)]
+        unknown = {p.arg for p in positional[:max(0, required)]}
+        unknown |= {p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None}
+        for node in calls:
+            if any(isinstance(v, ast.Starred) for v in node.args) or any(k.arg is None for k in node.keywords):
+                unknown |= set(names)  # *args or **kwargs: any of them
+                continue
+            unknown |= {p.arg for p in positional[:len(node.args)]}
+            unknown |= {k.arg for k in node.keywords if k.arg in names}
+        return {n: UNKNOWN for n in names if n in unknown}
+
+    @staticmethod
+    def _complete(cls: ClassInfo, args, kwargs):
+        """A way with the required parameters it leaves out unknown (a factory
+        forwarding **kwargs builds with what its caller gives)."""
+        init = cls.method("__init__")
+        if init is None:
+            return args, kwargs
+        a = init.args
+        positional = (a.posonlyargs + a.args)[1:]
+        required = positional[len(args):len(positional) - len(a.defaults)]
+        missing = [p.arg for p in required if p.arg not in kwargs]
+        missing += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None and p.arg not in kwargs]
+        return (args, dict(kwargs, **{m: UNKNOWN for m in missing})) if missing else (args, kwargs)
 
     def _way_of(self, node: ast.Call, module):
         """(args, kwargs) of a call, evaluated in the module's scope, when all are known."""
@@ -306,18 +345,21 @@ def _add_way(seen: list, way) -> None:
         seen.append((key, args, kwargs))
 
 
-def _reads_otherwise(cls: ClassInfo, attr: str) -> bool:
-    classes = [cls] + [b for b in cls.bases if type(b) is ClassInfo]
-    for c in classes:
-        for fn in c.node.body:
-            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.name == "__init__":
-                continue
-            called = {id(n.func) for n in ast.walk(fn) if isinstance(n, ast.Call)}
-            for n in ast.walk(fn):
-                if (isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self"
-                        and id(n) not in called):
-                    return True
-    return False
+def _reads_otherwise(cls: ClassInfo, attr: str, reads) -> bool:
+    return any(attr in reads(c.node) for c in [cls] + [b for b in cls.bases if type(b) is ClassInfo])
+
+
+def _attributes_read(cls: ast.ClassDef) -> frozenset:
+    """The `self.<attr>` a class's methods other than __init__ read other than to call them."""
+    got = set()
+    for fn in cls.body:
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.name == "__init__":
+            continue
+        nodes = list(ast.walk(fn))
+        called = {id(n.func) for n in nodes if type(n) is ast.Call}
+        got.update(n.attr for n in nodes if type(n) is ast.Attribute and type(n.value) is ast.Name
+                   and n.value.id == "self" and id(n) not in called)
+    return frozenset(got)
 
 
 def _defined_names(cls: ast.ClassDef) -> set:

@@ -53,10 +53,15 @@ class SourceFinder:
         (`def resnet20(**kwargs): return ResNet(BasicBlock, [3, 3, 3], **kwargs)`):
         what they return is that model."""
         out = {}
-        for fn in self.tree.body:
-            if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
+        # only module functions that return some build of a model class can be one
+        candidates = {id(path[0]): path[0] for node, path, stmt in self.index.calls
+                      if type(stmt) is ast.Return and stmt.value is node and type(node.func) is ast.Name
+                      and node.func.id in self.classes and path and type(path[0]) is ast.FunctionDef}
+        for fn in candidates.values():
+            if fn.decorator_list:
                 continue
-            returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return)]
+            only = fn.body[0] if len(fn.body) == 1 else None  # the commonest: `return ResNet(...)`
+            returns = [only.value] if type(only) is ast.Return else [n.value for n in ast.walk(fn) if isinstance(n, ast.Return)]
             names = {r.func.id if isinstance(r, ast.Call) and isinstance(r.func, ast.Name) else None for r in returns}
             if len(names) == 1 and None not in names and names <= set(self.classes):
                 out[fn.name] = self.classes[names.pop()]

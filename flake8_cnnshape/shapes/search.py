@@ -96,8 +96,10 @@ def _search(ax: _Axes, n: int, want: int) -> Optional[Verdict]:
                 lo = mid + 1
             else:
                 hi = mid
-        # the sizes must not go down as the side grows: check before trusting bisection
-        samples = sorted({lo + (MAX_SIDE - lo) * k // 15 for k in range(16)})
+        # the sizes must not go down as the side grows (each AXIS rule is a
+        # floor of a non-decreasing function of its side): checked at a few
+        # sides before bisection is trusted
+        samples = sorted({lo + (MAX_SIDE - lo) * k // 7 for k in range(8)})
         seen = [ax.at(axis, s) for s in samples]
         if any(v is None for v in seen) or any(a > b for a, b in zip(seen, seen[1:])):
             return None
@@ -135,6 +137,8 @@ def _search(ax: _Axes, n: int, want: int) -> Optional[Verdict]:
 def _interval(ax: _Axes, axis: int, size: int, lo: int) -> Optional[Tuple[int, int]]:
     """The input sides whose axis output is `size`, by bisection."""
     def first_at_least(v: int) -> int:
+        if ax.at(axis, lo) >= v:
+            return lo  # the commonest: the smallest size the axis gives (1 x 1 before the flatten)
         a, b = lo, MAX_SIDE + 1
         while a < b:
             mid = (a + b) // 2

@@ -92,11 +92,16 @@ class Args:
         """int(), or None where nobody knows the value (a rule then checks what
         the other arguments fix); a known value that is no int still gives up."""
         v = self.values[name]
+        if type(v) is int:  # the commonest
+            return v
         return None if v is UNKNOWN else self.int(name)
 
     def opt_ints(self, name: str, n: int) -> Tuple[Optional[int], ...]:
         """ints(), or n Nones where nobody knows the value."""
-        return (None,) * n if self.values[name] is UNKNOWN else self.ints(name, n)
+        v = self.values[name]
+        if type(v) is int:  # the commonest
+            return (v,) * n
+        return (None,) * n if v is UNKNOWN else self.ints(name, n)
 
     def ints(self, name: str, n: int) -> Tuple[int, ...]:
         """An int-or-tuple argument expanded to n entries, as torch's _ntuple does."""

@@ -57,11 +57,11 @@ def no_params(a: Args, x: Optional[Shape]) -> int:
 
 
 class LayerSpec(Record):
-    __slots__ = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "sized", "size_param")
-    _fields = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty")
+    __slots__ = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "keeps_shape", "sized", "size_param")
+    _fields = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "keeps_shape")
 
     def __init__(self, sig: Sig, rule: Rule, params: Params, axes: str, dtype: str = "float",
-                 functional: Optional[str] = None, takes_empty: bool = False):
+                 functional: Optional[str] = None, takes_empty: bool = False, keeps_shape: Optional[bool] = None):
         self.sig = sig
         self.rule = rule
         self.params = params  # as sum(p.numel() for p in layer.parameters()) counts them
@@ -70,6 +70,10 @@ class LayerSpec(Record):
         self.functional = functional  # the qualified name of its functional twin (torch.nn.functional.max_pool2d)
         # the rule knows what torch (on the CPU) does with an empty dim
         self.takes_empty = takes_empty
+        # whenever it runs, its output has its input's shape (an activation, a
+        # norm): after a fault the analysis goes on with that shape, which is
+        # what the layer gives once fixed (BatchNorm2d -> BatchNorm1d)
+        self.keeps_shape = axes == SAME if keeps_shape is None else keeps_shape
         # the argument that fixes the channel or feature count it is built for, if any
         self.size_param = next((p for p in sig.params if p in SIZE_PARAMS), None)
         self.sized = self.size_param is not None

@@ -134,31 +134,46 @@ def sequentials_if_unchanged(inst: Instance, changed: Dict[int, int]) -> Optiona
     """The nn.Sequentials in a build of the cache, in an order that is the
     same for every build of its key; None when something in it changed after
     it was made (or it is too big to look through)."""
+    parts = inst.parts
+    if parts is None:
+        parts = inst.parts = parts_of(inst)
+    if parts is TOO_BIG:
+        return None
     since = inst.born
-    seen: set = set()
-    out: List[Layer] = []
-    todo: list = [inst]
+    get = changed.get
+    if get(id(inst), 0) > since:
+        return None
+    for v in parts:
+        if get(id(v), 0) > since:
+            return None
+    return [v for v in parts if type(v) is Layer and v.kind == "Sequential"]
+
+
+def parts_of(inst: Instance):
+    """The instances, layers, lists and dicts a build holds (but itself), each
+    once, in the order Copier meets them (so a copy's are its memo's, in
+    order); TOO_BIG past MAX_COPY."""
+    seen: Dict[int, object] = {}
+    todo: list = [inst]  # children pushed last first: they pop first first, as Copier recurses
     while todo:
         v = todo.pop()
         t = type(v)
         if t is tuple:
-            todo.extend(v)
+            todo.extend(reversed(v))
             continue
         if t is not Instance and t is not Layer and t is not list and t is not dict or id(v) in seen:
             continue
-        seen.add(id(v))
-        if changed.get(id(v), 0) > since or len(seen) > MAX_COPY:
-            return None
+        seen[id(v)] = v
+        if len(seen) > MAX_COPY:
+            return TOO_BIG
         if t is Instance:
-            todo.extend(v.attrs.values())
+            todo.extend(reversed(list(v.attrs.values())))
         elif t is Layer:
-            if v.kind == "Sequential":
-                out.append(v)
-            todo.extend(v.children or ())
-            todo.extend((v.items or {}).values())
+            todo.extend(reversed(list((v.items or {}).values())))
+            todo.extend(reversed(v.children or ()))
         else:
-            todo.extend(v.values() if t is dict else v)
-    return out
+            todo.extend(reversed(list(v.values()) if t is dict else v))
+    return list(seen.values())[1:]  # not inst itself: it would hold itself
 
 
 def copy_build(inst: Instance, changed: Dict[int, int]):
@@ -171,6 +186,7 @@ def copy_build(inst: Instance, changed: Dict[int, int]):
         return None
     except (_TooBig, RecursionError):
         return TOO_BIG
+    out.parts = list(c.memo.values())[1:]  # what parts_of(out) would find, in its order
     return out, c.sequentials
 
 

@@ -79,7 +79,9 @@ def conv(n: int, lazy: bool = False):
         k = a.opt_ints("kernel_size", n)
         s = a.opt_ints("stride", n)
         d = a.opt_ints("dilation", n)
-        positive(*(v for v in k + s + d if v is not None))
+        window = k + s + d
+        known = None not in window
+        positive(*(window if known else (v for v in window if v is not None)))
         mode = a["padding_mode"]
         if mode is not UNKNOWN and mode not in ("zeros", "reflect", "replicate", "circular"):
             raise Unknowable("padding_mode")
@@ -102,10 +104,16 @@ def conv(n: int, lazy: bool = False):
             raise Unknowable("negative padding")
         if mode != "zeros" and not _pad_mode_ok(mode, p, sizes):
             return None
-        axes = list(zip(sizes, k, s, p, d))
-        outs = [(L + 2 * pi - di * (ki - 1) - 1) // si + 1 if _known(L, ki, si, di) else None for L, ki, si, pi, di in axes]
-        if any(_known(L, ki, di) and L + 2 * pi < di * (ki - 1) + 1 for L, ki, si, pi, di in axes):
-            if _known(*k, *s, *d):
+        outs, small = [], False
+        for L, ki, si, pi, di in zip(sizes, k, s, p, d):
+            if L is None or not known and (ki is None or di is None):
+                outs.append(None)
+                continue
+            span = di * (ki - 1) + 1  # the dilated kernel
+            small = small or L + 2 * pi < span
+            outs.append((L + 2 * pi - span) // si + 1 if si is not None else None)
+        if small:
+            if known:
                 window_fault(ctx, "kernel", k, None, sizes, outs)
             return None
         if 0 in sizes:

@@ -24,10 +24,14 @@ def _check_channels(a: Args, x: Shape, ctx: Ctx, name: str, *sized: str) -> None
     weight or running stats: when every flag in `sized` is off there are none.
     Nothing is checked where the count or a flag is not known."""
     want = a.opt_int(name)
-    if want is None or any(a[flag] is UNKNOWN for flag in sized):
+    if want is None:
         return
     c = None if x.open or not x.dims else x.dims[0]
-    if c is not None and c != want and (not sized or any(a.known(flag) for flag in sized)):
+    if c is None or c == want:
+        return  # (the commonest: nothing to check)
+    if any(a[flag] is UNKNOWN for flag in sized):
+        return
+    if not sized or any(a.known(flag) for flag in sized):
         ctx.fault("CNS003", "channels", {"param": name, "want": want, "got": c}, name, c)
 
 
@@ -148,14 +152,14 @@ def trailing_params(a: Args, x: Optional[Shape]) -> int:
 _BN_PARAMS = per_channel("num_features", "affine")
 LAYERS = {}
 for _n in (1, 2, 3):
-    LAYERS[f"BatchNorm{_n}d"] = LayerSpec(sig("num_features", **_BN, _kwonly=_BIAS), batch_norm(_n), _BN_PARAMS, AXIS)
-    LAYERS[f"LazyBatchNorm{_n}d"] = LayerSpec(sig(**_BN, _kwonly=_BIAS), batch_norm(_n, lazy=True), _BN_PARAMS, AXIS)
-    LAYERS[f"InstanceNorm{_n}d"] = LayerSpec(sig("num_features", **_IN, _kwonly=_BIAS), instance_norm(_n), _BN_PARAMS, AXIS)
-    LAYERS[f"LazyInstanceNorm{_n}d"] = LayerSpec(sig(**_LAZY_IN, _kwonly=_BIAS), instance_norm(_n, lazy=True), _BN_PARAMS, AXIS)
+    LAYERS[f"BatchNorm{_n}d"] = LayerSpec(sig("num_features", **_BN, _kwonly=_BIAS), batch_norm(_n), _BN_PARAMS, AXIS, keeps_shape=True)
+    LAYERS[f"LazyBatchNorm{_n}d"] = LayerSpec(sig(**_BN, _kwonly=_BIAS), batch_norm(_n, lazy=True), _BN_PARAMS, AXIS, keeps_shape=True)
+    LAYERS[f"InstanceNorm{_n}d"] = LayerSpec(sig("num_features", **_IN, _kwonly=_BIAS), instance_norm(_n), _BN_PARAMS, AXIS, keeps_shape=True)
+    LAYERS[f"LazyInstanceNorm{_n}d"] = LayerSpec(sig(**_LAZY_IN, _kwonly=_BIAS), instance_norm(_n, lazy=True), _BN_PARAMS, AXIS, keeps_shape=True)
 LAYERS["GroupNorm"] = LayerSpec(sig("num_groups", "num_channels", eps=1e-5, affine=True, device=None, dtype=None, _kwonly=_BIAS),
-                                group_norm, per_channel("num_channels", "affine"), AXIS)
+                                group_norm, per_channel("num_channels", "affine"), AXIS, keeps_shape=True)
 LAYERS["LayerNorm"] = LayerSpec(sig("normalized_shape", eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None),
-                                trailing_norm, trailing_params, OTHER)
+                                trailing_norm, trailing_params, OTHER, keeps_shape=True)
 LAYERS["RMSNorm"] = LayerSpec(sig("normalized_shape", eps=None, elementwise_affine=True, device=None, dtype=None),
-                              trailing_norm, trailing_params, OTHER)
-LAYERS["LocalResponseNorm"] = LayerSpec(sig("size", alpha=1e-4, beta=0.75, k=1.0), local_response, no_params, AXIS)
+                              trailing_norm, trailing_params, OTHER, keeps_shape=True)
+LAYERS["LocalResponseNorm"] = LayerSpec(sig("size", alpha=1e-4, beta=0.75, k=1.0), local_response, no_params, AXIS, keeps_shape=True)

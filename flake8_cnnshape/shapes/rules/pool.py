@@ -25,29 +25,42 @@ def pool_out(L: int, k: int, p: int, s: int, d: int, ceil: bool) -> int:
 
 def _window(n, a: Args, x: Shape, ctx: Ctx, k, s, p, d, ceil, whole_kernel=False):
     """The window arithmetic; an argument nobody knows (None) leaves its axes unknown."""
-    positive(*(v for v in k + s + d if v is not None))
-    if any(pi is not None and ki is not None and (pi < 0 or pi > ki // 2) for pi, ki in zip(p, k)):
-        raise Unknowable("padding")  # torch: pad should be at most half of kernel size
+    known = ceil is not None and None not in k + s + p + d
+    if known:  # the commonest: every argument known
+        positive(*k, *s, *d)
+        if any(pi < 0 or pi > ki // 2 for pi, ki in zip(p, k)):
+            raise Unknowable("padding")  # torch: pad should be at most half of kernel size
+    else:
+        positive(*(v for v in k + s + d if v is not None))
+        if any(pi is not None and ki is not None and (pi < 0 or pi > ki // 2) for pi, ki in zip(p, k)):
+            raise Unknowable("padding")
     if not need_rank(x, ctx, (n, n + 1), sample_form(n)):
         return None
     sizes = spatial(x, n)
-    if ceil is None or any(v is None for v in k + s + p + d):
+    if not known:
         # some axes are unknown: the others are known only if nothing of theirs is missing
         outs = tuple(pool_out(L, ki, pi, si, di, ceil) if None not in (L, ki, pi, si, di, ceil) else None
                      for L, ki, pi, si, di in zip(sizes, k, p, s, d))
         if any(o is not None and o < 1 for o in outs):
             return None
         return x.with_dims(leading(x, n) + outs)
-    outs = tuple(None if L is None else pool_out(L, ki, pi, si, di, ceil) for L, ki, pi, si, di in zip(sizes, k, p, s, d))
-    # avg_pool3d also wants the input itself at least as large as the kernel,
-    # padding aside (pool3d_shape_check with check_input_size).
-    small = whole_kernel and any(L is not None and L < ki for L, ki in zip(sizes, k))
-    if small or any(o is not None and o < 1 for o in outs):
-        window_fault(ctx, "window", k, s, sizes, outs)
+    outs, bad, empty = [], False, False
+    for L, ki, pi, si, di in zip(sizes, k, p, s, d):
+        if L is None:
+            outs.append(None)
+            continue
+        o = pool_out(L, ki, pi, si, di, ceil)
+        # avg_pool3d also wants the input itself at least as large as the
+        # kernel, padding aside (pool3d_shape_check with check_input_size)
+        bad = bad or o < 1 or whole_kernel and L < ki
+        empty = empty or L < 1
+        outs.append(o)
+    if bad:
+        window_fault(ctx, "window", k, s, sizes, tuple(outs))
         return None
-    if any(L is not None and L < 1 for L in sizes):
+    if empty:
         return None
-    return x.with_dims(leading(x, n) + outs)
+    return x.with_dims(leading(x, n) + tuple(outs))
 
 
 def _stride(a: Args, n: int, k):

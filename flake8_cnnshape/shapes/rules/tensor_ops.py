@@ -35,23 +35,32 @@ def reshape(target: List[object], x: Shape, ctx: Ctx, call: str):
                 return None
             rest[rest.index(-1)] = have // known
         elif have is not None and math.prod(rest) != have:
-            ctx.fault("CNS005", "view_count", {"text": call, "count": have, "shape": x.dims, "want": math.prod(rest)}, at_use=True)
-            return None
+            value, factors = _last_fixed(x, rest, have)
+            fields = {"text": call, "count": have, "shape": x.dims, "want": math.prod(rest), "value": value}
+            ctx.fault("CNS005", "view_count", fields, value=value, at_use=True, factors=factors)
+            # like a wrong in_features: go on as if the number were fixed
+            return None if value is None else _flat(x, rest[:-1] + [value])
         return _flat(x, rest)
     if first == -1:
         want = math.prod(rest)
         if have is not None and want != have:
-            others = math.prod(rest[:-1])
-            value = have // others if others and have % others == 0 else None
-            factors = None
-            if value is not None and len(rest) == 1 and len(x.dims) > 1:
-                factors = _flat(x, [have]).factor_of(0)
+            value, factors = _last_fixed(x, rest, have)
             fields = {"text": call, "count": have, "shape": x.dims, "want": want, "value": value, "divides": have % want == 0}
             ctx.fault("CNS005", "view_width", fields, value=value, at_use=True, factors=factors)
-            # like a wrong in_features: go on as if the number were fixed
             return None if value is None else _flat(x, rest[:-1] + [value])
         return _flat(x, rest)
     return None  # a hard-coded batch size: nothing we can check
+
+
+def _last_fixed(x: Shape, rest: List[int], have: int):
+    """The last number of a wrong view that makes it hold each sample (None
+    when none does), and the sizes it multiplies, for the message and the fix."""
+    others = math.prod(rest[:-1])
+    value = have // others if others and have % others == 0 else None
+    factors = None
+    if value is not None and len(rest) == 1 and len(x.dims) > 1:
+        factors = _flat(x, [have]).factor_of(0)
+    return value, factors
 
 
 def _flat(x: Shape, rest: List[int]) -> Shape:

@@ -1,0 +1,159 @@
+"""Reading values: the truth of a value, the items of an iterable, attribute
+reads and subscripts on the interpreter's values (instances, layers, torch
+names, containers, configs). A mixin of the Evaluator, which gives it `eval`,
+`refs`, `rec`, `ops` and `module_attribute`."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from ..shapes.signature import UNKNOWN
+from .budget import MAX_LOOP, MAX_SEQ
+from .builtins import SELF_RETURNING, STR_METHODS
+from .configs import ArgParser
+from .facts import class_attr_def
+from .mutation import DICT_MUTATORS, LIST_MUTATORS
+from .names import normalize
+from .plain import is_int, plain
+from .scope import MISSING
+from .values import CONTAINERS, POISON, ClassInfo, Config, Function, Instance, Layer, Method, ModuleRef, Super, Tensor, TorchRef
+
+_LIST_METHODS = LIST_MUTATORS | {"copy"}
+_PARSER_METHODS = ("add_argument", "set_defaults", "parse_args", "parse_known_args", "add_argument_group",
+                   "add_mutually_exclusive_group")
+# nn.Module methods on an instance of the file's classes that the interpreter follows
+_MODULE_METHODS = ("add_module", "register_module", "children", "named_children", "forward") + SELF_RETURNING
+_DICT_METHODS = DICT_MUTATORS | {"items", "keys", "values", "get", "copy"}
+_AUTOGRAD_FUNCTIONS = ("torch.autograd.Function", "torch.autograd.function.Function")
+
+
+def _is_autograd_function(cls: ClassInfo) -> bool:
+    return any(cls.derives(q) for q in _AUTOGRAD_FUNCTIONS)
+
+
+class Access:
+    def truth(self, v) -> Optional[bool]:
+        if plain(v) or isinstance(v, dict):
+            return bool(v)
+        # `if self.downsample:` - a module is true unless it is an empty container
+        if isinstance(v, Layer):
+            if v.kind not in CONTAINERS:
+                return True
+            known = v.children if v.children is not None else v.items
+            return None if known is None else bool(known)
+        if isinstance(v, Instance) and v.cls.lookup("__len__") is None and v.cls.lookup("__bool__") is None:
+            return True if v.cls.is_module else None
+        return None
+
+    def iterate(self, v):
+        """The items of an iterable we can enumerate, else UNKNOWN."""
+        if isinstance(v, (list, tuple, str)):
+            if isinstance(v, list) and any(e is POISON for e in v):
+                return UNKNOWN
+            return list(v) if len(v) <= MAX_SEQ else UNKNOWN
+        if isinstance(v, dict):
+            return list(v.keys())
+        if isinstance(v, range):
+            return list(v) if len(v) <= MAX_LOOP else UNKNOWN
+        if isinstance(v, Layer) and v.kind in ("Sequential", "ModuleList") and v.children is not None:
+            return list(v.children)
+        if isinstance(v, Layer) and v.kind == "ModuleDict" and v.items is not None:
+            return list(v.items.keys())
+        return UNKNOWN
+
+    def attribute(self, obj, attr: str):
+        if type(obj) is TorchRef:
+            ref = obj.members.get(attr)
+            if ref is None:
+                qual = f"{obj.qual}.{attr}"
+                ref = self.refs.get(qual)
+                if ref is None:
+                    ref = self.refs[qual] = TorchRef(normalize(qual))
+                obj.members[attr] = ref
+            return ref
+        if type(obj) is Instance:
+            v = obj.attrs.get(attr, MISSING)
+            if v is not MISSING:
+                if type(v) is Layer and v.kind in CONTAINERS and self.rec.run is not None:
+                    self.rec.log.reach(v)
+                return v
+            v = self.class_attr(obj.cls, attr)
+            if v is UNKNOWN and attr in _MODULE_METHODS:
+                return Method(obj, attr)
+            if not obj.complete and type(v) is not Function:
+                return UNKNOWN  # its __init__ was not followed: it may have set attr
+            if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return Function(v.node, v.scope, obj, v.owner)
+            if v is UNKNOWN and attr == "training":
+                return UNKNOWN
+            return v
+        if isinstance(obj, ClassInfo):
+            if attr == "apply" and _is_autograd_function(obj):
+                return Method(obj, attr)  # `GradReverse.apply(x, alpha)`: its forward, on an unknown ctx
+            return self.class_attr(obj, attr)
+        if isinstance(obj, Tensor):
+            return self.ops.attribute(obj, attr)
+        if isinstance(obj, Layer):
+            return self.layer_attr(obj, attr)
+        if isinstance(obj, list) and attr in _LIST_METHODS or isinstance(obj, dict) and attr in _DICT_METHODS:
+            return Method(obj, attr)
+        if type(obj) is str and attr in STR_METHODS:
+            return Method(obj, attr)
+        if type(obj) is Config:
+            return obj.attrs.get(attr, UNKNOWN)
+        if type(obj) is ModuleRef:
+            return self.module_attribute(obj.scope, attr, f"{obj.path}.{attr}")
+        if type(obj) is ArgParser and attr in _PARSER_METHODS:
+            return Method(obj, attr)
+        if isinstance(obj, Super):
+            found = obj.cls.lookup_in_bases(attr) if obj.cls is not None else None
+            if found:  # a base defined in the file: follow it
+                return Function(found[1], found[0].scope, obj.obj, found[0]) if not found[1].decorator_list else UNKNOWN
+            return Method(obj, attr)
+        return UNKNOWN
+
+    def class_attr(self, cls: ClassInfo, attr: str):
+        got = cls.attr_defs.get(attr)
+        if got is None:
+            got = cls.attr_defs[attr] = class_attr_def(cls, attr)
+        found, c = got
+        if found is None:
+            return UNKNOWN
+        if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return Function(found, c.scope, None, c) if not found.decorator_list else UNKNOWN
+        return self.eval(found.value, c.scope)
+
+    def layer_attr(self, layer: Layer, attr: str):
+        if layer.args is not None and attr in layer.args.values:
+            return layer.args.values[attr]
+        if layer.kind in CONTAINERS:
+            if layer.items is not None and attr in layer.items:
+                return layer.items[attr]
+            # a method of the container: the known ones are followed, any
+            # other call makes its contents unknown
+            return Method(layer, attr)
+        if attr in SELF_RETURNING or attr == "forward":
+            return Method(layer, attr)  # `self.module.forward(*args)` in a wrapper
+        return UNKNOWN
+
+    def subscript(self, obj, key):
+        if type(obj) is Tensor:
+            return self.ops.index(obj, key)
+        if isinstance(obj, Layer):
+            if obj.children is not None and (is_int(key) or isinstance(key, slice)):
+                try:
+                    part = obj.children[key]
+                except IndexError:
+                    return UNKNOWN
+                return Layer(obj.kind, obj.node, children=part) if isinstance(key, slice) else part
+            if obj.items is not None and isinstance(key, str):
+                return obj.items.get(key, UNKNOWN)
+            return UNKNOWN
+        if isinstance(obj, (list, tuple, str)) and (is_int(key) or isinstance(key, slice)):
+            try:
+                return obj[key]
+            except IndexError:
+                return UNKNOWN
+        if isinstance(obj, dict) and isinstance(key, (str, int)):
+            return obj.get(key, UNKNOWN)
+        return UNKNOWN
