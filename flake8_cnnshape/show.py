@@ -2,11 +2,13 @@
 counts, worked out statically like the checks (no torch, no forward pass)."""
 from __future__ import annotations
 
+import os
 from typing import Dict, List, Optional, Tuple
 
 from .analysis import FileAnalysis, parse
 from .findings import InputSource
 from .interp.budget import MAX_STEPS
+from .interp.project import foreign_place
 from .interp.values import CONTAINERS, Instance, Layer
 from .messages import dims as describe_input
 from .shapes.shape import Shape
@@ -105,8 +107,18 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
         "layers": rows,
         "total_params": total,
         # where a known shape went in and none came out: what is after it is not checked
-        "stops": [{"line": line, "what": what, "why": why} for line, what, why in stops],
+        "stops": [_stop(line, what, why) for line, what, why in stops],
     }
+
+
+def _stop(line: Optional[int], what: str, why: str) -> dict:
+    """A stop, in the other file of the project it is in when it is not this one's."""
+    out = {"line": line, "what": what, "why": why}
+    there = foreign_place(line) if line is not None else None
+    if there is not None:
+        out["line"] = there[1]
+        out["file"] = there[0]
+    return out
 
 
 def render(table: dict) -> str:
@@ -132,6 +144,8 @@ def render(table: dict) -> str:
     stops = table.get("stops") or []
     for s in stops[:MAX_STOPS_SHOWN]:
         where = f"line {s['line']}: {s['what']}: " if s["line"] is not None else ""
+        if s.get("file"):
+            where = f"{os.path.basename(s['file'])} {where}"
         lines.append(f"known shape ends at {where}{s['why']} (nothing after it is checked)")
     if len(stops) > MAX_STOPS_SHOWN:
         lines.append(f"... and {len(stops) - MAX_STOPS_SHOWN} more places (--format json lists them all)")

@@ -83,6 +83,30 @@ FILES = {
             def forward(self, x):
                 return self.head(self.first(x))
     """,
+    "models/opaque.py": """
+        import torch
+        import torch.nn as nn
+
+
+        class Opaque(nn.Module):
+            def forward(self, x):
+                return torch.special_op(x)
+    """,
+    "models/uses_opaque.py": """
+        import torch.nn as nn
+
+        from .opaque import Opaque
+
+
+        class Net(nn.Module):  # cnnshape: input=(3, 4, 4)
+            def __init__(self):
+                super().__init__()
+                self.first = Opaque()
+                self.head = nn.Conv2d(8, 2, 1)
+
+            def forward(self, x):
+                return self.head(self.first(x))
+    """,
     "train.py": """
         import torch
         from models.vae import VAE
@@ -141,3 +165,13 @@ def test_through_flake8_and_the_command(project):
                 [sys.executable, "-m", "flake8_cnnshape.cli", "check", "models/vae.py"]):
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=project).stdout
         assert "vae.py:14:" in out and "CNS001" in out, (cmd, out)
+
+
+def test_show_names_the_other_file_where_the_shape_ends(project):
+    from flake8_cnnshape.show import render, tables
+
+    path = project / "models" / "uses_opaque.py"
+    [table] = tables(path.read_text().splitlines(True), path=str(path))
+    first = table["stops"][0]
+    assert (first["file"], first["line"], first["what"]) == (str(project / "models" / "opaque.py"), 8, "torch.special_op")
+    assert "known shape ends at opaque.py line 8: torch.special_op: not modelled" in render(table)

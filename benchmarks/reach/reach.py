@@ -3,6 +3,7 @@
     python benchmarks/reach/reach.py build --out DIR [--mirror DIR]
     python benchmarks/reach/reach.py mutants DIR [--only OWNER/NAME ...]
     python benchmarks/reach/reach.py score DIR [--json FILE]
+    python benchmarks/reach/reach.py dense DIR --out OUT
 
 manifest.json lists public projects (pinned commits) and, per project, model classes (or module-level
 nn.Sequential variables): "path", "class", "build" (an expression in the file's namespace that builds the model as
@@ -27,6 +28,8 @@ called, default "model(x)"). No project code is kept here.
   mutant is reached when the linter reports the mutated layer's code (CNS001 Linear, CNS002 conv, CNS003
   norms) where that layer's constructor call starts (line, col). Any report on an unmutated file is a false
   report, listed in full.
+* dense: the model-dense set for benchmarks/overhead.py: the projects' files with each model file pragma'd, as
+  score lints the unmutated files, and OUT/files.txt listing the model files.
 
 Standard library and torch only (numpy etc. where a project needs them: put them on PYTHONPATH).
 """
@@ -490,6 +493,24 @@ def score(args):
         Path(args.json).write_text(json.dumps(table, indent=1))
 
 
+def dense(args):
+    """The model-dense set: each project's files in OUT/owner__name/, every
+    model's file with its pragmas (so every model in it is run at its
+    project's input size), and OUT/files.txt listing those files, for
+    `overhead.py measure $(cat OUT/files.txt) --together`."""
+    root, out = Path(args.dir), Path(args.out)
+    listed = []
+    for p in load_manifest():
+        src = project_dir(root, p["repo"])
+        dst = out / src.name
+        shutil.copytree(src, dst, dirs_exist_ok=True)
+        for path, models in by_file(p).items():
+            (dst / path).write_text(with_pragmas((src / path).read_text(encoding="utf-8"), models), encoding="utf-8")
+            listed.append(str(dst / path))
+    (out / "files.txt").write_text("\n".join(listed) + "\n")
+    print(f"{len(listed)} model files of {len(load_manifest())} projects -> {out}/files.txt")
+
+
 def pct(a, b):
     return f"{100 * a / b:.0f}%" if b else "-"
 
@@ -514,6 +535,10 @@ def main(argv=None):
     s.add_argument("--json", help="write every mutant's outcome and every false report here")
     s.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     s.set_defaults(func=score)
+    d = sub.add_parser("dense", help="the model files with their pragmas, for overhead.py (OUT/files.txt)")
+    d.add_argument("dir")
+    d.add_argument("--out", required=True)
+    d.set_defaults(func=dense)
     args = ap.parse_args(argv)
     args.func(args)
 

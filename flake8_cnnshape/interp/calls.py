@@ -57,7 +57,11 @@ class Calls:
     def call(self, func, args: List[object], kwargs: Dict[str, object], node: ast.Call):
         kind = type(func)  # the value classes have no subclasses
         if kind is TorchRef:
-            return self.call_torch(func.qual, args, kwargs, node)
+            layer = func.layer
+            if layer is not None:  # `nn.Conv2d(...)` again
+                bound = bind(layer[1].sig, args, kwargs)
+                return Layer(layer[0], node, layer[1], bound) if bound is not None else Layer(layer[0], node)
+            return self.call_torch(func.qual, args, kwargs, node, func)
         if kind is Function:
             return self.call_function(func, args, kwargs)
         if kind is ClassInfo:
@@ -92,7 +96,7 @@ class Calls:
             return UNKNOWN
         return func(args)
 
-    def call_torch(self, qual: str, args, kwargs, node):
+    def call_torch(self, qual: str, args, kwargs, node, ref=None):
         if qual in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"):
             return self.container(qual.rsplit(".", 1)[1], args, kwargs, node)
         if qual == "collections.OrderedDict":
@@ -107,6 +111,8 @@ class Calls:
         if found is not None:
             name, spec = found
             if spec is not None:
+                if ref is not None:
+                    ref.layer = found
                 bound = bind(spec.sig, args, kwargs)
                 return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
             return Layer(name, node) if name else UNKNOWN

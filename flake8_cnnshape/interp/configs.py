@@ -106,3 +106,28 @@ def dataclass_fields(cls_node: ast.ClassDef) -> Optional[List[ast.AnnAssign]]:
     if not any(named(d) for d in cls_node.decorator_list):
         return None
     return [s for s in cls_node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+
+
+def parsed_defaults(ev, value: ast.Call, scope):
+    """`opt = parser.parse_args()` at module level (ev: the Evaluator): the
+    statements that add the parser's arguments are never run one by one
+    (module names are worked out on first use), so they are read from the
+    module's body, those that stand before it."""
+    parser_name = value.func.value.id
+    given = [ev.eval(a, scope) for a in value.args] + [ev.eval(k.value, scope) for k in value.keywords]
+    if given and given != [[]]:
+        return UNKNOWN  # parsed from arguments the file gives: not the defaults
+    parser = ArgParser()
+    for stmt in ev.module_body:
+        node = stmt.value if type(stmt) in (ast.Expr, ast.Assign) else None
+        func = node.func if type(node) is ast.Call else None
+        if (stmt.lineno < value.lineno and type(func) is ast.Attribute and type(func.value) is ast.Name
+                and func.value.id == parser_name and func.attr in ("add_argument", "set_defaults")):
+            args = [ev.eval(a, scope) for a in node.args if type(a) is not ast.Starred]
+            kwargs = {k.arg: ev.eval(k.value, scope) for k in node.keywords if k.arg is not None}
+            if func.attr == "add_argument":
+                parser.add_argument(args, kwargs)
+            else:
+                parser.set_defaults(kwargs)
+    config = parser.parse()
+    return config if value.func.attr == "parse_args" else (config, [])

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Dict, List, Optional, TYPE_CHECKING
+from typing import Dict, List, Optional, Tuple, TYPE_CHECKING
 
 from ..shapes.signature import UNKNOWN, Args
 from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
 from .access import Access
 from .comprehensions import comprehension
-from .configs import ArgParser
+from .configs import parsed_defaults
 from .builtins import BUILTINS, SUPER, Builtin, is_layer_class, is_module_class, nn_class
 from .events import Recorder
 from .facts import NodeFacts
@@ -42,6 +42,7 @@ class Evaluator(Access):
         self.module_body: List[ast.stmt] = []  # the file's own statements (machine.py)
         self.project = None  # the other files of the project (project.py), when the file's path is known
         self.foreign_refs: Dict[int, Dict[str, object]] = {}  # what other files' imports stand for, by their ImportMap
+        self.noting_stops = False  # for `cnnshape show`: note where a known shape ends (Scheduler.trace)
         # the other parts, set by machine.py
         self.calls: CallsPart = None  # type: ignore[assignment]
         self.ex: ExecutorPart = None  # type: ignore[assignment]
@@ -58,35 +59,11 @@ class Evaluator(Access):
             value = node.value
             if (scope is self.module and type(value) is ast.Call and type(value.func) is ast.Attribute
                     and value.func.attr in ("parse_args", "parse_known_args") and type(value.func.value) is ast.Name):
-                return self.module_config(value, scope)
+                return parsed_defaults(self, value, scope)
             return self.eval(value, scope)
         if isinstance(node, ast.expr):  # one name of `N, D_in, H = 64, 1000, 100`
             return self.eval(node, scope)
         return UNKNOWN
-
-    def module_config(self, value: ast.expr, scope: Scope):
-        """`opt = parser.parse_args()` at module level: the statements that add
-        the parser's arguments are never run one by one (module names are
-        worked out on first use), so they are read from the module's body,
-        those that stand before it."""
-        parser_name = value.func.value.id
-        given = [self.eval(a, scope) for a in value.args] + [self.eval(k.value, scope) for k in value.keywords]
-        if given and given != [[]]:
-            return UNKNOWN  # parsed from arguments the file gives: not the defaults
-        parser = ArgParser()
-        for stmt in self.module_body:
-            node = stmt.value if type(stmt) in (ast.Expr, ast.Assign) else None
-            func = node.func if type(node) is ast.Call else None
-            if (stmt.lineno < value.lineno and type(func) is ast.Attribute and type(func.value) is ast.Name
-                    and func.value.id == parser_name and func.attr in ("add_argument", "set_defaults")):
-                args = [self.eval(a, scope) for a in node.args if type(a) is not ast.Starred]
-                kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords if k.arg is not None}
-                if func.attr == "add_argument":
-                    parser.add_argument(args, kwargs)
-                else:
-                    parser.set_defaults(kwargs)
-        config = parser.parse()
-        return config if value.func.attr == "parse_args" else (config, [])
 
     def make_class(self, node: ast.ClassDef, scope: Scope) -> ClassInfo:
         bases: List[object] = []
@@ -389,14 +366,29 @@ class Evaluator(Access):
     def e_Call(self, node, scope):
         # type() is, not isinstance(): ast node classes have no subclasses,
         # and calls are a fifth of all nodes
-        if type(node.func) is _NAME and node.func.id == "super" and not node.args and not node.keywords:
+        f = node.func
+        budget = self.budget
+        if type(f) is _ATTRIBUTE and type(f.value) is _NAME:
+            # `self.conv(x)`, `nn.Conv2d(...)`, `x.view(...)`: eval() of the callee inlined
+            budget.steps += 2
+            name = f.value.id
+            s = scope
+            while type(s) is _SCOPE:
+                v = s.vars.get(name, MISSING)
+                if v is not MISSING:
+                    break
+                s = s.parent
+            else:
+                v = self._module_name(name, s)
+            func = self.attribute(v, f.attr)
+        elif type(f) is _NAME and f.id == "super" and not node.args and not node.keywords:
             try:
                 return scope.lookup(SUPER)
             except KeyError:
                 return Super(None, None)
-        func = self.eval(node.func, scope)
+        else:
+            func = self.eval(f, scope)
         args: List[object] = []
-        budget = self.budget
         for a in node.args:
             t = type(a)
             if t is _NAME or t is _CONSTANT and type(a.value) in _NUMBERS:
@@ -422,29 +414,35 @@ class Evaluator(Access):
                 args.extend(items)
             else:
                 args.append(self.eval(a, scope))
+        kwargs, opaque = self._keywords(node.keywords, scope) if node.keywords else ({}, False)
+        if budget.steps > budget.limit:
+            raise OutOfBudget()
+        if opaque:  # `**kwargs` nobody knows: any keyword may be in it
+            return self._partial_layer(func, args, kwargs, node) or self._opaque_call(func, node)
+        out = self.calls.call(func, args, kwargs, node)
+        if self.noting_stops and (out is UNKNOWN or type(out) is Tensor and out.shape.open):
+            self._note_stop(func, args, node)
+        return out
+
+    def _keywords(self, keywords, scope) -> Tuple[Dict[str, object], bool]:
+        """A call's keyword arguments, and whether a `**d` is not a known dict
+        (the dict then holds the keywords that are known)."""
         kwargs: Dict[str, object] = {}
         opaque = False
-        for kw in node.keywords:
+        for kw in keywords:
             value = kw.value
             if kw.arg is None:
                 d = self.eval(value, scope)
                 if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
-                    opaque = True  # `**kwargs` nobody knows: any keyword may be in it
+                    opaque = True
                     continue
                 kwargs.update(d)
             elif type(value) is _CONSTANT and type(value.value) in _NUMBERS:
-                budget.steps += 1  # eval() inlined, as above
+                self.budget.steps += 1  # eval() inlined, as for the positional arguments
                 kwargs[kw.arg] = value.value
             else:
                 kwargs[kw.arg] = self.eval(value, scope)
-        if budget.steps > budget.limit:
-            raise OutOfBudget()
-        if opaque:
-            return self._partial_layer(func, args, kwargs, node) or self._opaque_call(func, node)
-        out = self.calls.call(func, args, kwargs, node)
-        if self.rec.log.stops is not None and (out is UNKNOWN or type(out) is Tensor and out.shape.open):
-            self._note_stop(func, args, node)
-        return out
+        return kwargs, opaque
 
     def _note_stop(self, func, args, node) -> None:
         """For `cnnshape show`: a known shape went into a call and none came out."""

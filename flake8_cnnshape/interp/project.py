@@ -88,6 +88,15 @@ class Project:
         return got
 
 
+def foreign_place(line: int) -> Optional[Tuple[str, int]]:
+    """(the other file, its own line) of a line moved past FOREIGN_LINE; None for the file's own."""
+    if line < FOREIGN_LINE:
+        return None
+    offset = line // FOREIGN_LINE * FOREIGN_LINE
+    path = next((p for p, o in _OFFSETS.items() if o == offset), None)
+    return (path, line - offset) if path is not None else None
+
+
 def _ancestors(folder: str):
     out = []
     for _ in range(MAX_UP):

@@ -32,12 +32,15 @@ class SizeInt(int):
 class TorchRef(Shown):
     """A torch module, class or function named in the source (`nn`, `nn.Conv2d`, `F.relu`)."""
 
-    __slots__ = ("qual", "members")
+    __slots__ = ("qual", "members", "layer")
     _fields = ("qual",)
 
     def __init__(self, qual: str):
         self.qual = qual
         self.members: Dict[str, TorchRef] = {}  # `nn` -> `nn.Conv2d`: the same ref each time
+        # (class name, LayerSpec) when it is a torch.nn layer the engine models,
+        # worked out on its first call (calls.py): a build calls the same few many times
+        self.layer: Optional[tuple] = None
 
 
 class Layer(Shown):

@@ -53,7 +53,9 @@ class Scheduler:
         self.ok_places: set = set()
         self._searchable = False  # the size search may run: no size is given for this model in any way
         self._quiet = False  # running a template class: its faults are its subclasses' to show
-        self._ways: dict = {}  # ways(), by class
+        self._ways: dict = {}  # ways() by class: (the ways, whether the second was looked for)
+        self._read: Dict[ast.AST, "_CallWays"] = {}  # the calls of a class read so far
+        self._lazy: Dict[ast.AST, "_FactoryWays"] = {}  # the factories of a class run so far
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
         self._otherwise: dict = {}  # _used_otherwise, by (class, attribute)
@@ -120,11 +122,16 @@ class Scheduler:
         interp = self.interp
         begin = interp.budget.steps
         keep = cls.name in self._part_names
-        ways = self.ways(cls)
+        ways = self.ways(cls, second=False)
         built_log = interp.rec.log.built
-        for way, (args, kwargs) in enumerate(ways):
-            if way and interp.budget.steps - begin > (EXTRA_WAY_STEPS if _differ(ways[0], ways[1]) else NUMBERS_WAY_STEPS):
-                break  # a big model: one way of building it is checked
+        for way in range(2):
+            if way:
+                if interp.budget.steps - begin > EXTRA_WAY_STEPS:
+                    break  # a big model: one way of building it is checked
+                ways = self.ways(cls)  # the factories that give the second are run only now
+                if len(ways) < 2 or interp.budget.steps - begin > (EXTRA_WAY_STEPS if _differ(ways[0], ways[1]) else NUMBERS_WAY_STEPS):
+                    break
+            args, kwargs = ways[way]
             start = len(built_log)
             inst = self.runner.guarded(lambda: interp.instantiate(cls, args, kwargs, None, keep), None)
             if not isinstance(inst, Instance):
@@ -196,13 +203,14 @@ class Scheduler:
         interp = self.interp
         log = interp.rec.log
         log.trace, log.stops = [], []
+        interp.ev.noting_stops = True
         shape = shape_of(inp)
         try:
             if isinstance(model.node, ast.ClassDef):
                 cls = self.runner.evaluate(ast.Name(id=model.name, ctx=ast.Load()), [])
                 if not isinstance(cls, ClassInfo) or not cls.is_module:
                     return None
-                args, kwargs = self.ways(cls)[0]
+                args, kwargs = self.ways(cls, second=False)[0]
                 root = self.runner.guarded(lambda: interp.instantiate(cls, args, kwargs, None), None)
                 if root is None:
                     return None
@@ -215,6 +223,7 @@ class Scheduler:
             return root, log.trace, log.stops
         finally:
             log.trace = log.stops = None
+            interp.ev.noting_stops = False
 
     # -- the ways a class is built -----------------------------------------
     @cached_property
@@ -227,24 +236,38 @@ class Scheduler:
     def _calls(self, name: str) -> List[ast.Call]:
         return self.index.calls_by_name.get(name, [])
 
-    def ways(self, cls: ClassInfo):
+    def ways(self, cls: ClassInfo, second: bool = True):
         """Arguments the file builds this class with, when they are all known
         (the first way, and the second as the comment on EXTRA_WAY_STEPS says);
-        else the __init__ defaults (required parameters unknown)."""
+        else the __init__ defaults (required parameters unknown). Without
+        second, only the first is sure to be there: the factories that would
+        give the second are not run yet."""
         got = self._ways.get(cls.node)
-        if got is None:
-            got = self._ways[cls.node] = self._find_ways(cls)
-        return got
+        if got is None or second and not got[1]:
+            found = self._find_ways(cls, second)
+            complete = second or self._all_run(cls)
+            got = self._ways[cls.node] = (found if complete else found[:1], complete)
+        return got[0]
 
-    def _find_ways(self, cls: ClassInfo):
+    def _all_run(self, cls: ClassInfo) -> bool:
+        calls, lazy = self._read.get(cls.node), self._lazy.get(cls.node)
+        return (calls is None or not calls.todo) and (lazy is None or lazy.done)
+
+    def _find_ways(self, cls: ClassInfo, second: bool = True):
         """The calls of the class whose arguments are all known where they
         stand; else the builds the module functions that call it make (a
         factory: `def resnet18(**kwargs): return ResNet(BasicBlock, [2, 2, 2, 2],
         **kwargs)`), run with their own defaults, what they leave unknown
         unknown; else the class's own defaults."""
-        seen, factories = [], []
+        # each call read evaluates its arguments (a zoo's `VGG(make_layers(cfg['A']))`
+        # builds a whole model's layers): read as far as the ways asked for need
+        calls = self._read.get(cls.node)
+        if calls is None:
+            calls = self._read[cls.node] = _CallWays(self._calls(cls.name)[:MAX_CALLS_READ])
         module = self.interp.module
-        for node in self._calls(cls.name)[:MAX_CALLS_READ]:
+        seen, factories = calls.seen, calls.factories
+        while calls.todo and not self._enough(cls, [(a, k) for _, a, k in seen], second):
+            node = calls.todo.pop(0)
             way = self._way_of(node, module)
             if way is not None:
                 _add_way(seen, way)
@@ -252,8 +275,12 @@ class Scheduler:
                 fn = self._factory_of(node)
                 if fn is not None and fn not in factories:
                     factories.append(fn)
-        if not seen:
-            for way in self._factory_ways(cls, factories[:MAX_FACTORIES]):
+        seen = list(seen)
+        if not seen and factories:
+            lazy = self._lazy.get(cls.node)
+            if lazy is None:
+                lazy = self._lazy[cls.node] = _FactoryWays(factories[:MAX_FACTORIES])
+            for way in lazy.ways(self._factory_run(cls), lambda ws: self._enough(cls, ws, second)):
                 _add_way(seen, way)
         if seen:
             ways = [self._complete(cls, a, k) for _, a, k in seen]
@@ -318,19 +345,58 @@ class Scheduler:
     def _paths(self) -> dict:
         return {id(node): path for node, path, _ in self.index.calls if type(node.func) is ast.Name}
 
-    def _factory_ways(self, cls: ClassInfo, factories: List[ast.FunctionDef]):
-        """The builds of cls each factory makes, run with its parameters'
-        defaults (the required ones unknown): fully known ways first."""
-        got = []
-        for fn in factories:
+    def _factory_run(self, cls: ClassInfo):
+        """fn -> the builds of cls the factory fn makes, run with its
+        parameters' defaults (the required ones unknown)."""
+        def run(fn: ast.FunctionDef):
             a = fn.args
             positional = a.posonlyargs + a.args
             required = [p.arg for p in positional[:len(positional) - len(a.defaults)]]
             required += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
-            made = self.interp.watch_builds(cls, lambda fn=fn, required=required: self.interp.call_function(
+            return self.interp.watch_builds(cls, lambda: self.interp.call_function(
                 Function(fn, self.interp.module), [], {p: UNKNOWN for p in required}))
-            got.extend(made)
-        return sorted(got, key=lambda way: not _known(way))
+        return run
+
+    def _enough(self, cls: ClassInfo, known: list, second: bool) -> bool:
+        """Do the fully known ways found so far settle the first way (and the
+        second, when asked for: one that differs in more than numbers)?"""
+        if not known:
+            return False
+        if not second:
+            return True
+        first = self._complete(cls, *known[0])
+        return any(_differ(first, self._complete(cls, *w)) for w in known[1:])
+
+
+class _CallWays:
+    """The calls of a class read so far for the ways it is built."""
+
+    def __init__(self, calls: List[ast.Call]):
+        self.todo = list(calls)
+        self.seen: list = []  # (key, args, kwargs) of the fully known ways, in order
+        self.factories: List[ast.FunctionDef] = []  # the functions the other calls stand in
+
+
+class _FactoryWays:
+    """The factories of a class, run one by one as far as the ways asked for
+    need (each run builds a whole model's arguments: a zoo's file has many)."""
+
+    def __init__(self, factories: List[ast.FunctionDef]):
+        self.todo = list(factories)
+        self.known: list = []
+        self.unknown: list = []
+
+    @property
+    def done(self) -> bool:
+        return not self.todo
+
+    def ways(self, run, enough):
+        """Fully known ways first, in the factories' order, as running them all
+        would give them; run(fn) gives the builds factory fn makes."""
+        while self.todo and not enough(self.known):
+            for way in run(self.todo.pop(0)):
+                (self.known if _known(way) else self.unknown).append(way)
+        return self.known + self.unknown
 
 
 def _known(way) -> bool:

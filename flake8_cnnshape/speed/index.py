@@ -97,9 +97,10 @@ class FileIndex:
         return got if got is not None else StatementInfo()
 
     def _walk(self, tree: ast.Module) -> None:
-        calls, by_name, branches = self.calls, self.calls_by_name, self.branches
+        calls, by_name = self.calls, self.calls_by_name
         kinds, kind_of, Load, Store, pushed = _KINDS, _kind, ast.Load, ast.Store, _PUSHED
-        Name, Attribute = ast.Name, ast.Attribute
+        infos, bodies = self._info, _BODIES
+        Name, Attribute, keyword = ast.Name, ast.Attribute, ast.keyword
         # What is around the node: the definitions (path), the statement, the
         # infos of the body-level statements that hold it (chain). A node that
         # changes them pushes, under its children, the tuple that restores them.
@@ -115,9 +116,7 @@ class FileIndex:
                 path, stmt, chain = node
                 continue
             code, fields = kinds.get(t) or kind_of(t)
-            if code == _PLAIN:
-                pass
-            elif code == _CALL:
+            if code == _CALL:
                 calls.append((node, path, stmt))
                 func = node.func
                 if type(func) is Name:
@@ -128,37 +127,54 @@ class FileIndex:
                         got.append(node)
                 elif type(func) is Attribute and func.attr in MUTATORS:
                     self._mutated(func.value, chain)
-            elif code == _STMT or code == _DEF_STMT or code == _GLOBAL or code == _IF:
+            elif code == _STMT:  # _statement() inlined for the commonest statements
+                push((path, stmt, chain))
+                if stmt is None or type(stmt) in bodies:
+                    entry = StatementInfo()
+                    infos[id(node)] = entry
+                    chain = chain + (entry,)
+                stmt = node
+            elif code == _DEF_STMT or code == _GLOBAL or code == _IF:
                 push((path, stmt, chain))
                 path, chain = self._statement(node, code, path, stmt, chain)
                 stmt = node
-            elif code == _TARGETABLE:
-                if type(node.ctx) is not Load:
-                    self._mutated(node.value, chain)
-            elif code == _YIELD:
-                fn = next((p for p in reversed(path) if isinstance(p, _FUNCS)), None)
-                if fn is not None:
-                    self.generators.add(id(fn))
-            elif code == _LAMBDA:
-                push((path, stmt, chain))
-                path = path + (node,)
-            elif code == _IFEXP:
-                if path:
-                    branches.setdefault(id(path[0]), []).append(node)
+            elif code != _PLAIN:
+                path = self._expression(node, code, path, stmt, chain, push)
             for field in fields:
                 value = getattr(node, field, None)
                 for child in (reversed(value) if type(value) is list else (value,)):
                     # the commonest children are handled here, not pushed: a
-                    # name (only a store matters), a constant, `a.b.c` read
-                    while type(child) is Attribute and type(child.ctx) is Load:
-                        child = child.value
+                    # name (only a store matters), a constant, `a.b.c` read,
+                    # a keyword argument (its value)
                     t = type(child)
+                    if t is keyword:
+                        child = child.value
+                        t = type(child)
+                    while t is Attribute and type(child.ctx) is Load:
+                        child = child.value
+                        t = type(child)
                     if t is Name:
                         if type(child.ctx) is Store:
                             for i in chain:
                                 i.stores.add(child.id)
                     elif t in pushed:
                         push(child)
+
+    def _expression(self, node: ast.expr, code: int, path: Path, stmt, chain: tuple, push) -> Path:
+        """The rarer expressions the walk looks at; the path around their children."""
+        if code == _TARGETABLE:
+            if type(node.ctx) is not ast.Load:
+                self._mutated(node.value, chain)
+        elif code == _YIELD:
+            fn = next((p for p in reversed(path) if isinstance(p, _FUNCS)), None)
+            if fn is not None:
+                self.generators.add(id(fn))
+        elif code == _LAMBDA:
+            push((path, stmt, chain))
+            path = path + (node,)
+        elif code == _IFEXP and path:
+            self.branches.setdefault(id(path[0]), []).append(node)
+        return path
 
     def _statement(self, node: ast.stmt, code: int, path: Path, stmt, chain: tuple):
         """What a statement changes of what is around its children: (path, chain)."""
