@@ -409,6 +409,8 @@ def check_fix(case: Case, out: Outcome, where: str, depth: int) -> None:
 def design_give_up(case: Case, verdict: Verdict) -> Optional[str]:
     if 0 in case.dims or 0 in verdict.shape:
         return "an empty tensor: torch's kernels disagree about empty dims, no rule follows one (spec.apply)"
+    if case.key == F + "batch_norm" and any(isinstance(v, T) for v in case.args):
+        return "F.batch_norm checks its statistics' size against dim 1: a tensor argument's size is not the engine's to know"
     dim = case.args[0] if case.args else case.kwargs.get("dim")
     if case.entry in ("squeeze", "torch.squeeze"):
         if dim is None or (isinstance(dim, int) and dim % (len(case.dims) + 1) == 0):
@@ -797,6 +799,23 @@ def flatten_cases():
     return out
 
 
+def norm_cases():
+    """F.batch_norm: statistics and affine tensors given (whose size the
+    engine does not know: a give-up) or None, in training and eval mode."""
+    out: List[Case] = []
+    for dims in [(), (3,), (3, 4), (3, 4, 4), (3, 2, 2, 2)]:
+        c = dims[0] if dims else 1
+        for training in (True, False, None):
+            kw = {} if training is None else dict(training=training)
+            fn(out, F + "batch_norm", (None, None), kw, dims)
+            fn(out, F + "batch_norm", (T((c,), batched=False), T((c,), batched=False)), kw, dims)
+            fn(out, F + "batch_norm", (T((c + 1,), batched=False), T((c + 1,), batched=False)), kw, dims)
+        fn(out, F + "batch_norm", (None, None, T((c,), batched=False)), dict(training=True), dims)
+        fn(out, F + "batch_norm", (None, None), dict(training=True, momentum=0.5, eps=1e-3), dims)
+    fn(out, F + "batch_norm", (None, None), dict(training=True), (3, 4), input_kw=True)
+    return out
+
+
 def reduce_cases():
     out: List[Case] = []
     shapes = [(), (3,), (3, 4), (2, 3, 4), (2, 1, 3, 4)]
@@ -938,7 +957,7 @@ FAMILIES: Dict[str, Callable[[], List[Case]]] = {
     "elementwise": elementwise_cases, "pool": pool_cases, "adaptive_pool": adaptive_cases, "softmax_glu": softmax_cases,
     "interpolate": interpolate_cases, "pad": pad_cases, "flatten": flatten_cases, "reduce": reduce_cases,
     "axes": axes_cases, "reshape": reshape_cases, "permute": permute_cases, "index": index_cases,
-    "arithmetic": arithmetic_cases, "reduce_more": reduce_more_cases,
+    "arithmetic": arithmetic_cases, "reduce_more": reduce_more_cases, "norm": norm_cases,
 }
 FAMILY_OF: Dict[str, str] = {}  # case id -> family
 ALL: List[Case] = []

@@ -39,6 +39,14 @@ def _from_input(t: Tensor) -> bool:
     return t.root or t.origin is not None
 
 
+def _partly_known(rest) -> "Shape | None":
+    """`x.view(-1, 128, h, w)` with h, w unknown: whatever the count, what
+    comes out (if torch takes it) is (128, h, w) per sample."""
+    if UNKNOWN not in rest or not all(v is UNKNOWN or is_int(v) and v > 0 for v in rest):
+        return None
+    return Shape(tuple(None if v is UNKNOWN else int(v) for v in rest))
+
+
 def _display(qual: str) -> str:
     if qual.startswith("torch.nn.functional."):
         return "F." + qual[len("torch.nn.functional."):]
@@ -194,6 +202,8 @@ class TensorOps:
             out, ctx.faults = None, []
         if target and target[0] == -1:
             out = self._fold(target, t.shape, out, ctx, text)
+        if out is None and not ctx.faults and target and (target[0] is BATCH or target[0] == -1):
+            out = _partly_known(target[1:])
         self.rec.report(ctx.faults, place(node), None, node)
         if not _from_input(t):
             return Tensor(out if out is not None else Shape.unknown())

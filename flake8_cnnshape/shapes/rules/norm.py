@@ -2,7 +2,9 @@
 must match what arrives. BatchNorm{1,2,3}d and InstanceNorm check dim 1;
 GroupNorm checks dim 1 and that num_groups divides it; LayerNorm/RMSNorm check
 the trailing dims against normalized_shape. Parameters: a weight and a bias
-per channel when affine (LayerNorm: per normalized element)."""
+per channel when affine (LayerNorm: per normalized element). F.batch_norm
+keeps the shape of what it is given, its statistics and affine tensors the
+file's own (a synchronized BatchNorm's forward())."""
 from __future__ import annotations
 
 import math
@@ -10,7 +12,7 @@ from typing import Optional
 
 from ..shape import Shape
 from ..signature import UNKNOWN, Args, Unknowable, sig
-from ..spec import AXIS, OTHER, Ctx, LayerSpec, no_params
+from ..spec import AXIS, OTHER, SAME, Ctx, LayerSpec, OpSpec, no_params
 from .common import need_rank
 
 _BN = dict(eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None)
@@ -163,3 +165,24 @@ LAYERS["LayerNorm"] = LayerSpec(sig("normalized_shape", eps=1e-5, elementwise_af
 LAYERS["RMSNorm"] = LayerSpec(sig("normalized_shape", eps=None, elementwise_affine=True, device=None, dtype=None),
                               trailing_norm, trailing_params, OTHER, keeps_shape=True)
 LAYERS["LocalResponseNorm"] = LayerSpec(sig("size", alpha=1e-4, beta=0.75, k=1.0), local_response, no_params, AXIS, keeps_shape=True)
+
+
+def f_batch_norm(a: Args, x: Shape, ctx: Ctx) -> Optional[Shape]:
+    """F.batch_norm(input, running_mean, running_var, weight, bias, training, ...).
+    torch checks each given tensor against dim 1, a size the engine does not
+    know for a tensor argument: only None and unknown values (a module's
+    running stats set by torch's own __init__, which sizes them right) let the
+    shape through. Eval mode needs the running stats."""
+    if x.open or not x.dims:
+        return None
+    stats = [a[p] for p in ("running_mean", "running_var", "weight", "bias")]
+    if any(v is not None and v is not UNKNOWN for v in stats):
+        return None
+    if (stats[0] is None or stats[1] is None) and a.known("training") is not True:
+        return None
+    return x
+
+
+FUNCTIONS = {"torch.nn.functional.batch_norm": OpSpec(
+    sig("input", "running_mean", "running_var", weight=None, bias=None, training=False, momentum=0.1, eps=1e-5),
+    f_batch_norm, SAME)}
