@@ -4,7 +4,7 @@ callgrind: unlike seconds, the count is the same from one run to the next
 whatever else the machine is doing, so two versions can be compared to the
 percent.
 
-    python benchmarks/instructions.py PATH... [--json FILE]
+    python benchmarks/instructions.py PATH... [--json FILE]   (folders or files)
 
 Four arms run under callgrind in fresh interpreters with flake8 imported (as
 in a flake8 run, whose modules the analysis then finds loaded), garbage
@@ -43,6 +43,9 @@ import inspect
 path_of = (lambda f: {"path": f}) if "path" in inspect.signature(analyze).parameters else (lambda f: {})
 files = []
 for root in roots:
+    if os.path.isfile(root):
+        files.append(root)
+        continue
     for d, dirs, names in os.walk(root):
         dirs.sort()
         files += [os.path.join(d, n) for n in sorted(names) if n.endswith(".py")]

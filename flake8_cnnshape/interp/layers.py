@@ -130,6 +130,9 @@ class Layers:
             run.uses[lid] = (place(call_node) if call_node is not None else at, not faults)
         elif first[1] and faults and call_node is not None:
             at = place(call_node)  # fits at its first use, not at this one
+        if not faults and run.accepted is not None:  # (the commonest: nothing more to note)
+            run.visited.add(at)
+            return at
         # a layer that sees only part of the input's size, or whose own size
         # is not known, says nothing of whether the input is the model's
         sized = spec.sized and not shape.open and shape.numel() is not None

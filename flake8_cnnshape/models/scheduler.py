@@ -28,9 +28,9 @@ from .runner import Runner, shape_of
 # BasicBlock), else the first that differs at all; it runs only when the
 # first run was small, and smaller still when it differs only in numbers
 # (ResNet34 after ResNet18: the same blocks, more of them). A second run of a
-# zoo's ResNet costs as much as the first (a fifth of a model zoo's analysis):
-# the block it is for (ResNet50's Bottleneck) is checked in the first of the
-# ways a file builds it, where the file asks for it.
+# zoo's ResNet costs as much as the first (a fifth of a model zoo's analysis),
+# so with these limits a big model runs in one way; a block only the second
+# way uses (ResNet50's Bottleneck) then gets its own run, with an unknown input.
 EXTRA_WAY_STEPS = 1_000
 NUMBERS_WAY_STEPS = 500
 MAX_CALLS_READ = 16  # calls of a class read for the ways it is built
@@ -54,7 +54,7 @@ class Scheduler:
         self._searchable = False  # the size search may run: no size is given for this model in any way
         self._quiet = False  # running a template class: its faults are its subclasses' to show
         self._ways: dict = {}  # ways() by class: (the ways, whether the second was looked for)
-        self._read: Dict[ast.AST, "_CallWays"] = {}  # the calls of a class read so far
+        self._calls_read: Dict[ast.AST, "_CallWays"] = {}  # the calls of a class read so far
         self._lazy: Dict[ast.AST, "_FactoryWays"] = {}  # the factories of a class run so far
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
@@ -250,7 +250,7 @@ class Scheduler:
         return got[0]
 
     def _all_run(self, cls: ClassInfo) -> bool:
-        calls, lazy = self._read.get(cls.node), self._lazy.get(cls.node)
+        calls, lazy = self._calls_read.get(cls.node), self._lazy.get(cls.node)
         return (calls is None or not calls.todo) and (lazy is None or lazy.done)
 
     def _find_ways(self, cls: ClassInfo, second: bool = True):
@@ -261,9 +261,9 @@ class Scheduler:
         unknown; else the class's own defaults."""
         # each call read evaluates its arguments (a zoo's `VGG(make_layers(cfg['A']))`
         # builds a whole model's layers): read as far as the ways asked for need
-        calls = self._read.get(cls.node)
+        calls = self._calls_read.get(cls.node)
         if calls is None:
-            calls = self._read[cls.node] = _CallWays(self._calls(cls.name)[:MAX_CALLS_READ])
+            calls = self._calls_read[cls.node] = _CallWays(self._calls(cls.name)[:MAX_CALLS_READ])
         module = self.interp.module
         seen, factories = calls.seen, calls.factories
         while calls.todo and not self._enough(cls, [(a, k) for _, a, k in seen], second):

@@ -156,8 +156,9 @@ def flip(a: Args, x: Shape, ctx: Ctx):
     return x if len(set(idx)) == len(idx) else None
 
 
-def narrow(a: Args, x: Shape, ctx: Ctx):
-    d, start, length = a.int("dim"), a.int("start"), a.int("length")
+def _sample_axis(x: Shape, d: int):
+    """(the index in the batched tensor, the size) of dim d, when it is a
+    known dim of the sample (not the batch, in range); else None."""
     if x.open:
         return None
     try:
@@ -165,7 +166,16 @@ def narrow(a: Args, x: Shape, ctx: Ctx):
     except IndexError:
         return None
     size = x.dims[i - 1] if i else None
-    if i == 0 or size is None or length < 0 or not -size <= start <= size:
+    return None if i == 0 or size is None else (i, size)
+
+
+def narrow(a: Args, x: Shape, ctx: Ctx):
+    d, start, length = a.int("dim"), a.int("start"), a.int("length")
+    got = _sample_axis(x, d)
+    if got is None:
+        return None
+    i, size = got
+    if length < 0 or not -size <= start <= size:
         return None
     if (start % size if size and start < 0 else start) + length > size:
         return None  # torch: start + length exceeds the dimension
@@ -176,14 +186,11 @@ def narrow(a: Args, x: Shape, ctx: Ctx):
 
 def select(a: Args, x: Shape, ctx: Ctx):
     d, index_ = a.int("dim"), a.int("index")
-    if x.open:
+    got = _sample_axis(x, d)
+    if got is None:
         return None
-    try:
-        i = full_index(d, x.rank + 1)
-    except IndexError:
-        return None
-    size = x.dims[i - 1] if i else None
-    if i == 0 or size is None or not -size <= index_ < size:
+    i, size = got
+    if not -size <= index_ < size:
         return None
     return Shape(x.dims[: i - 1] + x.dims[i:])
 
