@@ -35,7 +35,7 @@ def analyze(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(list(lines), tree, max_steps, default_input, path)
+        return _analyze(list(lines), tree, max_steps, default_input, path, strict)
     except Exception:  # noqa: BLE001 - flake8 aborts the whole run if a plugin raises
         if strict:
             raise
@@ -126,7 +126,8 @@ def parse(lines: List[str], tree: Optional[ast.Module] = None) -> Optional[ast.M
         return None
 
 
-def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None, path=None) -> List[Finding]:
+def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None, path=None,
+             strict: bool = False) -> List[Finding]:
     text = "".join(lines)  # one C-speed search beats a Python loop over the lines
     if "torch" not in text and "cnnshape" not in text:
         return []
@@ -138,6 +139,7 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
     if not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text:
         return []
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
+    fa.interp.ev.strict = strict
     try:
         return fa.reports()
     finally:

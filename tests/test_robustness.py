@@ -1185,3 +1185,33 @@ def test_stdlib_subset_in_process():
         with time_limit(IN_PROCESS_LIMIT, f"analyze({p})"):
             reports = analyze(lines, tree, strict=True)
         assert reports == [], (p, reports)
+
+
+_ONE_TORCH_CALL = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):  # cnnshape: input=(3, 8, 8)
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        return torch.relu(self.conv(x))
+"""
+
+
+def test_a_call_of_ours_with_wrong_arguments_raises_when_strict(monkeypatch):
+    """eval() turns Python's refusals in the analysed code into unknowns; a
+    call of ours with the wrong arguments is a bug, and the strict runs (the
+    tests, the dumps) must see it rather than a silent unknown."""
+    from flake8_cnnshape.interp.tensors import TensorOps
+
+    def broken(self, qual, args, kwargs, node):
+        return (lambda one: one)(qual, args)
+
+    monkeypatch.setattr(TensorOps, "call_torch", broken)
+    lines = _ONE_TORCH_CALL.splitlines(keepends=True)
+    with pytest.raises(TypeError, match="positional argument"):
+        analyze(lines, strict=True)
+    assert analyze(lines) == []  # a flake8 run: silence, never a crash

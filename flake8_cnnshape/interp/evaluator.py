@@ -17,7 +17,7 @@ from .builtins import BUILTINS, SUPER, Builtin, is_layer_class, is_module_class,
 from .events import Recorder
 from .facts import NodeFacts
 from .names import ImportMap
-from .plain import CMPOPS, PLAIN, is_int, plain, safe_binop, same_value, unknown_like
+from .plain import CMPOPS, PLAIN, REFUSED, is_int, our_call_failed, plain, safe_binop, same_value, unknown_like
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
 from .values import (ClassInfo, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
                      TorchRef)
@@ -43,6 +43,7 @@ class Evaluator(Access):
         self.project = None  # the other files of the project (project.py), when the file's path is known
         self.foreign_refs: Dict[int, Dict[str, object]] = {}  # what other files' imports stand for, by their ImportMap
         self.noting_stops = False  # for `cnnshape show`: note where a known shape ends (Scheduler.trace)
+        self.strict = False  # a call of ours with the wrong arguments raises (analyze(strict=True))
         # the other parts, set by machine.py
         self.calls: CallsPart = None  # type: ignore[assignment]
         self.ex: ExecutorPart = None  # type: ignore[assignment]
@@ -170,9 +171,11 @@ class Evaluator(Access):
                 return self.attribute(self._module_name(name, scope), node.attr)
             method = _EVAL.get(kind)
             return UNKNOWN if method is None else method(self, node, scope)
-        except _REFUSED:
+        except REFUSED as e:
             # Python itself refuses what the code asks (a zero slice step, an
             # int too large to index with): the value is unknown
+            if self.strict and our_call_failed(e):
+                raise
             return UNKNOWN
         finally:
             budget.depth -= 1
@@ -195,7 +198,7 @@ class Evaluator(Access):
         try:
             v = scope.find(name) if scope is not None else MISSING
             return v if v is not MISSING else self.unbound(name, scope)
-        except _REFUSED:
+        except REFUSED:
             return UNKNOWN
         finally:
             budget.depth -= 1
@@ -489,7 +492,6 @@ _CONSTANT = ast.Constant
 _STARRED = ast.Starred
 _PLAIN_TYPES = frozenset(PLAIN)
 _NUMBERS = frozenset((int, float, bool, type(None)))  # constants eval() gives as they are
-_REFUSED = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError)
 # node type -> the Evaluator method for it (e_Call...; eval() itself does names,
 # attribute reads and constants)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Evaluator).items() if k.startswith("e_") and hasattr(ast, k[2:])}

@@ -1,5 +1,6 @@
 """Arithmetic and comparison on plain Python values, refusing what nobody
-means as a size; and when two values are the same value."""
+means as a size; when two values are the same value; and which exceptions
+are Python refusing the analysed code rather than a bug of ours."""
 from __future__ import annotations
 
 import ast
@@ -10,6 +11,21 @@ from ..shapes.shape import Shape
 from ..shapes.signature import UNKNOWN
 from .budget import MAX_BITS, MAX_SEQ
 from .values import Tensor
+
+# what Python raises when it refuses what the analysed code asks (a zero slice
+# step, an int too large to index with): the evaluator makes the value unknown
+REFUSED = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError)
+
+_BAD_CALL = ("positional argument", "unexpected keyword argument", "required positional argument",
+             "required keyword-only argument")
+
+
+def our_call_failed(e: Exception) -> bool:
+    """A TypeError of a Python function called with the wrong arguments: the
+    analysis calls no Python function of the analysed code, so it is a bug of
+    ours (builtins word their refusals otherwise: `expected at most 3 arguments`)."""
+    return type(e) is TypeError and any(s in str(e) for s in _BAD_CALL)
+
 
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
