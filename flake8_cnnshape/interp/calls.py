@@ -34,6 +34,12 @@ _CONTAINER_READS = ("parameters", "children", "modules", "named_children", "name
                     "requires_grad_", "__len__")
 
 
+def _layer(name: str, spec, args, kwargs, node) -> Layer:
+    """A torch.nn layer the engine models, its arguments bound (a call torch would refuse leaves them unknown)."""
+    bound = bind(spec.sig, args, kwargs)
+    return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
+
+
 def _static(fn: ast.FunctionDef) -> bool:
     return [type(d) for d in fn.decorator_list] == [ast.Name] and fn.decorator_list[0].id == "staticmethod"
 
@@ -59,8 +65,7 @@ class Calls:
         if kind is TorchRef:
             layer = func.layer
             if layer is not None:  # `nn.Conv2d(...)` again
-                bound = bind(layer[1].sig, args, kwargs)
-                return Layer(layer[0], node, layer[1], bound) if bound is not None else Layer(layer[0], node)
+                return _layer(layer[0], layer[1], args, kwargs, node)
             return self.call_torch(func.qual, args, kwargs, node, func)
         if kind is Function:
             return self.call_function(func, args, kwargs)
@@ -113,8 +118,7 @@ class Calls:
             if spec is not None:
                 if ref is not None:
                     ref.layer = found
-                bound = bind(spec.sig, args, kwargs)
-                return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
+                return _layer(name, spec, args, kwargs, node)
             return Layer(name, node) if name else UNKNOWN
         if qual.startswith("math."):
             return math_call(qual[5:], args, kwargs)

@@ -39,6 +39,15 @@ def _from_input(t: Tensor) -> bool:
     return t.root or t.origin is not None
 
 
+def _reshaped(target, shape: Shape, name: str, text: str):
+    """The engine's reshape: (the shape, its faults); (None, []) where it gives up."""
+    ctx = Ctx(name)
+    try:
+        return reshape(list(target), shape, ctx, text), ctx.faults
+    except RULE_GIVES_UP:
+        return None, []
+
+
 def _partly_known(rest) -> "Shape | None":
     """`x.view(-1, 128, h, w)` with h, w unknown: whatever the count, what
     comes out (if torch takes it) is (128, h, w) per sample."""
@@ -195,62 +204,47 @@ class TensorOps:
         if t.shape.open:
             return Tensor(Shape.unknown())
         text = name + "(" + ", ".join("x.size(0)" if v is BATCH else ("?" if v is UNKNOWN else str(v)) for v in target) + ")"
-        ctx = Ctx(name)
-        try:
-            out = reshape(list(target), t.shape, ctx, text)
-        except RULE_GIVES_UP:
-            out, ctx.faults = None, []
+        out, faults = _reshaped(target, t.shape, name, text)
         if target and target[0] == -1:
-            out = self._fold(target, t.shape, out, ctx, text)
-        if out is None and not ctx.faults and target and (target[0] is BATCH or target[0] == -1):
+            out, faults = self._fold(target, t.shape, out, faults, name, text)
+        if out is None and not faults and target and (target[0] is BATCH or target[0] == -1):
             out = _partly_known(target[1:])
-        self.rec.report(ctx.faults, place(node), None, node)
+        self.rec.report(faults, place(node), None, node)
         if not _from_input(t):
             return Tensor(out if out is not None else Shape.unknown())
 
         def step(s):
-            ctx = Ctx(name)
-            try:
-                out = reshape(list(target), s, ctx, text)
-            except RULE_GIVES_UP:
-                return None
-            return None if ctx.faults else out
+            out, faults = _reshaped(target, s, name, text)
+            return None if faults else out
 
         flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
         return Tensor(out if out is not None else Shape.unknown(), (t, step, None, FLATTEN if flat else OTHER))
 
-    def _fold(self, target, shape: Shape, out, ctx: Ctx, text: str):
+    def _fold(self, target, shape: Shape, out, faults, name: str, text: str):
         """view(-1, ...) with sizes read off the tensor folds part of each
         sample into the batch on purpose (per-frame CNNs, attention windows):
         the batch is then k times the model's, which a later view(-1, ...) of
         plain numbers may undo. Anything else about a folded batch is not ours
-        to know: no fault, and an unknown shape."""
+        to know: no fault, and an unknown shape. (shape, faults) after it."""
         run = self.rec.run
         if any(isinstance(v, SizeInt) for v in target[1:]):
-            faults, ctx.faults = ctx.faults, []
             rows = target[1:]
             have = shape.numel()
             if not (is_int(have) and all(is_int(v) and v > 0 for v in rows)):
-                return None if faults else out
+                return (None if faults else out), []
             got = prod(rows)
             if have % got:
-                return None
+                return None, []
             if run is not None and have > got:
                 run.folds.append(have // got)
-            return Shape(tuple(int(v) for v in rows))
-        if not ctx.faults or run is None or not run.folds:
-            return out
+            return Shape(tuple(int(v) for v in rows)), []
+        if not faults or run is None or not run.folds:
+            return out, faults
         for k in reversed(run.folds):  # the same rows as a (k, *dims) sample of the model's batch
-            again = Ctx(ctx.layer)
-            try:
-                unfolded = reshape(list(target), Shape((k,) + shape.dims), again, text)
-            except RULE_GIVES_UP:
-                continue
-            if not again.faults:
-                ctx.faults = []
-                return unfolded
-        ctx.faults = []
-        return None
+            unfolded, again = _reshaped(target, Shape((k,) + shape.dims), name, text)
+            if not again:
+                return unfolded, []
+        return None, []
 
     def index(self, t: Tensor, key):
         """t[key]: slices, ints, None and ...; what else is unknown."""

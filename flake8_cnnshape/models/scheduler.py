@@ -53,9 +53,7 @@ class Scheduler:
         self.ok_places: set = set()
         self._searchable = False  # the size search may run: no size is given for this model in any way
         self._quiet = False  # running a template class: its faults are its subclasses' to show
-        self._ways: dict = {}  # ways() by class: (the ways, whether the second was looked for)
-        self._calls_read: Dict[ast.AST, "_CallWays"] = {}  # the calls of a class read so far
-        self._lazy: Dict[ast.AST, "_FactoryWays"] = {}  # the factories of a class run so far
+        self._ways: Dict[ast.AST, "_WaySearch"] = {}  # the ways of each class found so far
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
         self._otherwise: dict = {}  # _used_otherwise, by (class, attribute)
@@ -240,56 +238,47 @@ class Scheduler:
         """Arguments the file builds this class with, when they are all known
         (the first way, and the second as the comment on EXTRA_WAY_STEPS says);
         else the __init__ defaults (required parameters unknown). Without
-        second, only the first is sure to be there: the factories that would
-        give the second are not run yet."""
-        got = self._ways.get(cls.node)
-        if got is None or second and not got[1]:
-            found = self._find_ways(cls, second)
-            complete = second or self._all_run(cls)
-            got = self._ways[cls.node] = (found if complete else found[:1], complete)
-        return got[0]
-
-    def _all_run(self, cls: ClassInfo) -> bool:
-        calls, lazy = self._calls_read.get(cls.node), self._lazy.get(cls.node)
-        return (calls is None or not calls.todo) and (lazy is None or lazy.done)
-
-    def _find_ways(self, cls: ClassInfo, second: bool = True):
-        """The calls of the class whose arguments are all known where they
-        stand; else the builds the module functions that call it make (a
-        factory: `def resnet18(**kwargs): return ResNet(BasicBlock, [2, 2, 2, 2],
-        **kwargs)`), run with their own defaults, what they leave unknown
-        unknown; else the class's own defaults."""
-        # each call read evaluates its arguments (a zoo's `VGG(make_layers(cfg['A']))`
-        # builds a whole model's layers): read as far as the ways asked for need
-        calls = self._calls_read.get(cls.node)
-        if calls is None:
-            calls = self._calls_read[cls.node] = _CallWays(self._calls(cls.name)[:MAX_CALLS_READ])
-        module = self.interp.module
-        seen, factories = calls.seen, calls.factories
-        while calls.todo and not self._enough(cls, [(a, k) for _, a, k in seen], second):
-            node = calls.todo.pop(0)
-            way = self._way_of(node, module)
-            if way is not None:
-                _add_way(seen, way)
-            else:
-                fn = self._factory_of(node)
-                if fn is not None and fn not in factories:
-                    factories.append(fn)
-        seen = list(seen)
-        if not seen and factories:
-            lazy = self._lazy.get(cls.node)
-            if lazy is None:
-                lazy = self._lazy[cls.node] = _FactoryWays(factories[:MAX_FACTORIES])
-            for way in lazy.ways(self._factory_run(cls), lambda ws: self._enough(cls, ws, second)):
-                _add_way(seen, way)
-        if seen:
-            ways = [self._complete(cls, a, k) for _, a, k in seen]
-            second = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
-            return ways[:1] + ([second] if second is not None else [])
+        second, only the first is sure to be there: the calls and factories
+        that would give the second are not read yet."""
+        search = self._ways.get(cls.node)
+        if search is None:
+            search = self._ways[cls.node] = _WaySearch(self._calls(cls.name)[:MAX_CALLS_READ])
+        self._read_ways(cls, search, second)
+        ways = search.known + search.unknown
+        if ways:
+            if not second and not search.done:
+                return ways[:1]
+            other = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
+            return ways[:1] + ([other] if other is not None else [])
         init = cls.method("__init__")
         if init is None:
             return [([], {})]
         return [([], self._unknown_parameters(init, self._calls(cls.name)))]
+
+    def _read_ways(self, cls: ClassInfo, search: "_WaySearch", second: bool) -> None:
+        """Read the class's calls whose arguments are all known where they
+        stand; when none is, run the module functions that call it (a factory:
+        `def resnet18(**kwargs): return ResNet(BasicBlock, [2, 2, 2, 2],
+        **kwargs)`) with their own defaults, what they leave unknown unknown.
+        Each read evaluates arguments (a zoo's `VGG(make_layers(cfg['A']))`
+        builds a whole model's layers): only as far as the ways asked for need."""
+        module = self.interp.module
+        while search.calls and not search.settled(second):
+            node = search.calls.pop(0)
+            way = self._way_of(node, module)
+            if way is not None:
+                search.add(way, self._complete(cls, *way))
+            else:
+                fn = self._factory_of(node)
+                if fn is not None and fn not in search.factories:
+                    search.factories.append(fn)
+        if search.calls or search.known:
+            return
+        if search.todo is None:  # every call read, none fully known: the factories
+            search.todo = search.factories[:MAX_FACTORIES]
+        while search.todo and not search.settled(second):
+            for way in self._factory_ways(cls, search.todo.pop(0)):
+                search.add(way, self._complete(cls, *way))
 
     @staticmethod
     def _unknown_parameters(init: ast.FunctionDef, calls: List[ast.Call]) -> dict:
@@ -345,70 +334,56 @@ class Scheduler:
     def _paths(self) -> dict:
         return {id(node): path for node, path, _ in self.index.calls if type(node.func) is ast.Name}
 
-    def _factory_run(self, cls: ClassInfo):
-        """fn -> the builds of cls the factory fn makes, run with its
-        parameters' defaults (the required ones unknown)."""
-        def run(fn: ast.FunctionDef):
-            a = fn.args
-            positional = a.posonlyargs + a.args
-            required = [p.arg for p in positional[:len(positional) - len(a.defaults)]]
-            required += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
-            return self.interp.watch_builds(cls, lambda: self.interp.call_function(
-                Function(fn, self.interp.module), [], {p: UNKNOWN for p in required}))
-        return run
-
-    def _enough(self, cls: ClassInfo, known: list, second: bool) -> bool:
-        """Do the fully known ways found so far settle the first way (and the
-        second, when asked for: one that differs in more than numbers)?"""
-        if not known:
-            return False
-        if not second:
-            return True
-        first = self._complete(cls, *known[0])
-        return any(_differ(first, self._complete(cls, *w)) for w in known[1:])
+    def _factory_ways(self, cls: ClassInfo, fn: ast.FunctionDef):
+        """The builds of cls the factory fn makes, run with its parameters'
+        defaults (the required ones unknown)."""
+        a = fn.args
+        positional = a.posonlyargs + a.args
+        required = [p.arg for p in positional[:len(positional) - len(a.defaults)]]
+        required += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
+        return self.interp.watch_builds(cls, lambda: self.interp.call_function(
+            Function(fn, self.interp.module), [], {p: UNKNOWN for p in required}))
 
 
-class _CallWays:
-    """The calls of a class read so far for the ways it is built."""
+class _WaySearch:
+    """The ways of building one class found so far: the fully known ones
+    first (in the order of the calls, or of the factories), then those with
+    unknown parts (from factories)."""
 
     def __init__(self, calls: List[ast.Call]):
-        self.todo = list(calls)
-        self.seen: list = []  # (key, args, kwargs) of the fully known ways, in order
-        self.factories: List[ast.FunctionDef] = []  # the functions the other calls stand in
-
-
-class _FactoryWays:
-    """The factories of a class, run one by one as far as the ways asked for
-    need (each run builds a whole model's arguments: a zoo's file has many)."""
-
-    def __init__(self, factories: List[ast.FunctionDef]):
-        self.todo = list(factories)
-        self.known: list = []
+        self.calls = list(calls)  # not read yet
+        self.factories: List[ast.FunctionDef] = []  # the module functions the calls with unknown arguments stand in
+        self.todo: Optional[List[ast.FunctionDef]] = None  # the factories not run yet, once they are needed
+        self.known: list = []  # the ways, completed
         self.unknown: list = []
+        self.keys: set = set()
+        self.differs = False  # some known way differs from the first in more than numbers
 
     @property
     def done(self) -> bool:
-        return not self.todo
+        return not self.calls and (bool(self.known) or self.todo == [])
 
-    def ways(self, run, enough):
-        """Fully known ways first, in the factories' order, as running them all
-        would give them; run(fn) gives the builds factory fn makes."""
-        while self.todo and not enough(self.known):
-            for way in run(self.todo.pop(0)):
-                (self.known if _known(way) else self.unknown).append(way)
-        return self.known + self.unknown
+    def settled(self, second: bool) -> bool:
+        """Is the first way known (and a second that differs in more than numbers, when asked for)?"""
+        return bool(self.known) and (not second or self.differs)
+
+    def add(self, way, completed) -> None:
+        args, kwargs = way
+        key = (repr(args), repr(sorted(kwargs.items())))
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        if not _known(way):
+            self.unknown.append(completed)
+            return
+        if self.known and not self.differs:
+            self.differs = _differ(self.known[0], completed)
+        self.known.append(completed)
 
 
 def _known(way) -> bool:
     args, kwargs = way
     return all(v is not UNKNOWN for v in list(args) + list(kwargs.values()))
-
-
-def _add_way(seen: list, way) -> None:
-    args, kwargs = way
-    key = (repr(args), repr(sorted(kwargs.items())))
-    if key not in [s[0] for s in seen]:
-        seen.append((key, args, kwargs))
 
 
 def _reads_otherwise(cls: ClassInfo, attr: str, reads) -> bool:
