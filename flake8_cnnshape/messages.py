@@ -16,7 +16,7 @@ def axes(sizes) -> str:
 
 
 def factors(values: Tuple[int, ...]) -> str:
-    return " x ".join(str(f) for f in values)
+    return axes(values)
 
 
 def dims(values) -> str:
@@ -78,6 +78,9 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "prelu": lambda layer, want, got: f"{layer} expects num_parameters={want} (or 1) but receives {got} channels",
     "normalized_shape": lambda layer, want, got: f"{layer} expects normalized_shape={want} but receives {got}",
     "linear_width": lambda layer, want, got, parts: f"{layer} expects in_features={want} but receives {width(got, parts)}",
+    "linear_multiple": lambda layer, want, parts, multiple: (
+        f"{layer} expects in_features={want} but receives {factors(parts)}, a multiple of {multiple}: "
+        f"no size of ? gives {want}"),
     "linear_last_dim": _linear_last_dim,
     # a rank the layer cannot take (CNS006)
     "rank": lambda layer, form, got: f"{layer} needs a {form} sample but receives {got.describe()}",
@@ -111,6 +114,21 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "cat": lambda layer, dim, shapes: (
         f"torch.cat along dim {dim} needs the other dims to agree but receives {', '.join(s.describe() for s in shapes)}"),
     "broadcast": lambda layer, a, b: f"elementwise op needs matching shapes but receives {a.describe()} and {b.describe()}",
+    "broadcast_whole": lambda layer, a, b: (
+        f"{layer} needs shapes that broadcast but receives {a} and {b} (whole shapes, B the batch)"),
+    # einops (CNS005 for the lengths, CNS006 for the rank)
+    "einops_rank": lambda layer, pattern, got: f"{layer} '{pattern}' cannot take a tensor of shape {got} (B the batch)",
+    "einops_divide": lambda layer, pattern, dim, group, by: (
+        f"{layer} '{pattern}' splits a dim of {dim} into ({group}), but {dim} is not a multiple of {by}"),
+    "einops_length": lambda layer, pattern, dim, group, makes: (
+        f"{layer} '{pattern}' takes a dim of {dim} as ({group}), which makes {makes}"),
+    # matrix products (CNS009; CNS006 for a rank bmm / mm cannot take)
+    "matmul_inner": lambda layer, a, b, k1, k2: (
+        f"{layer} cannot multiply {a} by {b}: the first's last dim ({k1}) must equal the second's "
+        f"second-to-last ({k2}) (whole shapes, B the batch)"),
+    "bmm_batch": lambda layer, a, b: f"{layer} needs equal batch dims but receives {a} and {b}",
+    "bmm_rank": lambda layer, a, b: f"{layer} takes two 3-d tensors but receives {a} and {b} (whole shapes, B the batch)",
+    "mm_rank": lambda layer, a, b: f"{layer} takes two 2-d tensors but receives {a} and {b} (whole shapes, B the batch)",
     # a model nobody gives a size for (CNS001, CNS100)
     "assumes_inputs": lambda layer, want, channels, sizes, sides: (
         f"{layer} in_features={want} ({channels} x {axes(sizes)}) assumes inputs of "

@@ -11,18 +11,21 @@ from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, MAX_SEQ
 from .builtins import SELF_RETURNING, STR_METHODS
 from .configs import ArgParser
-from .facts import class_attr_def
+from .facts import class_attr_def, method_kind
 from .mutation import DICT_MUTATORS, LIST_MUTATORS
 from .names import normalize
 from .plain import is_int, plain
 from .scope import MISSING
-from .values import CONTAINERS, POISON, ClassInfo, Config, Function, Instance, Layer, Method, ModuleRef, Super, Tensor, TorchRef
+from . import whole
+from .values import (CONTAINERS, POISON, ClassInfo, Config, Fixed, Function, Instance, Layer, Method, ModuleRef, Super, Tensor,
+                     TorchRef)
 
 _LIST_METHODS = LIST_MUTATORS | {"copy"}
 _PARSER_METHODS = ("add_argument", "set_defaults", "parse_args", "parse_known_args", "add_argument_group",
                    "add_mutually_exclusive_group")
 # nn.Module methods on an instance of the file's classes that the interpreter follows
-_MODULE_METHODS = ("add_module", "register_module", "children", "named_children", "forward") + SELF_RETURNING
+_MODULE_METHODS = ("add_module", "register_module", "register_buffer", "register_parameter", "children", "named_children",
+                   "forward") + SELF_RETURNING
 _DICT_METHODS = DICT_MUTATORS | {"items", "keys", "values", "get", "copy"}
 _AUTOGRAD_FUNCTIONS = ("torch.autograd.Function", "torch.autograd.function.Function")
 
@@ -83,16 +86,26 @@ class Access:
             if not obj.complete and type(v) is not Function:
                 return UNKNOWN  # its __init__ was not followed: it may have set attr
             if isinstance(v, Function) and isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return Function(v.node, v.scope, obj, v.owner)
+                kind = method_kind(v.node)
+                if kind == "static":
+                    return v
+                return Function(v.node, v.scope, obj.cls if kind == "class" else obj, v.owner)
             if v is UNKNOWN and attr == "training":
                 return UNKNOWN
             return v
         if isinstance(obj, ClassInfo):
             if attr == "apply" and _is_autograd_function(obj):
                 return Method(obj, attr)  # `GradReverse.apply(x, alpha)`: its forward, on an unknown ctx
-            return self.class_attr(obj, attr)
+            if attr == "__name__":
+                return obj.name  # `add_module("{}_{}".format(block.__name__, i), ...)`
+            v = self.class_attr(obj, attr)
+            if type(v) is Function and method_kind(v.node) == "class":
+                return Function(v.node, v.scope, obj, v.owner)  # `cls` is the class it is read from
+            return v
         if isinstance(obj, Tensor):
             return self.ops.attribute(obj, attr)
+        if type(obj) is Fixed:
+            return whole.attribute(obj, attr)
         if isinstance(obj, Layer):
             return self.layer_attr(obj, attr)
         if isinstance(obj, list) and attr in _LIST_METHODS or isinstance(obj, dict) and attr in _DICT_METHODS:
@@ -120,12 +133,12 @@ class Access:
         if found is None:
             return UNKNOWN
         if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return Function(found, c.scope, None, c) if not found.decorator_list else UNKNOWN
+            return Function(found, c.scope, None, c) if method_kind(found) != "other" else UNKNOWN
         return self.eval(found.value, c.scope)
 
     def layer_attr(self, layer: Layer, attr: str):
         if layer.args is not None and attr in layer.args.values:
-            return layer.args.values[attr]
+            return _as_torch_keeps(layer.kind, attr, layer.args.values[attr])
         if layer.kind in CONTAINERS:
             if layer.items is not None and attr in layer.items:
                 return layer.items[attr]
@@ -157,3 +170,14 @@ class Access:
         if isinstance(obj, dict) and isinstance(key, (str, int)):
             return obj.get(key, UNKNOWN)
         return UNKNOWN
+
+
+_CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
+def _as_torch_keeps(kind: str, attr: str, value):
+    """An argument as the layer holds it: a convolution makes its int sizes
+    tuples (`nn.Conv2d(3, 8, 3, stride=2).stride == (2, 2)`); pools keep them."""
+    if attr in _CONV_TUPLES and kind.startswith(("Conv", "LazyConv")) and kind[-2:-1].isdigit() and is_int(value):
+        return (value,) * int(kind[-2])
+    return value

@@ -102,6 +102,7 @@ PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, 
 # str methods followed, on plain values (their results stay short: Calls.str_method)
 STR_METHODS = frozenset("format join replace lower upper strip lstrip rstrip split startswith endswith zfill isdigit".split())
 BUILTINS["setattr"] = Builtin("setattr", None)  # Calls.builtin_attr does these
+BUILTINS["map"] = Builtin("map", None)  # Calls.builtin_map
 BUILTINS["getattr"] = Builtin("getattr", None)
 
 

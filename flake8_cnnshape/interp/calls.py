@@ -19,7 +19,8 @@ from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import plain, same_value, unknown_like
 from .scope import Scope
-from .values import (CONTAINERS, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType, Super, Tensor,
+from . import whole
+from .values import (CONTAINERS, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType, Super, Tensor,
                      TorchRef, children)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -84,6 +85,8 @@ class Calls:
     def call_builtin(self, func: Builtin, args, kwargs, node):
         if func.name in ("setattr", "getattr"):
             return self.builtin_attr(func.name, args, kwargs)
+        if func.name == "map":
+            return self.builtin_map(args, kwargs, node)
         if func.name == "super":
             return func(args)
         if func.name == "isinstance":
@@ -112,6 +115,8 @@ class Calls:
             return ArgParser()
         if qual == "typing.cast" and len(args) == 2 and not kwargs:
             return args[1]  # `v = cast(int, v)`: v itself
+        if qual == "torch.nn.Parameter" or qual == "torch.nn.parameter.Parameter":
+            return self.ops.call_torch(qual, args, kwargs, node)
         found = nn_class(qual)
         if found is not None:
             name, spec = found
@@ -173,6 +178,9 @@ class Calls:
                 if kids is UNKNOWN or name == "children":
                     return kids
                 return [(k, v) for k, v in obj.attrs.items() if type(v) in (Layer, Instance)]
+            if name in ("register_buffer", "register_parameter") and len(args) >= 2 and isinstance(args[0], str):
+                # `self.register_buffer("index", torch.zeros(n, 1))`: an attribute of no batch
+                return self.builtin_attr("setattr", [obj, args[0], whole.as_fixed(args[1])], {})
             # self.add_module("conv", layer)
             return self.builtin_attr("setattr", [obj] + list(args), kwargs)
         if type(obj) is str:
@@ -195,6 +203,8 @@ class Calls:
             return UNKNOWN
         if isinstance(obj, Tensor):
             return self.ops.method(obj, name, args, kwargs, node)
+        if type(obj) is Fixed:
+            return whole.method(self.rec, obj, name, args, kwargs, node)
         return UNKNOWN
 
     def parser_method(self, parser: ArgParser, name: str, args, kwargs):
@@ -230,9 +240,20 @@ class Calls:
         does not follow them)."""
         if name in ("items", "keys", "values") and box.items is not None and not args:
             return list(getattr(box.items, name)())
+        if name in ("children", "named_children") and not args and not kwargs:
+            return _container_children(box, name == "named_children")
         if name in _CONTAINER_READS:
             return UNKNOWN
         return self.mutation.call(box, name, args, kwargs, self.ev.iterate)
+
+    def builtin_map(self, args, kwargs, node):
+        """map(f, *iterables), as a list: f called on each item (`q, k, v = map(lambda t: ..., qkv)`)."""
+        if kwargs or len(args) < 2:
+            return UNKNOWN
+        columns = [self.ev.iterate(a) for a in args[1:]]
+        if any(c is UNKNOWN for c in columns) or min(len(c) for c in columns) > MAX_SEQ:
+            return UNKNOWN
+        return [self.call(args[0], list(items), {}, node) for items in zip(*columns)]
 
     def builtin_attr(self, name: str, args, kwargs):
         """getattr(obj, name[, default]) and setattr(obj, name, value)."""
@@ -384,6 +405,25 @@ class Calls:
         if args or kwargs:
             inst.complete = False
         return inst
+
+
+def _container_children(box: Layer, named: bool):
+    """`seq.children()` / `named_children()`: its modules once each, in order
+    (torch skips a module met before); UNKNOWN when its contents are."""
+    if box.items is not None:
+        pairs = list(box.items.items())
+    elif box.children is not None:
+        pairs = [(str(i), c) for i, c in enumerate(box.children)]
+    else:
+        return UNKNOWN
+    seen, out = set(), []
+    for key, child in pairs:
+        if type(child) not in (Layer, Instance):
+            return UNKNOWN
+        if id(child) not in seen:
+            seen.add(id(child))
+            out.append((key, child) if named else child)
+    return out
 
 
 def is_instance(v, kind):

@@ -19,7 +19,8 @@ from .facts import NodeFacts
 from .names import ImportMap
 from .plain import CMPOPS, PLAIN, REFUSED, is_int, our_call_failed, plain, safe_binop, same_value, unknown_like
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
-from .values import (ClassInfo, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
+from .tensors import modelled
+from .values import (ClassInfo, Fixed, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
                      TorchRef)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -256,7 +257,7 @@ class Evaluator(Access):
     def e_BinOp(self, node, scope):
         a = self.eval(node.left, scope)
         b = self.eval(node.right, scope)
-        if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if type(a) in _TENSORS or type(b) in _TENSORS:
             return self.ops.binary(node, a, b)
         if not (plain(a) and plain(b)):
             return UNKNOWN
@@ -451,7 +452,7 @@ class Evaluator(Access):
         """For `cnnshape show`: a known shape went into a call and none came out."""
         if not any(type(a) is Tensor and not a.shape.open for a in args):
             return
-        if type(func) is TorchRef:
+        if type(func) is TorchRef and not modelled(func.qual):
             why = "not modelled"
         elif func is UNKNOWN:
             why = "not known: from a library the analysis does not read, or a value it could not work out"
@@ -486,6 +487,7 @@ class Evaluator(Access):
 
 
 _NAME = ast.Name
+_TENSORS = (Tensor, Fixed)  # what arithmetic operators hand to tensors.py
 _SCOPE = Scope
 _ATTRIBUTE = ast.Attribute
 _CONSTANT = ast.Constant

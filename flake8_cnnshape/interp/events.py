@@ -68,6 +68,11 @@ class Run:
         self.visited.add(found.place)
         self.found.setdefault(found.key(), found)
 
+    def drop(self, place: Place, msg: str) -> None:
+        """Forget the findings of one message at a place (a later check there said more)."""
+        for key in [k for k, f in self.found.items() if f.place == place and f.fault.msg == msg]:
+            del self.found[key]
+
     def fork(self) -> "Run":
         return Run(self.accepted, self.early_fault, self.searched, self)
 

@@ -41,6 +41,18 @@ def params(a: ast.arguments):
             tuple((p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults)), a.kwarg.arg if a.kwarg is not None else None)
 
 
+def method_kind(fn: ast.AST) -> str:
+    """"plain" for a method without decorators, "static" / "class" for one
+    whose only decorator is staticmethod / classmethod, else "other" (not
+    followed: the decorator may return anything)."""
+    decorators = getattr(fn, "decorator_list", ())
+    if not decorators:
+        return "plain"
+    if len(decorators) == 1 and type(decorators[0]) is ast.Name:
+        return {"staticmethod": "static", "classmethod": "class"}.get(decorators[0].id, "other")
+    return "other"
+
+
 def yields(loop: ast.AST) -> bool:
     """A loop that yields is not followed (a generator's body never runs)."""
     return any(isinstance(node, (ast.Yield, ast.YieldFrom)) for stmt in loop.body for node in ast.walk(stmt))

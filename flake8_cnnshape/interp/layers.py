@@ -109,8 +109,8 @@ class Layers:
         at = (node.lineno, node.col_offset)  # place(), inlined
         if rec.run is not None:
             at = self._note_use(rec, layer, shape, faults, at, call_node)
-        if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None:
-            self.search_width(layer, x, at)
+        if layer.kind == "Linear" and shape.dims and shape.dims[-1] is None and self.search_width(layer, x, at) and faults:
+            rec.run.drop(at, "linear_multiple")  # the search's verdict says more: for which input sizes
         out = outcome.shape
         if out is None:
             out = shape if faults and spec.keeps_shape else Shape.unknown()
@@ -178,12 +178,13 @@ class Layers:
         return x
 
     # -- the size search ---------------------------------------------------
-    def search_width(self, layer: Layer, x: Tensor, at) -> None:
+    def search_width(self, layer: Layer, x: Tensor, at) -> bool:
         """A Linear whose incoming width depends on the input size, in a
-        model whose input size nobody gave: does any size fit?"""
+        model whose input size nobody gave: does any size fit? True when
+        the search reported its verdict."""
         run = self.rec.run
         if run is None or at in run.searched:
-            return
+            return False
         run.searched.add(at)
         steps = []
         t = x
@@ -194,32 +195,33 @@ class Layers:
             kinds.append(axes)
             t = parent
         if not t.root or not steps:
-            return
+            return False
         steps.reverse()
         kinds.reverse()
         # each spatial axis must be worked out from itself alone (no transpose,
         # no reshape), then flattened once, with only elementwise ops after it
         if "other" in kinds or kinds.count("flatten") != 1:
-            return
+            return False
         if any(k != SAME for k in kinds[kinds.index("flatten") + 1:]):
-            return
+            return False
         first = steps[0][1]
         if first is None or first.args is None or first.kind not in _SPATIAL_FIRST:
-            return
+            return False
         n = int(first.kind[-2])
         try:
             channels = first.args.int("in_channels")
             want = layer.args.int("in_features")
         except Unknowable:
-            return
+            return False
 
         replay = _replayer(steps, kinds, channels, self.budget)
         from ..shapes.search import search  # only models nobody gives a size for need it
 
         verdict = search(replay, n, want)
         if verdict is None:
-            return
+            return False
         self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer.node, None)
+        return True
 
 
 def _why_unknown(faults) -> str:

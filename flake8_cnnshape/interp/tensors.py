@@ -13,14 +13,17 @@ from typing import List, TYPE_CHECKING
 from ..findings import Fault
 from ..shapes.catalog import FUNCTIONS, METHODS
 from ..shapes.rules.elementwise import broadcast
+from ..shapes.rules.matmul import PRODUCTS
 from ..shapes.rules.tensor_ops import index, permute, reshape
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, RULE_GIVES_UP, UNKNOWN, bind
 from ..shapes.spec import FLATTEN, OTHER, SAME, Ctx, keep_shape
+from .budget import MAX_SEQ
 from .events import Recorder
 from .layers import as_tensor, place
 from .plain import is_int
-from .values import Method, SizeInt, Tensor
+from . import einops_calls, whole
+from .values import Fixed, Method, SizeInt, Tensor
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart
@@ -56,6 +59,13 @@ def _partly_known(rest) -> "Shape | None":
     return Shape(tuple(None if v is UNKNOWN else int(v) for v in rest))
 
 
+def modelled(qual: str) -> bool:
+    """Does the analysis follow calls of this torch (or einops) function?"""
+    return (qual in FUNCTIONS or qual in FACTORIES or qual[6:] in PRODUCTS or qual in einops_calls.FUNCTIONS
+            or qual in ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk",
+                        "torch.split"))
+
+
 def _display(qual: str) -> str:
     if qual.startswith("torch.nn.functional."):
         return "F." + qual[len("torch.nn.functional."):]
@@ -78,8 +88,16 @@ class TensorOps:
             return self.cat(args, kwargs, node)
         if qual == "torch.reshape" and len(args) == 2 and not kwargs:
             return self.reshape(args[0], args[1], "torch.reshape", node)
+        if (qual == "torch.chunk" or qual == "torch.split") and args and isinstance(args[0], Tensor):
+            return self.pieces(qual[6:], args[0], list(args[1:]), dict(kwargs))
         if qual == "torch.permute" and len(args) == 2:
             return self.permute(args[0], args[1])
+        if qual[6:] in PRODUCTS and qual.startswith("torch.") and len(args) == 2 and not kwargs:
+            return whole.product(self.rec, qual[6:], qual, args[0], args[1], node)
+        if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            return whole.parameter(args, kwargs)
+        if qual.startswith("einops."):
+            return einops_calls.call(self.rec, qual, args, kwargs, node)
         return UNKNOWN
 
     def functional(self, spec, name: str, args, kwargs, node):
@@ -123,9 +141,12 @@ class TensorOps:
         if qual == "torch.randint":
             dims = kwargs.get("size", args[-1] if args else ())
         dims = list(dims) if isinstance(dims, (tuple, list)) else []
-        if len(dims) < 2 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+        if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
             return Tensor(Shape.unknown())
-        return Tensor(Shape(tuple(dims[1:])))
+        whole_dims = tuple(int(d) for d in dims)  # for nn.Parameter: then no dim is a batch
+        if len(dims) < 2:
+            return Tensor(Shape.unknown(), whole=whole_dims)
+        return Tensor(Shape(whole_dims[1:]), whole=whole_dims)
 
     def cat(self, args, kwargs, node):
         tensors = args[0] if args else kwargs.get("tensors", UNKNOWN)
@@ -192,6 +213,10 @@ class TensorOps:
         if name == "permute":
             order = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
             return self.permute(t, order)
+        if name in PRODUCTS and len(args) == 1 and not kwargs:
+            return whole.product(self.rec, name, f"x.{name}", t, args[0], node)
+        if name == "chunk" or name == "split":
+            return self.pieces(name, t, list(args), dict(kwargs))
         spec = METHODS.get(name)
         if spec is not None:
             return self.functional(spec, f"x.{name}", [t] + list(args), kwargs, node)
@@ -246,6 +271,35 @@ class TensorOps:
                 return unfolded, []
         return None, []
 
+    def pieces(self, name: str, t: Tensor, args, kwargs):
+        """x.chunk(n, dim) / x.split(size, dim): a tuple of tensors, the last
+        one shorter where the dim does not divide (as torch splits it)."""
+        first = args[0] if args else kwargs.get("chunks" if name == "chunk" else "split_size_or_sections")
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if len(args) > 2 or t.shape.open or not is_int(dim):
+            return UNKNOWN
+        full = t.shape.rank + 1
+        d = dim + full if dim < 0 else dim
+        if not 1 <= d < full:
+            return UNKNOWN  # the batch, or out of range
+        size = t.shape.dims[d - 1]
+        if size is None or size < 1:
+            return UNKNOWN
+        if name == "split" and isinstance(first, (list, tuple)):
+            if not all(is_int(v) and v >= 0 for v in first) or sum(first) != size:
+                return UNKNOWN
+            sizes = list(first)
+        else:
+            if not is_int(first) or first < 1:
+                return UNKNOWN
+            step = -(-size // first) if name == "chunk" else first
+            count = -(-size // step)
+            sizes = [step] * (count - 1) + [size - step * (count - 1)]
+        if len(sizes) > MAX_SEQ:
+            return UNKNOWN
+        dims = t.shape.dims
+        return tuple(Tensor(Shape(dims[:d - 1] + (int(n),) + dims[d:])) for n in sizes)
+
     def index(self, t: Tensor, key):
         """t[key]: slices, ints, None and ...; what else is unknown."""
         out = index(key, t.shape)
@@ -267,7 +321,9 @@ class TensorOps:
         """Arithmetic operators (`out + x`, `x * 2`), with broadcasting."""
         op = getattr(node, "op", None)
         if isinstance(op, ast.MatMult):
-            return Tensor(Shape.unknown())
+            return whole.product(self.rec, "matmul", "@", a, b, node)
+        if type(a) is Fixed or type(b) is Fixed:
+            return whole.binary(self.rec, node, a, b)
         ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
         if ta and tb:
             ctx = Ctx("elementwise op")

@@ -12,15 +12,32 @@ from ..shapes.spec import LayerSpec
 
 
 class Tensor(Shown):
-    __slots__ = ("shape", "origin", "root")
+    __slots__ = ("shape", "origin", "root", "whole")
     _fields = ("shape", "root")
 
-    def __init__(self, shape: Shape, origin: Optional[tuple] = None, root: bool = False):
+    def __init__(self, shape: Shape, origin: Optional[tuple] = None, root: bool = False, whole: Optional[tuple] = None):
         self.shape = shape
         # how this tensor came from one other: (parent, step, layer, axes)
         # where step(shape) redoes the op; None where it came from several or none
         self.origin = origin
         self.root = root  # the model's input, when its size is unknown
+        # all its dims when a factory made it (`torch.randn(1, C, 1, H)`): its
+        # first may be no batch, as when nn.Parameter() takes it (Fixed)
+        self.whole = whole
+
+
+class Fixed(Shown):
+    """A tensor with no batch dim, which a module makes itself (a parameter:
+    `nn.Parameter(torch.randn(1, C, 1, H))`): `dims` are all of its dims (an
+    int, or None where not known). Kept apart from Tensor, whose first dim is
+    the model's batch, so that no op that takes one for the other sees it:
+    only the ops of tensors.py that know it do."""
+
+    __slots__ = ("dims",)
+    _fields = ("dims",)
+
+    def __init__(self, dims: tuple):
+        self.dims = dims
 
 
 class SizeInt(int):
@@ -62,10 +79,11 @@ class Layer(Shown):
 
     @property
     def display(self) -> str:
-        return f"nn.{self.kind}"
+        return self.kind if self.kind in EINOPS_LAYERS else f"nn.{self.kind}"
 
 
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+EINOPS_LAYERS = ("Rearrange", "Reduce")  # einops.layers.torch's: not torch.nn's
 
 
 class Function(Shown):

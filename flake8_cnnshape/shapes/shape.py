@@ -5,7 +5,8 @@ A dim is an int when known, None when it depends on something we do not know.
 `open=True` means there may be more leading dims we know nothing about, as after
 a Linear applied to a tensor of unknown rank: only the trailing dims are known.
 `factors` remembers, per dim, the sizes a flatten multiplied together, so a
-message can say "3136 (64 x 7 x 7)".
+message can say "3136 (64 x 7 x 7)"; for a dim nobody knows, the sizes that
+are known among them ((None, 6, 6): a multiple of 36).
 """
 from __future__ import annotations
 
@@ -63,6 +64,16 @@ class Shape(Record):
         if self.factors is None:
             return None
         return self.factors[i]
+
+    def flat_factors(self, start: int = 0, end: Optional[int] = None) -> Optional[Tuple[Dim, ...]]:
+        """The sizes dims[start:end] multiply to when flattened, None for one
+        nobody knows: (None, 6, 6) says the width is a multiple of 36. None
+        when no size is known, or when there is only one."""
+        got = []
+        for i in range(start, len(self.dims) if end is None else end):
+            f = self.factor_of(i)
+            got.extend(f if f is not None else (self.dims[i],))
+        return tuple(got) if len(got) > 1 and any(f is not None and f > 1 for f in got) else None
 
     def with_dims(self, dims, factors=None) -> "Shape":
         dims = tuple(dims)

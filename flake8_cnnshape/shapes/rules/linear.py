@@ -31,12 +31,8 @@ def flatten(x: Shape, start_dim: int, end_dim: int, ctx: Ctx):
         return x if e == 0 else None
     i, j = s - 1, e  # per-sample slice [i, j)
     merged = x.dims[i:j]
-    factors = []
-    for k in range(i, j):
-        f = x.factor_of(k)
-        factors.extend(f if f is not None else (x.dims[k],))
     size = None if any(d is None for d in merged) else math.prod(merged)
-    fac = tuple(factors) if size is not None and len(factors) > 1 else None
+    fac = x.flat_factors(i, j)
     dims = x.dims[:i] + (size,) + x.dims[j:]
     old = x.factors or (None,) * len(x.dims)
     return Shape(dims, False, None).with_dims(dims, old[:i] + (fac,) + old[j:])
@@ -54,7 +50,9 @@ def linear(lazy: bool):
             return None
         last = x.dims[-1] if x.dims else None
         want = None if lazy else a.opt_int("in_features")
-        if want is not None:
+        if want is not None and last is None and (x.open or x.rank == 1):
+            _multiple(want, x.factor_of(len(x.dims) - 1) if x.dims else None, ctx)
+        elif want is not None:
             if last is not None and last != want:
                 if x.open or x.rank == 1:
                     parts = x.factor_of(len(x.dims) - 1)
@@ -68,6 +66,17 @@ def linear(lazy: bool):
         return x.with_dims(x.dims[:-1] + (out,)) if x.dims else Shape((out,), open=True)
 
     return rule
+
+
+def _multiple(want: int, parts, ctx: Ctx) -> None:
+    """A flattened width some of whose sizes are known ((None, 6, 6): 36 times
+    a channel count nobody knows): an in_features that is no multiple of
+    their product is wrong whatever the unknown sizes are."""
+    if parts is None:
+        return
+    multiple = math.prod(f for f in parts if f is not None)
+    if multiple > 1 and want % multiple:
+        ctx.fault("CNS001", "linear_multiple", {"want": want, "parts": parts, "multiple": multiple}, "in_features", None)
 
 
 def linear_params(lazy: bool):

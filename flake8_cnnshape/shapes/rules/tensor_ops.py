@@ -65,11 +65,10 @@ def _last_fixed(x: Shape, rest: List[int], have: int):
 
 def _flat(x: Shape, rest: List[int]) -> Shape:
     """The reshaped sample; a full flatten keeps its factors for messages."""
-    if len(rest) == 1 and len(x.dims) > 1 and x.numel() is not None:
-        factors = []
-        for i, d in enumerate(x.dims):
-            factors.extend(x.factor_of(i) or (d,))
-        return Shape((rest[0],), factors=(tuple(factors),))
+    if len(rest) == 1 and not x.open:
+        factors = x.flat_factors()
+        if factors is not None:
+            return Shape((rest[0],), factors=(factors,))
     return Shape(tuple(rest))
 
 

@@ -1,0 +1,214 @@
+"""Tensors a module makes itself (Fixed: a parameter, no batch dim) and
+matrix products, on whole shapes (shapes/rules/matmul.py): what a model's
+tensor meets in attention and position-embedding code. A Fixed value goes
+only through these; anything else done with it is unknown."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..shapes.rules.matmul import PRODUCTS, B, GivesUp, broadcast
+from ..shapes.shape import Shape
+from ..shapes.signature import BATCH, UNKNOWN
+from ..shapes.spec import Ctx
+from .events import Recorder
+from .layers import place
+from .values import Fixed, Method, Tensor
+
+# methods that give a tensor of the same shape: whatever their arguments,
+# and (in place, or elementwise) when they are numbers
+_SAME = frozenset("contiguous float double half bfloat16 detach clone cuda cpu to type requires_grad_ zero_ "
+                  "uniform_ normal_".split())
+_SAME_WITH_NUMBERS = frozenset("fill_ mul_ add_ div_ sub_ clamp_ abs exp log sqrt sigmoid tanh relu neg".split())
+
+
+def is_number(v) -> bool:
+    return type(v) in (int, float)
+
+
+def whole_of(v) -> Optional[tuple]:
+    """All of a tensor's dims, the model's batch as B; None when not known."""
+    if type(v) is Fixed:
+        return v.dims
+    if type(v) is Tensor and not v.shape.open:
+        return (B,) + v.shape.dims
+    return None
+
+
+def value_of(dims: Optional[tuple], tensor: bool):
+    """A whole shape back to a value: led by B, a model's tensor; without B, a Fixed."""
+    if dims is None:
+        return Tensor(Shape.unknown()) if tensor else UNKNOWN
+    if dims and dims[0] is B:
+        return Tensor(Shape(dims[1:]))
+    return Fixed(dims)
+
+
+def parameter(args, kwargs):
+    """nn.Parameter(data): the tensor a factory made, all its dims its own."""
+    return as_fixed(args[0] if args else kwargs.get("data"))
+
+
+def product(rec: Recorder, name: str, display: str, a, b, node):
+    """torch.matmul / `@` / bmm / mm of two tensors, either kind."""
+    tensor = type(a) is Tensor or type(b) is Tensor
+    wa, wb = whole_of(a), whole_of(b)
+    if wa is None or wb is None:
+        return value_of(None, tensor)
+    ctx = Ctx(display)
+    try:
+        out = PRODUCTS[name](wa, wb, ctx)
+    except GivesUp:
+        out, ctx.faults = None, []
+    rec.report(ctx.faults, place(node), None, node)
+    return value_of(out, tensor)
+
+
+def binary(rec: Recorder, node, a, b):
+    """An arithmetic operator with a Fixed operand: a number keeps its shape,
+    a tensor of either kind broadcasts with it."""
+    if is_number(a) or is_number(b):
+        return b if is_number(a) else a
+    tensor = type(a) is Tensor or type(b) is Tensor
+    wa, wb = whole_of(a), whole_of(b)
+    if wa is None or wb is None:
+        return value_of(None, tensor)
+    ctx = Ctx("elementwise op")
+    try:
+        out = broadcast(wa, wb, ctx)
+    except GivesUp:
+        out, ctx.faults = None, []
+    rec.report(ctx.faults, place(node), None, node)
+    return value_of(out, tensor)
+
+
+def attribute(f: Fixed, attr: str):
+    if attr == "shape":
+        return _sizes(f)
+    if attr == "data":
+        return f
+    return Method(f, attr)
+
+
+def _sizes(f: Fixed):
+    return tuple(UNKNOWN if d is None else d for d in f.dims)
+
+
+def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
+    dims = f.dims
+    if name == "size" and not kwargs:
+        if not args:
+            return _sizes(f)
+        d = args[0]
+        if type(d) is not int or not -len(dims) <= d < len(dims):
+            return UNKNOWN
+        return UNKNOWN if dims[d] is None else dims[d]
+    if name == "dim" and not args:
+        return len(dims)
+    if name in _SAME:
+        return f
+    if name in _SAME_WITH_NUMBERS:
+        return f if all(is_number(a) for a in args) and all(is_number(v) for v in kwargs.values()) else UNKNOWN
+    if name in PRODUCTS and len(args) == 1 and not kwargs:
+        return product(rec, name, f"x.{name}", f, args[0], node)
+    if kwargs:
+        return UNKNOWN
+    target = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+    if name in ("view", "reshape"):
+        return _reshape(dims, target)
+    if name == "permute":
+        return _permute(dims, target)
+    if name == "transpose" and len(target) == 2:
+        order = list(range(len(dims)))
+        try:
+            order[target[0]], order[target[1]] = order[target[1]], order[target[0]]
+        except (IndexError, TypeError):
+            return UNKNOWN
+        return _permute(dims, order)
+    if name == "unsqueeze" and len(target) == 1 and type(target[0]) is int and -len(dims) - 1 <= target[0] <= len(dims):
+        d = target[0] if target[0] >= 0 else target[0] + len(dims) + 1
+        return Fixed(dims[:d] + (1,) + dims[d:])
+    if name == "expand":
+        return _expand(dims, target)
+    if name == "repeat":
+        return _repeat(dims, target)
+    if name == "gather" and len(args) == 2:
+        # its output has the index's shape, of the input's rank (torch refuses another)
+        index = whole_of(args[1])
+        return Fixed(index) if index is not None and B not in index else Fixed((None,) * len(dims))
+    return UNKNOWN
+
+
+def as_fixed(v):
+    """What register_buffer / register_parameter keep: the tensor a factory made, all its dims its own."""
+    if type(v) is Fixed:
+        return v
+    if type(v) is Tensor and v.whole is not None:
+        return Fixed(v.whole)
+    return UNKNOWN
+
+
+def _repeat(dims, sizes):
+    if not sizes or not _ints(sizes) or len(sizes) < len(dims) or any(v < 0 for v in sizes):
+        return UNKNOWN
+    extra = len(sizes) - len(dims)
+    return Fixed(tuple(sizes[:extra]) + tuple(None if d is None else d * s for d, s in zip(dims, sizes[extra:])))
+
+
+def _ints(values) -> bool:
+    return all(type(v) is int or isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _reshape(dims, target):
+    if not target or not _ints(target) or any(v < -1 for v in target) or list(target).count(-1) > 1:
+        return UNKNOWN
+    if None in dims:
+        return Fixed(tuple(None if v == -1 else int(v) for v in target))
+    have = 1
+    for d in dims:
+        have *= d
+    known = 1
+    for v in target:
+        if v != -1:
+            known *= v
+    if -1 in target:
+        if known == 0 or have % known:
+            return UNKNOWN  # torch refuses it: not a size we go on with
+        target = tuple(have // known if v == -1 else v for v in target)
+    elif known != have:
+        return UNKNOWN
+    return Fixed(tuple(int(v) for v in target))
+
+
+def _permute(dims, order):
+    n = len(dims)
+    if not _ints(order) or len(order) != n:
+        return UNKNOWN
+    idx = [o + n if o < 0 else o for o in order]
+    if sorted(idx) != list(range(n)):
+        return UNKNOWN
+    return Fixed(tuple(dims[i] for i in idx))
+
+
+def _expand(dims, sizes):
+    """`cls_token.expand(x.size(0), -1, -1)`: a (1, ...) parameter grown to
+    the model's batch is one of the model's tensors."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) != len(dims):
+        return UNKNOWN
+    out = []
+    for s, d in zip(sizes, dims):
+        if s is BATCH:
+            if d != 1 or out:
+                return UNKNOWN
+            out.append(B)
+        elif type(s) is int or isinstance(s, int) and not isinstance(s, bool):
+            if s == -1:
+                out.append(d)
+            elif d is None or d == 1 or d == s:
+                out.append(int(s))
+            else:
+                return UNKNOWN
+        else:
+            return UNKNOWN
+    return value_of(tuple(out), True)

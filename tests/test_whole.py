@@ -1,0 +1,125 @@
+"""Whole shapes (shapes/rules/matmul.py, interp/whole.py) against torch:
+matrix products and broadcasting between the model's tensors (the batch B
+in front) and the tensors a module makes itself (no batch), the methods
+such a tensor is taken through, and the conv arguments a layer keeps as
+tuples. The truth is torch on zero CPU tensors, with B at 2 and at 3: a
+shape we give must be torch's at both, a fault must be torch refusing at
+both; a give-up claims nothing, and the grid must hold enough claims that
+the test says something."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from flake8_cnnshape.interp import whole
+from flake8_cnnshape.interp.values import Fixed
+from flake8_cnnshape.shapes.rules.matmul import B, GivesUp, PRODUCTS, broadcast
+from flake8_cnnshape.shapes.spec import Ctx
+
+torch = pytest.importorskip("torch")
+
+SHAPES = [(4,), (3, 4), (4, 5), (B, 4), (B, 4, 5), (B, 3, 4), (1, 4, 5), (2, 4, 5), (B, 5, 4), (1, 3, 4),
+          (B, 2, 3, 4), (2, 1, 4, 5), (1, 5), (5,), (B, 1), (B,), (1, 2, 1, 3), (None, 4), (B, None, 4)]
+
+
+def _torch(fn, a, b, batch):
+    """torch's whole shape of fn(a, b) with B as batch, or None when it refuses."""
+    concrete = [tuple(batch if d is B else 6 if d is None else d for d in s) for s in (a, b)]
+    try:
+        return tuple(fn(torch.zeros(concrete[0]), torch.zeros(concrete[1])).shape)
+    except RuntimeError:
+        return None
+
+
+def _ours(rule, a, b):
+    ctx = Ctx("op")
+    try:
+        out = rule(a, b, ctx)
+    except GivesUp:
+        return "gives up", []
+    return out, [f.code for f in ctx.faults]
+
+
+def _check(rule, fn, a, b):
+    """The claim ours makes on (a, b), checked at two batch sizes (a size
+    nobody knows is 6 in torch); its kind."""
+    out, codes = _ours(rule, a, b)
+    if out == "gives up":
+        return "gives up"
+    truths = [_torch(fn, a, b, batch) for batch in (2, 3)]
+    if codes:
+        assert all(t is None for t in truths), (a, b, codes, truths)
+        return "fault"
+    if out is None:
+        return "gives up"
+    for batch, t in zip((2, 3), truths):
+        if None in a or None in b:
+            if t is None:
+                continue  # with the unknown size at 6 torch may refuse: ours says what it is if it runs
+        want = tuple(batch if d is B else d for d in out)
+        assert t is not None and all(w is None or w == got for w, got in zip(want, t)) and len(want) == len(t), (
+            a, b, out, t)
+    return "shape"
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCTS))
+def test_products_agree_with_torch(name):
+    fn = {"matmul": torch.matmul, "bmm": torch.bmm, "mm": torch.mm}[name]
+    kinds = [_check(PRODUCTS[name], fn, a, b) for a, b in itertools.product(SHAPES, SHAPES)]
+    assert kinds.count("shape") >= 8 and kinds.count("fault") >= 8, kinds
+
+
+def test_broadcast_agrees_with_torch():
+    kinds = [_check(broadcast, torch.add, a, b) for a, b in itertools.product(SHAPES, SHAPES)]
+    assert kinds.count("shape") >= 40 and kinds.count("fault") >= 20, kinds
+
+
+class _Rec:
+    def __init__(self):
+        self.faults = []
+
+    def report(self, faults, *args, **kwargs):
+        self.faults += faults
+
+
+# (dims, method, arguments, whether it is followed)
+CASES = [
+    ((1, 8, 1, 4), "view", (1, 8, -1), True), ((1, 8, 4), "permute", (0, 2, 1), True),
+    ((2, 3, 4), "transpose", (1, 2), True), ((8, 4), "unsqueeze", (0,), True), ((8, 4), "unsqueeze", (-1,), True),
+    ((3, 4), "reshape", (12,), True), ((3, 4), "view", (5, -1), False), ((3, 4), "size", (1,), True),
+    ((1, 1, 16), "expand", (whole.BATCH, -1, -1), True), ((1, 1, 16), "expand", (whole.BATCH, 5, -1), True),
+    ((2, 1, 16), "expand", (whole.BATCH, -1, -1), False), ((3, 4), "contiguous", (), True), ((3, 4), "mul_", (2,), True),
+    ((3, 4), "t", (), False),
+]
+
+
+@pytest.mark.parametrize("dims,name,args,followed", CASES)
+def test_fixed_methods_agree_with_torch(dims, name, args, followed):
+    got = whole.method(_Rec(), Fixed(dims), name, list(args), {}, None)
+    assert (got is not whole.UNKNOWN) == followed
+    for batch in (2, 3):
+        real = [batch if a is whole.BATCH else a for a in args]
+        try:
+            truth = getattr(torch.zeros(dims), name)(*real)
+        except RuntimeError:
+            truth = None
+        if got is whole.UNKNOWN:
+            continue
+        if isinstance(got, int):
+            assert got == truth
+        elif isinstance(got, Fixed):
+            assert truth is not None and tuple(truth.shape) == got.dims
+        else:  # a model tensor: the batch in front, per-sample dims after
+            assert truth is not None and tuple(truth.shape) == (batch,) + got.shape.dims
+
+
+@pytest.mark.parametrize("kind,n", [("Conv1d", 1), ("Conv2d", 2), ("Conv3d", 3), ("ConvTranspose2d", 2)])
+def test_conv_keeps_its_sizes_as_tuples(kind, n):
+    from flake8_cnnshape.interp.access import _as_torch_keeps
+
+    layer = getattr(torch.nn, kind)(4, 4, 3, stride=2, padding=1, dilation=1)
+    for attr in ("kernel_size", "stride", "padding", "dilation"):
+        assert _as_torch_keeps(kind, attr, getattr(layer, attr)[0]) == getattr(layer, attr)
+    pool = torch.nn.MaxPool2d(3, stride=2)
+    assert _as_torch_keeps("MaxPool2d", "stride", 2) == pool.stride == 2
