@@ -116,6 +116,11 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "broadcast": lambda layer, a, b: f"elementwise op needs matching shapes but receives {a.describe()} and {b.describe()}",
     "broadcast_whole": lambda layer, a, b: (
         f"{layer} needs shapes that broadcast but receives {a} and {b} (whole shapes, B the batch)"),
+    # sequence layers (CNS010; CNS007 for the heads)
+    "sequence_width": lambda layer, param, want, got: f"{layer} expects {param}={want} but receives {got} features",
+    "heads": lambda layer, width, param, heads, heads_param: f"{layer} {heads_param}={heads} does not divide {param}={width}",
+    "heads_incoming": lambda layer, width, heads, heads_param: (
+        f"{layer} {heads_param}={heads} does not divide the {width} incoming features"),
     # einops (CNS005 for the lengths, CNS006 for the rank)
     "einops_rank": lambda layer, pattern, got: f"{layer} '{pattern}' cannot take a tensor of shape {got} (B the batch)",
     "einops_divide": lambda layer, pattern, dim, group, by: (

@@ -40,13 +40,14 @@ try:  # tests/ as a package, or (pytest's default rootdir import) tests/ on sys.
 except ImportError:
     import torch_oracle as oracle
 
-FIXABLE = {"CNS001", "CNS002", "CNS003"}
+FIXABLE = {"CNS001", "CNS002", "CNS003", "CNS010"}
 ENDING = {"CNS004", "CNS005", "CNS006", "CNS007"}
 # The constructor argument each fixable code is about. A fault may leave `param`
 # None (no one-argument fix to offer, as for a Linear acting on the last of
 # several dims); its `value` is still what torch needs for this argument.
 CODE_PARAMS = {"CNS001": ("in_features",), "CNS002": ("in_channels",),
-               "CNS003": ("num_features", "num_channels", "normalized_shape", "num_parameters")}
+               "CNS003": ("num_features", "num_channels", "normalized_shape", "num_parameters"),
+               "CNS010": ("input_size", "embed_dim", "d_model", "kdim", "vdim")}
 
 
 def fault_param(layer: str, fault) -> str:
@@ -358,6 +359,35 @@ def linear_cases():
     return out
 
 
+def sequence_cases():
+    """Embedding, the recurrent layers and their cells, attention, the transformer encoder layer."""
+    out: List[Case] = []
+    f = "sequence"
+    for dims in [(5,), (), (2, 5), (0,)]:
+        _c(out, f, "Embedding", (10, 4), {}, dims, known=0 not in dims)
+    _c(out, f, "Embedding", (10, 4), dict(padding_idx=0), (5,), known=True)
+    _c(out, f, "Embedding", (10, 4), dict(padding_idx=10), (5,))
+    _c(out, f, "Embedding", (10, 4), dict(padding_idx=-10), (5,))
+    for layer, extra in (("RNN", {}), ("GRU", {}), ("LSTM", {}), ("LSTM", dict(proj_size=2)), ("RNN", dict(nonlinearity="relu"))):
+        for size, bidir, layers, first, dims in product((4, 5), (False, True), (1, 2), (False, True), [(6, 4), (4,), (2, 6, 4), (6, 5)]):
+            kw = dict(extra, bidirectional=bidir, num_layers=layers, batch_first=first)
+            _c(out, f, layer, (size, 3), kw, dims, known=dims[-1] == size and len(dims) <= 2)
+    _c(out, f, "LSTM", (4, 3), dict(proj_size=3), (6, 4))
+    _c(out, f, "GRU", (4, 0), {}, (6, 4))
+    _c(out, f, "LSTM", (4, 3), dict(dropout=1.5), (6, 4))
+    for layer in ("RNNCell", "GRUCell", "LSTMCell"):
+        for size, dims in product((4, 5), [(4,), (), (2, 4), (5,)]):
+            _c(out, f, layer, (size, 3), {}, dims, known=dims == (size,))
+        _c(out, f, layer, (4, 3), dict(bias=False), (4,), known=True)
+    for e, heads, dims, kw in product((8, 6), (2, 4), [(5, 8), (8,), (5, 6), (2, 5, 8)], [{}, dict(batch_first=True)]):
+        _c(out, f, "MultiheadAttention", (e, heads), kw, dims, known=dims[-1] == e and e % heads == 0 and len(dims) <= 2)
+        _c(out, f, "TransformerEncoderLayer", (e, heads), dict(kw, dim_feedforward=16), dims,
+           known=dims[-1] == e and e % heads == 0 and len(dims) <= 2)
+    _c(out, f, "MultiheadAttention", (8, 2), dict(bias=False, add_bias_kv=True), (5, 8), known=True)
+    _c(out, f, "TransformerEncoderLayer", (8, 2), dict(dim_feedforward=16, bias=False, norm_first=True), (5, 8), known=True)
+    return out
+
+
 def flatten_cases():
     out: List[Case] = []
     f = "flatten"
@@ -466,7 +496,8 @@ def bind_cases():
             first[c.layer] = c
     for layer, c in sorted(first.items()):
         _c(out, f, layer, c.args, dict(c.kwargs, bogus=1), c.dims)
-        _c(out, f, layer, c.args + (1,) * 12, c.kwargs, c.dims)
+        if not oracle.takes_varargs(layer):  # RNN(*args): torch reads them itself, no TypeError
+            _c(out, f, layer, c.args + (1,) * 12, c.kwargs, c.dims)
         if c.args:
             _c(out, f, layer, (), c.kwargs, c.dims)
     _c(out, f, "Conv2d", (3, 4, 3), dict(out_channels=4), (3, 5, 5))
@@ -490,7 +521,8 @@ def zero_size_cases():
 
 
 ALL_GRID = (conv_cases() + conv_transpose_cases() + pool_cases() + adaptive_cases() + norm_cases() + activation_cases()
-            + softmax_glu_cases() + linear_cases() + flatten_cases() + upsample_cases() + shuffle_cases() + pad_cases())
+            + softmax_glu_cases() + linear_cases() + flatten_cases() + upsample_cases() + shuffle_cases() + pad_cases()
+            + sequence_cases())
 ALL_GRID += bind_cases() + zero_size_cases()
 
 

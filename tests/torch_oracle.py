@@ -69,10 +69,25 @@ def build(name: str, args: Sequence[object], kwargs: Dict[str, object], device: 
         return getattr(torch.nn, name)(*args, **kwargs)
 
 
+# Layers that return a tuple whose first item is their output (the others:
+# tests/test_sequence.py); attention takes the input three times (self-attention).
+TUPLE_LAYERS = (torch.nn.RNNBase, torch.nn.LSTMCell, torch.nn.MultiheadAttention)
+INDEX_LAYERS = frozenset({"Embedding"})  # fed integer indices (zeros: in range)
+
+
+def sample(name: str, shape, device):
+    if name in INDEX_LAYERS:
+        return torch.zeros(shape, dtype=torch.long, device=device)
+    return torch.empty(shape, device=device)
+
+
 def _forward(module, dims, batch, device):
     """('raise', exc) | ('ok', shape) | ('untracked', what came out)."""
     try:
-        out = module(torch.empty((batch,) + tuple(dims), device=device))
+        x = sample(type(module).__name__, (batch,) + tuple(dims), device)
+        out = module(x, x, x) if isinstance(module, torch.nn.MultiheadAttention) else module(x)
+        if isinstance(module, TUPLE_LAYERS) and isinstance(out, tuple):
+            out = out[0]
     except Exception as exc:  # noqa: BLE001 - any failure is torch failing
         return "raise", exc
     if not isinstance(out, torch.Tensor):
@@ -122,12 +137,30 @@ def run(name: str, args: Sequence[object], kwargs: Dict[str, object], dims: Tupl
     return Verdict(OK, shape=r1[1:])
 
 
+def _signature(name: str) -> inspect.Signature:
+    """The constructor's signature; the recurrent layers take *args, **kwargs
+    and hand them to RNNBase (RNN puts nonlinearity fourth)."""
+    cls = getattr(torch.nn, name)
+    if not issubclass(cls, torch.nn.RNNBase):
+        return inspect.signature(cls)
+    base = list(inspect.signature(torch.nn.RNNBase.__init__).parameters.values())[2:]  # not self, mode
+    if name == "RNN":
+        base.insert(3, inspect.Parameter("nonlinearity", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="tanh"))
+    elif name != "LSTM":
+        base = [p for p in base if p.name != "proj_size"]
+    return inspect.Signature(base)
+
+
+def takes_varargs(name: str) -> bool:
+    return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(getattr(torch.nn, name)).parameters.values())
+
+
 def constructor_params(name: str) -> Tuple[str, ...]:
-    return tuple(inspect.signature(getattr(torch.nn, name)).parameters)
+    return tuple(_signature(name).parameters)
 
 
 def replace_param(name: str, args: Sequence[object], kwargs: Dict[str, object], param: str, value: object):
     """The same constructor call with one argument (given or defaulted) set to `value`."""
-    bound = inspect.signature(getattr(torch.nn, name)).bind(*args, **kwargs)
+    bound = _signature(name).bind(*args, **kwargs)
     bound.arguments[param] = value
     return tuple(bound.args), dict(bound.kwargs)

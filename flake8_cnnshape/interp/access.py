@@ -16,7 +16,6 @@ from .mutation import DICT_MUTATORS, LIST_MUTATORS
 from .names import normalize
 from .plain import is_int, plain
 from .scope import MISSING
-from . import whole
 from .values import (CONTAINERS, POISON, ClassInfo, Config, Fixed, Function, Instance, Layer, Method, ModuleRef, Super, Tensor,
                      TorchRef)
 
@@ -105,6 +104,8 @@ class Access:
         if isinstance(obj, Tensor):
             return self.ops.attribute(obj, attr)
         if type(obj) is Fixed:
+            from . import whole  # imported when the first such tensor is met
+
             return whole.attribute(obj, attr)
         if isinstance(obj, Layer):
             return self.layer_attr(obj, attr)
@@ -152,6 +153,10 @@ class Access:
     def subscript(self, obj, key):
         if type(obj) is Tensor:
             return self.ops.index(obj, key)
+        if type(obj) is Fixed:
+            from . import whole
+
+            return whole.index(obj, key)
         if isinstance(obj, Layer):
             if obj.children is not None and (is_int(key) or isinstance(key, slice)):
                 try:

@@ -17,9 +17,8 @@ from .control import Raised, Return
 from .events import Recorder
 from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
-from .plain import plain, same_value, unknown_like
+from .plain import is_int, plain, same_value, unknown_like
 from .scope import Scope
-from . import whole
 from .values import (CONTAINERS, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType, Super, Tensor,
                      TorchRef, children)
 
@@ -117,6 +116,8 @@ class Calls:
             return args[1]  # `v = cast(int, v)`: v itself
         if qual == "torch.nn.Parameter" or qual == "torch.nn.parameter.Parameter":
             return self.ops.call_torch(qual, args, kwargs, node)
+        if qual == "torch.nn.TransformerEncoder":
+            return _encoder(args, kwargs, node)
         found = nn_class(qual)
         if found is not None:
             name, spec = found
@@ -180,6 +181,8 @@ class Calls:
                 return [(k, v) for k, v in obj.attrs.items() if type(v) in (Layer, Instance)]
             if name in ("register_buffer", "register_parameter") and len(args) >= 2 and isinstance(args[0], str):
                 # `self.register_buffer("index", torch.zeros(n, 1))`: an attribute of no batch
+                from . import whole  # imported when first needed
+
                 return self.builtin_attr("setattr", [obj, args[0], whole.as_fixed(args[1])], {})
             # self.add_module("conv", layer)
             return self.builtin_attr("setattr", [obj] + list(args), kwargs)
@@ -204,6 +207,8 @@ class Calls:
         if isinstance(obj, Tensor):
             return self.ops.method(obj, name, args, kwargs, node)
         if type(obj) is Fixed:
+            from . import whole
+
             return whole.method(self.rec, obj, name, args, kwargs, node)
         return UNKNOWN
 
@@ -405,6 +410,18 @@ class Calls:
         if args or kwargs:
             inst.complete = False
         return inst
+
+
+def _encoder(args, kwargs, node) -> Layer:
+    """nn.TransformerEncoder(layer, num_layers, norm=None): copies of the layer,
+    one after the other, then the norm (a chain, as an nn.Sequential runs)."""
+    names = ("encoder_layer", "num_layers", "norm")
+    given = dict(zip(names, args), **{k: v for k, v in kwargs.items() if k in names})
+    layer, count, norm = given.get("encoder_layer"), given.get("num_layers"), given.get("norm")
+    if len(args) > 3 or type(layer) is not Layer or not is_int(count) or not 0 < count <= MAX_SEQ \
+            or norm is not None and type(norm) not in (Layer, Instance):
+        return Layer("TransformerEncoder", node)
+    return Layer("TransformerEncoder", node, children=[layer] * count + ([norm] if norm is not None else []))
 
 
 def _container_children(box: Layer, named: bool):

@@ -14,8 +14,8 @@ from ..shapes.signature import BATCH, UNKNOWN, Args, Unknowable, sig
 from ..shapes.spec import OTHER, Ctx, LayerSpec, no_params
 from .events import Recorder
 from .layers import place
-from .values import Layer, Tensor
-from .whole import value_of, whole_of
+from .values import Layer, Tensor, value_of
+from .whole import whole_of
 
 FUNCTIONS = {"einops.rearrange": "rearrange", "einops.reduce": "reduce", "einops.repeat": "repeat"}
 LAYER_CLASSES = {"einops.layers.torch.Rearrange": "Rearrange", "einops.layers.torch.Reduce": "Reduce"}

@@ -10,13 +10,13 @@ from typing import Dict, List, Optional, TYPE_CHECKING
 
 from ..findings import Fault
 from ..shapes.shape import Shape
-from ..shapes.signature import UNKNOWN, Unknowable
+from ..shapes.signature import RULE_GIVES_UP, UNKNOWN, Args, Unknowable
 from ..shapes.spec import SAME, apply
 from ..speed.replay import Replays
 from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
-from .values import Instance, Layer, Tensor, children
+from .values import CHAINS, Instance, Layer, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart
@@ -56,6 +56,10 @@ class Layers:
     def call_module(self, mod, args, kwargs, node):
         if isinstance(mod, Instance):
             return self.call_instance(mod, args, kwargs, node)
+        if type(mod) is Layer and mod.spec is not None and mod.spec.extra and (len(args) > 1 or kwargs):
+            return self._with_extra(mod, args, kwargs, node)
+        if type(mod) is Layer and mod.kind in CHAINS and args and type(args[0]) is Tensor:
+            return self.apply_layer(mod, args[0], node)  # its masks do not change the shapes
         x = as_tensor(args[0]) if len(args) == 1 and not kwargs else None
         if x is None:
             if isinstance(mod, Layer) and mod.kind == "Sequential":
@@ -65,7 +69,23 @@ class Layers:
             return UNKNOWN
         return self.apply_layer(mod, x, node)
 
-    def apply_layer(self, layer, x: Tensor, call_node) -> Tensor:
+    def _with_extra(self, layer: Layer, args, kwargs, node):
+        """A layer whose forward() takes more tensors: attention's key and
+        value (their shapes handed to the rule), a recurrent layer's hx (not
+        read). Other keywords (masks, need_weights) do not change the shapes."""
+        names = layer.spec.extra
+        given = dict(zip(names, args[1:]))
+        given.update((k, v) for k, v in kwargs.items() if k in names)
+        x = as_tensor(args[0]) if args else None
+        if x is None or len(args) > 1 + len(names) or layer.args is None:
+            return UNKNOWN
+        read = {k: v for k, v in given.items() if k != "hx"}
+        if any(type(v) is not Tensor for v in read.values()):
+            return UNKNOWN
+        bound = Args({**layer.args.values, **{k: v.shape for k, v in read.items()}}) if read else layer.args
+        return self.apply_layer(layer, x, node, bound)
+
+    def apply_layer(self, layer, x: Tensor, call_node, bound=None):
         budget = self.budget
         budget.steps += 1  # tick() inlined: a step per layer applied
         if budget.steps > budget.limit:
@@ -77,14 +97,19 @@ class Layers:
         if kind is not Layer:
             return Tensor(Shape.unknown())
         rec = self.rec
-        if layer.kind == "Sequential":
+        if layer.kind == "Sequential" or layer.kind in CHAINS:
             rec.log.applied.add(id(layer))
             if layer.children is None:
                 return Tensor(Shape.unknown())
             for child in layer.children:
+                if type(x) is not Tensor:  # what an LSTM returns: a tuple, which only a module of the file takes
+                    if type(child) is not Instance:
+                        return Tensor(Shape.unknown())
+                    x = self.call_instance(child, [x], {}, None)
+                    continue
                 x = self.apply_layer(child, x, None)
             return x
-        spec, args = layer.spec, layer.args
+        spec, args = layer.spec, (layer.args if bound is None else bound)
         trace = rec.log.trace
         if spec is None or args is None:
             if trace is not None:
@@ -114,6 +139,8 @@ class Layers:
         out = outcome.shape
         if out is None:
             out = shape if faults and spec.keeps_shape else Shape.unknown()
+        if spec.returns is not None:
+            return returned(spec, args, shape, Tensor(out))
         if not x.root and x.origin is None:  # not from the model's input: no history to keep
             return Tensor(out)
         step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
@@ -222,6 +249,25 @@ class Layers:
             return False
         self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer.node, None)
         return True
+
+
+def returned(spec, args, shape: Shape, out: Tensor):
+    """What a layer that returns more than its output returns (an LSTM's
+    `(output, (h_n, c_n))`), spec.returns saying what; the output alone
+    where it is not known (nothing after it is then known either)."""
+    try:
+        structure = spec.returns(args, shape, out.shape) if not out.shape.open or out.shape.dims else None
+    except RULE_GIVES_UP:
+        structure = None
+    return out if structure is None else _value(structure, out)
+
+
+def _value(part, out: Tensor):
+    if part == "out":
+        return out
+    if type(part) is tuple and part and all(type(p) is tuple or p is None or p == "out" for p in part):
+        return tuple(_value(p, out) for p in part)
+    return value_of(part, True)
 
 
 def _why_unknown(faults) -> str:

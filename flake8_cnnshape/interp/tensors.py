@@ -13,7 +13,6 @@ from typing import List, TYPE_CHECKING
 from ..findings import Fault
 from ..shapes.catalog import FUNCTIONS, METHODS
 from ..shapes.rules.elementwise import broadcast
-from ..shapes.rules.matmul import PRODUCTS
 from ..shapes.rules.tensor_ops import index, permute, reshape
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, RULE_GIVES_UP, UNKNOWN, bind
@@ -22,12 +21,12 @@ from .budget import MAX_SEQ
 from .events import Recorder
 from .layers import as_tensor, place
 from .plain import is_int
-from . import einops_calls, whole
 from .values import Fixed, Method, SizeInt, Tensor
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart
 
+PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
 _NO_FAULTS: List[Fault] = []
 
@@ -61,6 +60,8 @@ def _partly_known(rest) -> "Shape | None":
 
 def modelled(qual: str) -> bool:
     """Does the analysis follow calls of this torch (or einops) function?"""
+    from . import einops_calls
+
     return (qual in FUNCTIONS or qual in FACTORIES or qual[6:] in PRODUCTS or qual in einops_calls.FUNCTIONS
             or qual in ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk",
                         "torch.split"))
@@ -93,10 +94,16 @@ class TensorOps:
         if qual == "torch.permute" and len(args) == 2:
             return self.permute(args[0], args[1])
         if qual[6:] in PRODUCTS and qual.startswith("torch.") and len(args) == 2 and not kwargs:
+            from . import whole
+
             return whole.product(self.rec, qual[6:], qual, args[0], args[1], node)
         if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            from . import whole
+
             return whole.parameter(args, kwargs)
         if qual.startswith("einops."):
+            from . import einops_calls
+
             return einops_calls.call(self.rec, qual, args, kwargs, node)
         return UNKNOWN
 
@@ -214,6 +221,8 @@ class TensorOps:
             order = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
             return self.permute(t, order)
         if name in PRODUCTS and len(args) == 1 and not kwargs:
+            from . import whole
+
             return whole.product(self.rec, name, f"x.{name}", t, args[0], node)
         if name == "chunk" or name == "split":
             return self.pieces(name, t, list(args), dict(kwargs))
@@ -232,6 +241,8 @@ class TensorOps:
         out, faults = _reshaped(target, t.shape, name, text)
         if target and target[0] == -1:
             out, faults = self._fold(target, t.shape, out, faults, name, text)
+        elif faults and target[0] is BATCH and self.rec.run is not None and self.rec.run.folds:
+            out, faults = self._unfold(target, t.shape, name, text)
         if out is None and not faults and target and (target[0] is BATCH or target[0] == -1):
             out = _partly_known(target[1:])
         self.rec.report(faults, place(node), None, node)
@@ -300,6 +311,19 @@ class TensorOps:
         dims = t.shape.dims
         return tuple(Tensor(Shape(dims[:d - 1] + (int(n),) + dims[d:])) for n in sizes)
 
+    def _unfold(self, target, shape: Shape, name: str, text: str):
+        """A reshape led by a batch size that does not fit after a fold: the
+        size may be the model's batch read before the fold (`B, H, W, C =
+        x.shape` ... `h.reshape(B, H, W, -1)`), the tensor's k times it, the
+        sample then (k, *dims). x.size(0) read after the fold is the tensor's
+        own: that reading is tried first. Nothing is said when neither fits:
+        which batch the size is is not ours to know."""
+        for k in reversed(self.rec.run.folds):
+            unfolded, again = _reshaped(target, Shape((k,) + shape.dims), name, text)
+            if not again:
+                return unfolded, []
+        return None, []
+
     def index(self, t: Tensor, key):
         """t[key]: slices, ints, None and ...; what else is unknown."""
         out = index(key, t.shape)
@@ -320,9 +344,11 @@ class TensorOps:
     def binary(self, node, a, b):
         """Arithmetic operators (`out + x`, `x * 2`), with broadcasting."""
         op = getattr(node, "op", None)
-        if isinstance(op, ast.MatMult):
-            return whole.product(self.rec, "matmul", "@", a, b, node)
-        if type(a) is Fixed or type(b) is Fixed:
+        if isinstance(op, ast.MatMult) or type(a) is Fixed or type(b) is Fixed:
+            from . import whole
+
+            if isinstance(op, ast.MatMult):
+                return whole.product(self.rec, "matmul", "@", a, b, node)
             return whole.binary(self.rec, node, a, b)
         ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
         if ta and tb:

@@ -6,6 +6,7 @@ import ast
 from typing import Dict, List, Optional
 
 from ..records import Shown
+from ..shapes.rules.matmul import B
 from ..shapes.shape import Shape
 from ..shapes.signature import UNKNOWN, Args  # noqa: F401  (UNKNOWN re-exported)
 from ..shapes.spec import LayerSpec
@@ -27,17 +28,29 @@ class Tensor(Shown):
 
 
 class Fixed(Shown):
-    """A tensor with no batch dim, which a module makes itself (a parameter:
-    `nn.Parameter(torch.randn(1, C, 1, H))`): `dims` are all of its dims (an
-    int, or None where not known). Kept apart from Tensor, whose first dim is
-    the model's batch, so that no op that takes one for the other sees it:
-    only the ops of tensors.py that know it do."""
+    """A tensor whose first dim is not the model's batch: one a module makes
+    itself (a parameter: `nn.Parameter(torch.randn(1, C, 1, H))`), or an
+    LSTM's h_n (layers, batch, hidden). `dims` are all of its dims: an int,
+    None where not known, the batch B (shapes/rules/matmul.py) where it is
+    not first. Kept apart from Tensor, whose first dim is the batch, so that
+    no op that takes one for the other sees it: only whole.py's do."""
 
     __slots__ = ("dims",)
     _fields = ("dims",)
 
     def __init__(self, dims: tuple):
         self.dims = dims
+
+
+def value_of(dims: Optional[tuple], tensor: bool):
+    """A whole shape (shapes/rules/matmul.py: B the batch) as a value: led by
+    B, a model's tensor; else a Fixed. None: not known (a tensor when one of
+    the operands was the model's, else UNKNOWN)."""
+    if dims is None:
+        return Tensor(Shape.unknown()) if tensor else UNKNOWN
+    if dims and dims[0] is B:
+        return Tensor(Shape(dims[1:]))
+    return Fixed(dims)
 
 
 class SizeInt(int):
@@ -84,6 +97,7 @@ class Layer(Shown):
 
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 EINOPS_LAYERS = ("Rearrange", "Reduce")  # einops.layers.torch's: not torch.nn's
+CHAINS = ("TransformerEncoder",)  # torch.nn layers that run their children one after another, as nn.Sequential
 
 
 class Function(Shown):

@@ -1,4 +1,5 @@
-"""Tensors a module makes itself (Fixed: a parameter, no batch dim) and
+"""Tensors a module makes itself (Fixed: a parameter, no batch dim; or one
+whose batch dim is not first, as an LSTM's h_n) and
 matrix products, on whole shapes (shapes/rules/matmul.py): what a model's
 tensor meets in attention and position-embedding code. A Fixed value goes
 only through these; anything else done with it is unknown."""
@@ -12,7 +13,7 @@ from ..shapes.signature import BATCH, UNKNOWN
 from ..shapes.spec import Ctx
 from .events import Recorder
 from .layers import place
-from .values import Fixed, Method, Tensor
+from .values import Fixed, Method, Tensor, value_of
 
 # methods that give a tensor of the same shape: whatever their arguments,
 # and (in place, or elementwise) when they are numbers
@@ -32,15 +33,6 @@ def whole_of(v) -> Optional[tuple]:
     if type(v) is Tensor and not v.shape.open:
         return (B,) + v.shape.dims
     return None
-
-
-def value_of(dims: Optional[tuple], tensor: bool):
-    """A whole shape back to a value: led by B, a model's tensor; without B, a Fixed."""
-    if dims is None:
-        return Tensor(Shape.unknown()) if tensor else UNKNOWN
-    if dims and dims[0] is B:
-        return Tensor(Shape(dims[1:]))
-    return Fixed(dims)
 
 
 def parameter(args, kwargs):
@@ -89,8 +81,28 @@ def attribute(f: Fixed, attr: str):
     return Method(f, attr)
 
 
+def _size(d):
+    return UNKNOWN if d is None else BATCH if d is B else d
+
+
 def _sizes(f: Fixed):
-    return tuple(UNKNOWN if d is None else d for d in f.dims)
+    return tuple(_size(d) for d in f.dims)
+
+
+def index(f: Fixed, key):
+    """f[i] or f[a:b] on the first dim (`h_n[-1]`: the last layer's state)."""
+    if not f.dims:
+        return UNKNOWN
+    n = f.dims[0]
+    if type(key) is int:
+        if n is None or n is B or not -n <= key < n:
+            return UNKNOWN
+        return value_of(f.dims[1:], False)
+    if type(key) is slice and all(v is None or type(v) is int for v in (key.start, key.stop, key.step)):
+        if n is None or n is B or key.step == 0:
+            return UNKNOWN
+        return value_of((len(range(n)[key]),) + f.dims[1:], False)
+    return UNKNOWN
 
 
 def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
@@ -101,7 +113,7 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         d = args[0]
         if type(d) is not int or not -len(dims) <= d < len(dims):
             return UNKNOWN
-        return UNKNOWN if dims[d] is None else dims[d]
+        return _size(dims[d])
     if name == "dim" and not args:
         return len(dims)
     if name in _SAME:
@@ -114,7 +126,7 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         return UNKNOWN
     target = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
     if name in ("view", "reshape"):
-        return _reshape(dims, target)
+        return _reshape(dims, target) if B not in dims else UNKNOWN
     if name == "permute":
         return _permute(dims, target)
     if name == "transpose" and len(target) == 2:
@@ -126,11 +138,11 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         return _permute(dims, order)
     if name == "unsqueeze" and len(target) == 1 and type(target[0]) is int and -len(dims) - 1 <= target[0] <= len(dims):
         d = target[0] if target[0] >= 0 else target[0] + len(dims) + 1
-        return Fixed(dims[:d] + (1,) + dims[d:])
+        return value_of(dims[:d] + (1,) + dims[d:], False)
     if name == "expand":
         return _expand(dims, target)
     if name == "repeat":
-        return _repeat(dims, target)
+        return _repeat(dims, target) if B not in dims else UNKNOWN
     if name == "gather" and len(args) == 2:
         # its output has the index's shape, of the input's rank (torch refuses another)
         index = whole_of(args[1])
@@ -186,7 +198,7 @@ def _permute(dims, order):
     idx = [o + n if o < 0 else o for o in order]
     if sorted(idx) != list(range(n)):
         return UNKNOWN
-    return Fixed(tuple(dims[i] for i in idx))
+    return value_of(tuple(dims[i] for i in idx), False)  # `h_n.permute(1, 0, 2)`: the batch in front again
 
 
 def _expand(dims, sizes):
@@ -198,7 +210,11 @@ def _expand(dims, sizes):
         return UNKNOWN
     out = []
     for s, d in zip(sizes, dims):
-        if s is BATCH:
+        if d is B:
+            if s is not BATCH and s != -1:
+                return UNKNOWN
+            out.append(B)
+        elif s is BATCH:
             if d != 1 or out:
                 return UNKNOWN
             out.append(B)

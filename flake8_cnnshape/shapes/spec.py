@@ -24,7 +24,8 @@ OTHER = "other"  # anything else (a Linear, a transpose, a reshape)
 
 # The arguments that fix the channel or feature count a layer is built for:
 # such a layer tells whether an input size was meant for the model at all.
-SIZE_PARAMS = frozenset({"in_channels", "in_features", "num_features", "num_channels", "normalized_shape"})
+SIZE_PARAMS = frozenset({"in_channels", "in_features", "num_features", "num_channels", "normalized_shape", "input_size",
+                         "embed_dim", "d_model"})
 
 
 class Ctx:
@@ -57,11 +58,13 @@ def no_params(a: Args, x: Optional[Shape]) -> int:
 
 
 class LayerSpec(Record):
-    __slots__ = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "keeps_shape", "sized", "size_param")
-    _fields = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "keeps_shape")
+    __slots__ = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "keeps_shape", "sized", "size_param",
+                 "returns", "extra")
+    _fields = ("sig", "rule", "params", "axes", "dtype", "functional", "takes_empty", "keeps_shape", "returns", "extra")
 
     def __init__(self, sig: Sig, rule: Rule, params: Params, axes: str, dtype: str = "float",
-                 functional: Optional[str] = None, takes_empty: bool = False, keeps_shape: Optional[bool] = None):
+                 functional: Optional[str] = None, takes_empty: bool = False, keeps_shape: Optional[bool] = None,
+                 returns: Optional[Callable] = None, extra: Tuple[str, ...] = ()):
         self.sig = sig
         self.rule = rule
         self.params = params  # as sum(p.numel() for p in layer.parameters()) counts them
@@ -77,6 +80,13 @@ class LayerSpec(Record):
         # the argument that fixes the channel or feature count it is built for, if any
         self.size_param = next((p for p in sig.params if p in SIZE_PARAMS), None)
         self.sized = self.size_param is not None
+        # what forward() returns besides the output, when more than it (an
+        # LSTM's (output, (h_n, c_n))): returns(args, input, output) gives the
+        # structure, "out" for the output, whole shapes (B the batch) or None
+        self.returns = returns
+        # the tensors forward() takes after the input (the key and value of
+        # attention, which the rule reads from args; a recurrent layer's hx, unread)
+        self.extra = extra
 
 
 class OpSpec(Record):
