@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Optional
 
 from ..shapes.rules.matmul import PRODUCTS, B, GivesUp, broadcast
-from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN
 from ..shapes.spec import Ctx
 from .events import Recorder
