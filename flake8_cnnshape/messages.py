@@ -78,6 +78,7 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "prelu": lambda layer, want, got: f"{layer} expects num_parameters={want} (or 1) but receives {got} channels",
     "normalized_shape": lambda layer, want, got: f"{layer} expects normalized_shape={want} but receives {got}",
     "linear_width": lambda layer, want, got, parts: f"{layer} expects in_features={want} but receives {width(got, parts)}",
+    "bilinear_width": lambda layer, param, want, got: f"{layer} expects {param}={want} but receives {got}",
     "linear_multiple": lambda layer, want, parts, multiple: (
         f"{layer} expects in_features={want} but receives {factors(parts)}, a multiple of {multiple}: "
         f"no size of ? gives {want}"),
@@ -114,6 +115,7 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "cat": lambda layer, dim, shapes: (
         f"torch.cat along dim {dim} needs the other dims to agree but receives {', '.join(s.describe() for s in shapes)}"),
     "broadcast": lambda layer, a, b: f"elementwise op needs matching shapes but receives {a.describe()} and {b.describe()}",
+    "stack": lambda layer, shapes: f"torch.stack needs tensors of one shape but receives {', '.join(s.describe() for s in shapes)}",
     "broadcast_whole": lambda layer, a, b: (
         f"{layer} needs shapes that broadcast but receives {a} and {b} (whole shapes, B the batch)"),
     # sequence layers (CNS010; CNS007 for the heads)

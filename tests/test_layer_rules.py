@@ -45,7 +45,7 @@ ENDING = {"CNS004", "CNS005", "CNS006", "CNS007"}
 # The constructor argument each fixable code is about. A fault may leave `param`
 # None (no one-argument fix to offer, as for a Linear acting on the last of
 # several dims); its `value` is still what torch needs for this argument.
-CODE_PARAMS = {"CNS001": ("in_features",), "CNS002": ("in_channels",),
+CODE_PARAMS = {"CNS001": ("in_features", "in1_features", "in2_features"), "CNS002": ("in_channels",),
                "CNS003": ("num_features", "num_channels", "normalized_shape", "num_parameters"),
                "CNS010": ("input_size", "embed_dim", "d_model", "kdim", "vdim")}
 
@@ -385,6 +385,25 @@ def sequence_cases():
            known=dims[-1] == e and e % heads == 0 and len(dims) <= 2)
     _c(out, f, "MultiheadAttention", (8, 2), dict(bias=False, add_bias_kv=True), (5, 8), known=True)
     _c(out, f, "TransformerEncoderLayer", (8, 2), dict(dim_feedforward=16, bias=False, norm_first=True), (5, 8), known=True)
+    for e, heads, dims, kw in product((8, 6), (2, 4), [(5, 8), (8,), (5, 6)], [{}, dict(batch_first=True)]):
+        _c(out, f, "TransformerDecoderLayer", (e, heads), dict(kw, dim_feedforward=16), dims,
+           known=dims[-1] == e and e % heads == 0)
+    _c(out, f, "TransformerDecoderLayer", (8, 2), dict(dim_feedforward=16, bias=False), (5, 8), known=True)
+    return out
+
+
+def pairwise_cases():
+    """Two-tensor layers, fed the same tensor twice (tests/torch_oracle.py)."""
+    out: List[Case] = []
+    f = "pairwise"
+    for n1, n2, dims in product((4, 5), (4, 5), [(4,), (3, 4), (5,), (2, 3, 5), ()]):
+        _c(out, f, "Bilinear", (n1, n2, 3), {}, dims, known=bool(dims) and dims[-1] == n1 == n2)
+    _c(out, f, "Bilinear", (4, 4, 3), dict(bias=False), (4,), known=True)
+    for dim, dims in product((1, -1, 0, 2, 3), [(4,), (3, 4), (2, 3, 4), ()]):
+        _c(out, f, "CosineSimilarity", (), dict(dim=dim), dims, known=bool(dims) and dim not in (0, -len(dims) - 1)
+           and -len(dims) - 1 <= dim <= len(dims))
+    for keep, dims in product((False, True), [(4,), (3, 4), (2, 3, 4), ()]):
+        _c(out, f, "PairwiseDistance", (), dict(keepdim=keep), dims, known=bool(dims))
     return out
 
 
@@ -522,7 +541,7 @@ def zero_size_cases():
 
 ALL_GRID = (conv_cases() + conv_transpose_cases() + pool_cases() + adaptive_cases() + norm_cases() + activation_cases()
             + softmax_glu_cases() + linear_cases() + flatten_cases() + upsample_cases() + shuffle_cases() + pad_cases()
-            + sequence_cases())
+            + sequence_cases() + pairwise_cases())
 ALL_GRID += bind_cases() + zero_size_cases()
 
 

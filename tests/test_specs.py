@@ -25,7 +25,8 @@ from flake8_cnnshape.shapes.spec import AXIS, FLATTEN, OTHER, SAME, LayerSpec, O
 
 torch = pytest.importorskip("torch")
 
-from test_layer_rules import CASES  # noqa: E402  (tests/ is on sys.path)
+import torch_oracle as oracle  # noqa: E402  (tests/ is on sys.path)
+from test_layer_rules import CASES  # noqa: E402
 
 AXES = {SAME, AXIS, FLATTEN, OTHER}
 
@@ -105,7 +106,8 @@ def _torch_output(layer: str, args, kwargs, dims):
     with warnings.catch_warnings(), torch.device("meta"):
         warnings.simplefilter("ignore")
         try:
-            return tuple(getattr(torch.nn, layer)(*args, **kwargs)(torch.empty((2,) + tuple(dims))).shape[1:])
+            module = getattr(torch.nn, layer)(*args, **kwargs)
+            return tuple(module(*(torch.empty((2,) + tuple(dims)),) * oracle.inputs(module)).shape[1:])
         except Exception:  # noqa: BLE001 - the grids hold calls torch refuses
             return None
 

@@ -123,3 +123,75 @@ def test_conv_keeps_its_sizes_as_tuples(kind, n):
         assert _as_torch_keeps(kind, attr, getattr(layer, attr)[0]) == getattr(layer, attr)
     pool = torch.nn.MaxPool2d(3, stride=2)
     assert _as_torch_keeps("MaxPool2d", "stride", 2) == pool.stride == 2
+
+
+class _Ops:
+    """tensors.TensorOps with a recorder that keeps the faults, for ops tried alone."""
+
+    def __init__(self):
+        from flake8_cnnshape.interp.tensors import TensorOps
+
+        self.rec = _Rec()
+        self.rec.run = None
+        self.ops = TensorOps(self.rec)
+
+        class _Ev:
+            @staticmethod
+            def iterate(v):
+                return list(v) if isinstance(v, (list, tuple)) else whole.UNKNOWN
+
+        self.ops.ev = _Ev()
+
+
+class _Node:
+    lineno, col_offset = 1, 0
+
+
+def _tensor(dims):
+    from flake8_cnnshape.interp.values import Tensor
+    from flake8_cnnshape.shapes.shape import Shape
+
+    return Tensor(Shape(dims))
+
+
+@pytest.mark.parametrize("shapes", [[(3, 4)] * 3, [(3, 4), (3, 5)], [(4,), (4,)], [(2, 3, 4)] * 2, [(3, 4), (3,)]])
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -2, 3])
+def test_stack_agrees_with_torch(shapes, dim):
+    t = _Ops()
+    got = t.ops.stack([[_tensor(s) for s in shapes], dim], {}, _Node())
+    for batch in (2, 3):
+        try:
+            truth = tuple(torch.stack([torch.zeros((batch,) + s) for s in shapes], dim).shape)
+        except (RuntimeError, IndexError):
+            truth = None
+        if t.rec.faults:
+            assert truth is None
+        elif not got.shape.open:
+            assert truth is not None and truth == (batch,) + got.shape.dims
+
+
+@pytest.mark.parametrize("q,k,v", [((4, 10, 8), (4, 12, 8), (4, 12, 6)), ((10, 8), (12, 8), (12, 8)),
+                                   ((4, 10, 8), (4, 12, 7), (4, 12, 6)), ((4, 10, 8), (4, 12, 8), (4, 11, 6)),
+                                   ((4, 10, 8), (1, 12, 8), (1, 12, 8))])
+def test_attention_agrees_with_torch(q, k, v):
+    from torch.nn.functional import scaled_dot_product_attention
+
+    rec = _Rec()
+    got = whole.attention(rec, *(_tensor(s) for s in (q, k, v)), _Node())
+    for batch in (2, 3):
+        try:
+            truth = tuple(scaled_dot_product_attention(*(torch.zeros((batch,) + s) for s in (q, k, v))).shape)
+        except RuntimeError:
+            truth = None
+        if rec.faults:
+            assert truth is None and {f.code for f in rec.faults} == {"CNS009"}
+        else:
+            assert truth == (batch,) + got.shape.dims
+    assert bool(rec.faults) == (q == (4, 10, 8) and k[-1] != 8 or v[-2] != k[-2])
+
+
+def test_embedding_function_agrees_with_torch():
+    from torch.nn.functional import embedding
+
+    got = whole.call(_Rec(), "torch.nn.functional.embedding", [_tensor((7,)), Fixed((10, 4))], {}, _Node())
+    assert (2,) + got.shape.dims == tuple(embedding(torch.zeros(2, 7, dtype=torch.long), torch.zeros(10, 4)).shape)

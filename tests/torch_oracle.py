@@ -73,6 +73,12 @@ def build(name: str, args: Sequence[object], kwargs: Dict[str, object], device: 
 # tests/test_sequence.py); attention takes the input three times (self-attention).
 TUPLE_LAYERS = (torch.nn.RNNBase, torch.nn.LSTMCell, torch.nn.MultiheadAttention)
 INDEX_LAYERS = frozenset({"Embedding"})  # fed integer indices (zeros: in range)
+# layers that take two tensors (three for attention): fed the same one again
+TWO_INPUTS = (torch.nn.Bilinear, torch.nn.CosineSimilarity, torch.nn.PairwiseDistance, torch.nn.TransformerDecoderLayer)
+
+
+def inputs(module) -> int:
+    return 3 if isinstance(module, torch.nn.MultiheadAttention) else 2 if isinstance(module, TWO_INPUTS) else 1
 
 
 def sample(name: str, shape, device):
@@ -85,7 +91,7 @@ def _forward(module, dims, batch, device):
     """('raise', exc) | ('ok', shape) | ('untracked', what came out)."""
     try:
         x = sample(type(module).__name__, (batch,) + tuple(dims), device)
-        out = module(x, x, x) if isinstance(module, torch.nn.MultiheadAttention) else module(x)
+        out = module(*(x,) * inputs(module))
         if isinstance(module, TUPLE_LAYERS) and isinstance(out, tuple):
             out = out[0]
     except Exception as exc:  # noqa: BLE001 - any failure is torch failing
@@ -132,7 +138,7 @@ def run(name: str, args: Sequence[object], kwargs: Dict[str, object], dims: Tupl
         return Verdict(BATCH_DEPENDENT, error=f"{type(bad).__name__}: {bad}")
     if k1 == "untracked" or k2 == "untracked":
         return Verdict(UNTRACKED, error=f"returns {r1 if k1 == 'untracked' else r2}")
-    if r1[0] != BATCHES[0] or r2[0] != BATCHES[1] or r1[1:] != r2[1:]:
+    if not r1 or not r2 or r1[0] != BATCHES[0] or r2[0] != BATCHES[1] or r1[1:] != r2[1:]:
         return Verdict(UNTRACKED, error=f"batch dim not kept: {r1} / {r2}")
     return Verdict(OK, shape=r1[1:])
 

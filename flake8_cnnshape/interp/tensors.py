@@ -26,6 +26,9 @@ from .values import Fixed, Method, SizeInt, Tensor
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart
 
+_FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk", "torch.split",
+             "torch.stack")  # call_torch's own
+_WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding")
 PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
 _NO_FAULTS: List[Fault] = []
@@ -63,8 +66,7 @@ def modelled(qual: str) -> bool:
     from . import einops_calls
 
     return (qual in FUNCTIONS or qual in FACTORIES or qual[6:] in PRODUCTS or qual in einops_calls.FUNCTIONS
-            or qual in ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk",
-                        "torch.split"))
+            or qual in _WHOLE_FUNCTIONS or qual in _FOLLOWED)
 
 
 def _display(qual: str) -> str:
@@ -87,6 +89,12 @@ class TensorOps:
             return self.factory(qual, args, kwargs)
         if qual == "torch.cat" or qual == "torch.concat" or qual == "torch.concatenate":
             return self.cat(args, kwargs, node)
+        if qual == "torch.stack":
+            return self.stack(args, kwargs, node)
+        if qual in _WHOLE_FUNCTIONS:
+            from . import whole
+
+            return whole.call(self.rec, qual, args, kwargs, node)
         if qual == "torch.reshape" and len(args) == 2 and not kwargs:
             return self.reshape(args[0], args[1], "torch.reshape", node)
         if (qual == "torch.chunk" or qual == "torch.split") and args and isinstance(args[0], Tensor):
@@ -184,6 +192,30 @@ class TensorOps:
                 return Tensor(Shape.unknown())
             out.append(known.pop() if known and len(known) == 1 and all(c is not None for c in col) else None)
         return Tensor(Shape(tuple(out)))
+
+    def stack(self, args, kwargs, node):
+        """torch.stack: tensors of one shape, a new dim of their count at `dim`
+        (in front of the batch: not a tensor we follow)."""
+        tensors = args[0] if args else kwargs.get("tensors", UNKNOWN)
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        items = self.ev.iterate(tensors)
+        if items is UNKNOWN or not items or not is_int(dim):
+            return UNKNOWN
+        if not all(isinstance(t, Tensor) and not t.shape.open for t in items):
+            return Tensor(Shape.unknown())
+        shape = items[0].shape
+        for t in items[1:]:
+            if t.shape.rank != shape.rank or any(p is not None and q is not None and p != q
+                                                 for p, q in zip(t.shape.dims, shape.dims)):
+                fault = Fault("CNS008", "stack", "torch.stack", {"shapes": tuple(t.shape for t in items)})
+                self.rec.report([fault], place(node), None, node)
+                return Tensor(Shape.unknown())
+        full = shape.rank + 2  # of the output
+        if not -full <= dim < full or dim % full == 0:
+            return Tensor(Shape.unknown())
+        dims = tuple(next((d for d in col if d is not None), None) for col in zip(*(t.shape.dims for t in items)))
+        i = dim % full - 1
+        return Tensor(Shape(dims[:i] + (len(items),) + dims[i:]))
 
     # -- tensor methods and attributes -------------------------------------
     def attribute(self, t: Tensor, attr: str):

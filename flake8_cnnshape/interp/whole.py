@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..shapes.rules.matmul import PRODUCTS, B, GivesUp, broadcast
+from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN
 from ..shapes.spec import Ctx
 from .events import Recorder
@@ -48,6 +49,33 @@ def product(rec: Recorder, name: str, display: str, a, b, node):
     ctx = Ctx(display)
     try:
         out = PRODUCTS[name](wa, wb, ctx)
+    except GivesUp:
+        out, ctx.faults = None, []
+    rec.report(ctx.faults, place(node), None, node)
+    return value_of(out, tensor)
+
+
+def call(rec: Recorder, qual: str, args, kwargs, node):
+    """F.scaled_dot_product_attention(q, k, v) and F.embedding(input, weight)."""
+    if qual.endswith("scaled_dot_product_attention") and len(args) >= 3:
+        return attention(rec, args[0], args[1], args[2], node)
+    weight = args[1] if len(args) > 1 else kwargs.get("weight")
+    if qual.endswith("embedding") and args and type(args[0]) is Tensor and type(weight) is Fixed and len(weight.dims) == 2:
+        x = args[0].shape
+        return Tensor(Shape(x.dims + weight.dims[1:], x.open))  # a row of the weight per index
+    return UNKNOWN
+
+
+def attention(rec: Recorder, q, k, v, node):
+    """softmax(q @ k^T) @ v, on whole shapes: (..., L, E), (..., S, E), (..., S, Ev) give (..., L, Ev)."""
+    tensor = Tensor in (type(q), type(k), type(v))
+    wq, wk, wv = whole_of(q), whole_of(k), whole_of(v)
+    if wq is None or wk is None or wv is None or len(wk) < 2:
+        return value_of(None, tensor)
+    ctx = Ctx("F.scaled_dot_product_attention")
+    try:
+        scores = PRODUCTS["matmul"](wq, wk[:-2] + (wk[-1], wk[-2]), ctx)
+        out = PRODUCTS["matmul"](scores, wv, ctx) if scores is not None else None
     except GivesUp:
         out, ctx.faults = None, []
     rec.report(ctx.faults, place(node), None, node)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Dict
 
-from .rules import conv, elementwise, linear, norm, pool, resample, sequence, tensor_ops
+from .rules import conv, elementwise, linear, norm, pairwise, pool, resample, sequence, tensor_ops
 from .spec import LayerSpec, OpSpec
 
-MODULES = (conv, pool, norm, linear, elementwise, resample, tensor_ops, sequence)
+MODULES = (conv, pool, norm, linear, elementwise, resample, tensor_ops, sequence, pairwise)
 
 
 def _merged(table: str) -> dict:

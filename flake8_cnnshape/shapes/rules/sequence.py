@@ -1,5 +1,6 @@
 """Sequence layers: nn.Embedding, the recurrent layers (nn.RNN, LSTM, GRU and
-their cells), nn.MultiheadAttention and nn.TransformerEncoderLayer.
+their cells), nn.MultiheadAttention, nn.TransformerEncoderLayer and
+nn.TransformerDecoderLayer (tgt and memory).
 
 Shapes per sample, as everywhere (the batch implied in front). A recurrent
 layer or a transformer layer takes a 2-d or 3-d tensor (torch: "Expected
@@ -245,6 +246,33 @@ def encoder_layer_params(a: Args, x) -> int:
     return attn + ff + norms
 
 
+def decoder_layer(a: Args, x: Shape, ctx: Ctx):
+    """tgt and memory (`extra`; absent, tgt again): both d_model wide; the output is tgt's shape."""
+    memory = a.values.get("memory", x)
+    try:
+        e = _heads(a, ctx, "d_model", "nhead")
+    except _Refused:
+        return None
+    _positive_int(a, "dim_feedforward")
+    if not (_rank(x, ctx, (1, 2), "(L, E)") and _rank(memory, ctx, (1, 2), "(L, E)")):
+        return None
+    if x.open or memory.open or x.rank != memory.rank or x.rank == 2 and not _flag(a, "batch_first") and x.dims[0] != memory.dims[0]:
+        raise Unknowable("memory")  # torch checks the two against each other: not followed
+    try:
+        _model_width(x, ctx, a, e, "d_model", "nhead")
+    except _Refused:
+        return None
+    if memory is not x and memory.dims[-1] is not None and e is not None and memory.dims[-1] != e:
+        raise Unknowable("memory")  # a memory of another width: no one number fixes both
+    return x
+
+
+def decoder_layer_params(a: Args, x) -> int:
+    e = a.int("d_model")
+    bias = _flag(a, "bias")
+    return encoder_layer_params(a, x) + 4 * e * e + (4 * e if bias else 0) + (2 * e if bias else e)
+
+
 _RNN_SIG = dict(num_layers=1, nonlinearity="tanh", bias=True, batch_first=False, dropout=0.0, bidirectional=False,
                 device=None, dtype=None)
 _GATED_SIG = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)
@@ -275,4 +303,8 @@ LAYERS = {
         sig("d_model", "nhead", dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5, batch_first=False,
             norm_first=False, bias=True, device=None, dtype=None),
         encoder_layer, encoder_layer_params, OTHER, keeps_shape=True),
+    "TransformerDecoderLayer": LayerSpec(
+        sig("d_model", "nhead", dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5, batch_first=False,
+            norm_first=False, bias=True, device=None, dtype=None),
+        decoder_layer, decoder_layer_params, OTHER, keeps_shape=True, extra=("memory",)),
 }
