@@ -35,7 +35,7 @@ CODES = (
     Code("CNS006", "a layer or op receives a tensor of a rank it cannot take"),
     Code("CNS007", "groups (or another divisor) do not divide the channels"),
     Code("CNS008", "an elementwise op or torch.cat receives shapes that do not agree"),
-    Code("CNS009", "a matrix product's operands do not agree (matmul / @ / bmm / mm)"),
+    Code("CNS009", "a matrix product's operands do not agree (matmul / @ / bmm / mm / einsum)"),
     Code("CNS010", "a recurrent or attention layer's size (input_size, embed_dim, d_model) disagrees with the incoming width",
          fixable=True),
     Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False),

@@ -134,6 +134,8 @@ MESSAGES: Dict[str, Callable[..., str]] = {
         f"{layer} cannot multiply {a} by {b}: the first's last dim ({k1}) must equal the second's "
         f"second-to-last ({k2}) (whole shapes, B the batch)"),
     "bmm_batch": lambda layer, a, b: f"{layer} needs equal batch dims but receives {a} and {b}",
+    "einsum": lambda layer, equation, label, a, b: (
+        f"{layer} '{equation}' gives label {label} two sizes, {a} and {b}"),
     "bmm_rank": lambda layer, a, b: f"{layer} takes two 3-d tensors but receives {a} and {b} (whole shapes, B the batch)",
     "mm_rank": lambda layer, a, b: f"{layer} takes two 2-d tensors but receives {a} and {b} (whole shapes, B the batch)",
     # a model nobody gives a size for (CNS001, CNS100)

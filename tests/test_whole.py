@@ -195,3 +195,47 @@ def test_embedding_function_agrees_with_torch():
 
     got = whole.call(_Rec(), "torch.nn.functional.embedding", [_tensor((7,)), Fixed((10, 4))], {}, _Node())
     assert (2,) + got.shape.dims == tuple(embedding(torch.zeros(2, 7, dtype=torch.long), torch.zeros(10, 4)).shape)
+
+
+EINSUMS = [("bhid,bhjd->bhij", [(B, 2, 5, 4), (B, 2, 6, 4)]), ("bhid,bhjd->bhij", [(B, 2, 5, 4), (B, 2, 6, 3)]),
+           ("bhij,bhjd->bhid", [(B, 2, 5, 6), (B, 2, 6, 4)]), ("bij,bjk->bik", [(B, 3, 4), (B, 5, 2)]),
+           ("bi,ij->bj", [(B, 4), (4, 6)]), ("bi,ij->bj", [(B, 4), (5, 6)]), ("ij,jk", [(3, 4), (4, 5)]),
+           ("bnd,d->bn", [(B, 7, 4), (4,)]), ("bnd,d->bn", [(B, 7, 4), (1,)]), ("bi,bi->b", [(B, 4), (1, 4)]),
+           ("bi,bi->b", [(B, 4), (3, 4)]), ("b i d, b j d -> b i j", [(B, 3, 4), (B, 5, 4)]), ("...d,d->...", [(B, 4), (4,)]),
+           ("ii->i", [(3, 3)]), ("bij->bji", [(B, 2, 3)]), ("bi,j->bij", [(B, 2), (None,)])]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUMS)
+def test_einsum_agrees_with_torch(equation, shapes):
+    from flake8_cnnshape.shapes.rules.matmul import einsum
+
+    ctx = Ctx("torch.einsum")
+    try:
+        got = einsum(equation, shapes, ctx)
+    except GivesUp:
+        return
+    for batch in (2, 3):
+        tensors = [torch.zeros(tuple(batch if d is B else 6 if d is None else d for d in s)) for s in shapes]
+        try:
+            truth = tuple(torch.einsum(equation, *tensors).shape)
+        except RuntimeError:
+            truth = None
+        if ctx.faults:
+            assert truth is None, (equation, shapes, [f.text for f in ctx.faults])
+        elif truth is not None or not any(None in s for s in shapes):
+            assert truth is not None and len(truth) == len(got), (equation, shapes, got, truth)
+            assert all(w is None or (batch if w is B else w) == t for w, t in zip(got, truth)), (equation, got, truth)
+
+
+def test_einsum_grid_says_something():
+    from flake8_cnnshape.shapes.rules.matmul import einsum
+
+    kinds = []
+    for equation, shapes in EINSUMS:
+        ctx = Ctx("e")
+        try:
+            einsum(equation, shapes, ctx)
+            kinds.append("fault" if ctx.faults else "shape")
+        except GivesUp:
+            kinds.append("gives up")
+    assert kinds.count("shape") >= 8 and kinds.count("fault") >= 3, kinds

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # annotations only: machine.py wires the parts
 
 _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk", "torch.split",
              "torch.stack")  # call_torch's own
-_WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding")
+_WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
 PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
 _NO_FAULTS: List[Fault] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..shapes.rules.matmul import PRODUCTS, B, GivesUp, broadcast
+from ..shapes.rules.matmul import PRODUCTS, B, GivesUp, broadcast, einsum
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN
 from ..shapes.spec import Ctx
@@ -56,7 +56,9 @@ def product(rec: Recorder, name: str, display: str, a, b, node):
 
 
 def call(rec: Recorder, qual: str, args, kwargs, node):
-    """F.scaled_dot_product_attention(q, k, v) and F.embedding(input, weight)."""
+    """F.scaled_dot_product_attention(q, k, v), F.embedding(input, weight), torch.einsum."""
+    if qual == "torch.einsum":
+        return _einsum(rec, args, kwargs, node)
     if qual.endswith("scaled_dot_product_attention") and len(args) >= 3:
         return attention(rec, args[0], args[1], args[2], node)
     weight = args[1] if len(args) > 1 else kwargs.get("weight")
@@ -64,6 +66,23 @@ def call(rec: Recorder, qual: str, args, kwargs, node):
         x = args[0].shape
         return Tensor(Shape(x.dims + weight.dims[1:], x.open))  # a row of the weight per index
     return UNKNOWN
+
+
+def _einsum(rec: Recorder, args, kwargs, node):
+    operands = list(args[1:])
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = list(operands[0])
+    tensor = any(type(t) is Tensor for t in operands)
+    wholes = [whole_of(t) for t in operands]
+    if kwargs or not args or type(args[0]) is not str or not operands or None in wholes:
+        return value_of(None, tensor)
+    ctx = Ctx("torch.einsum")
+    try:
+        out = einsum(args[0], wholes, ctx)
+    except GivesUp:
+        out, ctx.faults = None, []
+    rec.report(ctx.faults, place(node), None, node)
+    return value_of(out, tensor)
 
 
 def attention(rec: Recorder, q, k, v, node):

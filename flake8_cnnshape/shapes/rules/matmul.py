@@ -120,4 +120,37 @@ def _inner_ok(k1, k2, a, b, ctx: Ctx) -> bool:
     return True
 
 
+def einsum(equation: str, operands, ctx: Ctx) -> Optional[Tuple]:
+    """torch.einsum('bhid,bhjd->bhij', q, k) without an ellipsis: each
+    operand's labels name its dims; a label's sizes must agree (a 1
+    broadcasts: CNS009 where two known sizes do not); the output is the right
+    side's labels (or, without one, the labels used once, sorted)."""
+    eq = equation.replace(" ", "")
+    if "." in eq or eq.count("->") > 1:
+        raise GivesUp()
+    left, _, right = eq.partition("->")
+    terms = left.split(",")
+    if len(terms) != len(operands) or not all(t.isalpha() for t in terms) or right and not right.isalpha():
+        raise GivesUp()
+    sizes: dict = {}
+    for term, dims in zip(terms, operands):
+        if len(term) != len(dims) or len(set(term)) != len(term):
+            raise GivesUp()  # a rank einsum refuses, or a label twice in one operand (a diagonal): not followed
+        for label, d in zip(term, dims):
+            if label not in sizes or sizes[label] == 1:
+                sizes[label] = d if label not in sizes or d != 1 else sizes[label]
+                continue
+            got = _pair(sizes[label], d)
+            if got is False:
+                ctx.fault("CNS009", "einsum", {"equation": equation, "label": label, "a": sizes[label], "b": d})
+                return None
+            sizes[label] = got
+    if not eq.count("->"):
+        counts = {c: left.count(c) for c in sizes}
+        right = "".join(sorted(c for c, n in counts.items() if n == 1))
+    if len(set(right)) != len(right) or any(c not in sizes for c in right):
+        raise GivesUp()
+    return tuple(sizes[c] for c in right)
+
+
 PRODUCTS = {"matmul": matmul, "bmm": bmm, "mm": mm}
