@@ -368,6 +368,9 @@ def sequence_cases():
     _c(out, f, "Embedding", (10, 4), dict(padding_idx=0), (5,), known=True)
     _c(out, f, "Embedding", (10, 4), dict(padding_idx=10), (5,))
     _c(out, f, "Embedding", (10, 4), dict(padding_idx=-10), (5,))
+    for mode, dims in product(("mean", "sum", "max", "median"), [(5,), (), (2, 5)]):
+        _c(out, f, "EmbeddingBag", (10, 4), dict(mode=mode), dims, known=dims == (5,) and mode != "median")
+    _c(out, f, "EmbeddingBag", (10, 4), dict(padding_idx=3), (5,), known=True)
     for layer, extra in (("RNN", {}), ("GRU", {}), ("LSTM", {}), ("LSTM", dict(proj_size=2)), ("RNN", dict(nonlinearity="relu"))):
         for size, bidir, layers, first, dims in product((4, 5), (False, True), (1, 2), (False, True), [(6, 4), (4,), (2, 6, 4), (6, 5)]):
             kw = dict(extra, bidirectional=bidir, num_layers=layers, batch_first=first)

@@ -72,7 +72,7 @@ def build(name: str, args: Sequence[object], kwargs: Dict[str, object], device: 
 # Layers that return a tuple whose first item is their output (the others:
 # tests/test_sequence.py); attention takes the input three times (self-attention).
 TUPLE_LAYERS = (torch.nn.RNNBase, torch.nn.LSTMCell, torch.nn.MultiheadAttention)
-INDEX_LAYERS = frozenset({"Embedding"})  # fed integer indices (zeros: in range)
+INDEX_LAYERS = frozenset({"Embedding", "EmbeddingBag"})  # fed integer indices (zeros: in range)
 # layers that take two tensors (three for attention): fed the same one again
 TWO_INPUTS = (torch.nn.Bilinear, torch.nn.CosineSimilarity, torch.nn.PairwiseDistance, torch.nn.TransformerDecoderLayer)
 

@@ -1,4 +1,4 @@
-"""Sequence layers: nn.Embedding, the recurrent layers (nn.RNN, LSTM, GRU and
+"""Sequence layers: nn.Embedding and EmbeddingBag, the recurrent layers (nn.RNN, LSTM, GRU and
 their cells), nn.MultiheadAttention, nn.TransformerEncoderLayer and
 nn.TransformerDecoderLayer (tgt and memory).
 
@@ -70,6 +70,18 @@ def embedding(a: Args, x: Shape, ctx: Ctx):
 
 def embedding_params(a: Args, x) -> int:
     return a.int("num_embeddings") * a.int("embedding_dim")
+
+
+def embedding_bag(a: Args, x: Shape, ctx: Ctx):
+    """(B, L) indices without offsets: a bag per row, (B, embedding_dim) out."""
+    n, d = a.int("num_embeddings"), a.int("embedding_dim")
+    pad, mode = a["padding_idx"], a.known("mode")
+    if n < 0 or d < 0 or mode not in ("sum", "mean", "max") or pad is UNKNOWN \
+            or pad is not None and not (isinstance(pad, int) and -n <= pad < n):
+        raise Unknowable("mode")
+    if x.open or x.rank != 1:
+        raise Unknowable("rank")  # 1-d input takes offsets; anything else torch refuses: not followed
+    return Shape((d,))
 
 
 # -- recurrent layers ----------------------------------------------------------
@@ -283,6 +295,10 @@ LAYERS = {
     "Embedding": LayerSpec(sig("num_embeddings", "embedding_dim", padding_idx=None, max_norm=None, norm_type=2.0,
                                scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None),
                            embedding, embedding_params, OTHER, dtype="index"),
+    "EmbeddingBag": LayerSpec(sig("num_embeddings", "embedding_dim", max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None,
+                                  device=None, dtype=None),
+                              embedding_bag, embedding_params, OTHER, dtype="index"),
     "RNN": LayerSpec(sig("input_size", "hidden_size", **_RNN_SIG), recurrent(False), recurrent_params(1, False), OTHER,
                      returns=recurrent_returns(False), extra=("hx",)),
     "GRU": LayerSpec(sig("input_size", "hidden_size", **_GATED_SIG), recurrent(False), recurrent_params(3, False), OTHER,
