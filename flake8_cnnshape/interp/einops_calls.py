@@ -10,12 +10,12 @@ from typing import Optional
 from ..shapes.rules.einops_rules import apply
 from ..shapes.rules.matmul import B
 from ..shapes.shape import Shape
-from ..shapes.signature import BATCH, UNKNOWN, Args, Unknowable, sig
+from ..shapes.signature import BATCH, UNKNOWN, Args, sig
 from ..shapes.spec import OTHER, Ctx, LayerSpec, no_params
 from .events import Recorder
-from .layers import place
+from .plain import is_int
 from .values import Layer, Tensor, value_of
-from .whole import whole_of
+from .whole import on_whole, whole_of
 
 FUNCTIONS = {"einops.rearrange": "rearrange", "einops.reduce": "reduce", "einops.repeat": "repeat"}
 LAYER_CLASSES = {"einops.layers.torch.Rearrange": "Rearrange", "einops.layers.torch.Reduce": "Reduce"}
@@ -31,7 +31,7 @@ def _axes(kwargs) -> Optional[dict]:
         if v is BATCH:  # `repeat(cls, "1 n d -> b n d", b=x.shape[0])`
             out[k] = B
             continue
-        if type(v) is not int and not (isinstance(v, int) and not isinstance(v, bool)):
+        if not is_int(v):
             return None
         out[k] = int(v)
     return out
@@ -47,40 +47,32 @@ def call(rec: Recorder, qual: str, args, kwargs, node):
     return UNKNOWN
 
 
+def _pattern(rest, kwargs, reduces: bool):
+    """(pattern, axis lengths) from the arguments after the tensor (a
+    function's) or all of them (a layer's); None when they are not known."""
+    pattern = rest[0] if rest else kwargs.pop("pattern", None)
+    if reduces:
+        kwargs.pop("reduction", None)
+    axes = _axes(kwargs)
+    if len(rest) > (2 if reduces else 1) or type(pattern) is not str or axes is None:
+        return None
+    return pattern, axes
+
+
 def _function(rec: Recorder, kind: str, args, kwargs, node):
     x = args[0] if args else kwargs.pop("tensor", UNKNOWN)
-    tensor = type(x) is Tensor
-    pattern = args[1] if len(args) > 1 else kwargs.pop("pattern", None)
-    if kind == "reduce":
-        kwargs.pop("reduction", None)
-        if len(args) > 3:
-            return value_of(None, tensor)
-    elif len(args) > 2:
-        return value_of(None, tensor)
-    dims, axes = whole_of(x), _axes(kwargs)
-    if type(pattern) is not str or dims is None or axes is None:
-        return value_of(None, tensor)
-    ctx = Ctx(kind)
-    try:
-        out = apply(kind, pattern, dims, axes, ctx)
-    except Unknowable:
-        out, ctx.faults = None, []
-    rec.report(ctx.faults, place(node), None, node)
-    return value_of(out, tensor)
+    got = _pattern(args[1:], kwargs, kind == "reduce")
+    if got is None:
+        return value_of(None, type(x) is Tensor)
+    pattern, axes = got
+    return on_whole(rec, kind, type(x) is Tensor, node, lambda ctx, dims: apply(kind, pattern, dims, axes, ctx), whole_of(x))
 
 
 def _layer(name: str, args, kwargs, node):
-    pattern = args[0] if args else kwargs.pop("pattern", None)
-    if name == "Reduce":
-        kwargs.pop("reduction", None)
-        if len(args) > 2:
-            return Layer(name, node)
-    elif len(args) > 1:
+    got = _pattern(args, kwargs, name == "Reduce")
+    if got is None:
         return Layer(name, node)
-    axes = _axes(kwargs)
-    if type(pattern) is not str or axes is None:
-        return Layer(name, node)
-    return Layer(name, node, SPECS[name], Args({"pattern": pattern, "axes": axes}))
+    return Layer(name, node, SPECS[name], Args({"pattern": got[0], "axes": got[1]}))
 
 
 def _rule(kind: str):

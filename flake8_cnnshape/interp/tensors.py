@@ -308,11 +308,7 @@ class TensorOps:
             return Shape(tuple(int(v) for v in rows)), []
         if not faults or run is None or not run.folds:
             return out, faults
-        for k in reversed(run.folds):  # the same rows as a (k, *dims) sample of the model's batch
-            unfolded, again = _reshaped(target, Shape((k,) + shape.dims), name, text)
-            if not again:
-                return unfolded, []
-        return None, []
+        return self._unfold(target, shape, name, text)  # the same rows as a (k, *dims) sample of the model's batch
 
     def pieces(self, name: str, t: Tensor, args, kwargs):
         """x.chunk(n, dim) / x.split(size, dim): a tuple of tensors, the last
@@ -344,12 +340,12 @@ class TensorOps:
         return tuple(Tensor(Shape(dims[:d - 1] + (int(n),) + dims[d:])) for n in sizes)
 
     def _unfold(self, target, shape: Shape, name: str, text: str):
-        """A reshape led by a batch size that does not fit after a fold: the
-        size may be the model's batch read before the fold (`B, H, W, C =
-        x.shape` ... `h.reshape(B, H, W, -1)`), the tensor's k times it, the
-        sample then (k, *dims). x.size(0) read after the fold is the tensor's
-        own: that reading is tried first. Nothing is said when neither fits:
-        which batch the size is is not ours to know."""
+        """A reshape that does not fit after a fold, read as of the model's
+        batch, the sample then (k, *dims) for a fold of k: `view(-1, T, N)` of
+        plain numbers, or one led by the batch size read before the fold
+        (`B, H, W, C = x.shape` ... `h.reshape(B, H, W, -1)`; x.size(0) read
+        after the fold is the tensor's own, the plain reading, tried first).
+        Nothing is said when no fold fits: which batch it is is not ours to know."""
         for k in reversed(self.rec.run.folds):
             unfolded, again = _reshaped(target, Shape((k,) + shape.dims), name, text)
             if not again:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..shapes.rules.matmul import PRODUCTS, B, GivesUp, broadcast, einsum
+from ..shapes.rules.matmul import PRODUCTS, B, broadcast, einsum
 from ..shapes.shape import Shape
-from ..shapes.signature import BATCH, UNKNOWN
+from ..shapes.signature import BATCH, UNKNOWN, Unknowable
 from ..shapes.spec import Ctx
 from .events import Recorder
 from .layers import place
+from .plain import is_int
 from .values import Fixed, Method, Tensor, value_of
 
 # methods that give a tensor of the same shape: whatever their arguments,
@@ -40,19 +41,25 @@ def parameter(args, kwargs):
     return as_fixed(args[0] if args else kwargs.get("data"))
 
 
-def product(rec: Recorder, name: str, display: str, a, b, node):
-    """torch.matmul / `@` / bmm / mm of two tensors, either kind."""
-    tensor = type(a) is Tensor or type(b) is Tensor
-    wa, wb = whole_of(a), whole_of(b)
-    if wa is None or wb is None:
+def on_whole(rec: Recorder, display: str, tensor: bool, node, compute, *wholes):
+    """compute(ctx, *wholes) on whole shapes (GivesUp or another Unknowable:
+    not known), its faults reported at node; the value it gives (a model's
+    tensor when one operand was, see value_of)."""
+    if any(w is None for w in wholes):
         return value_of(None, tensor)
     ctx = Ctx(display)
     try:
-        out = PRODUCTS[name](wa, wb, ctx)
-    except GivesUp:
+        out = compute(ctx, *wholes)
+    except Unknowable:
         out, ctx.faults = None, []
     rec.report(ctx.faults, place(node), None, node)
     return value_of(out, tensor)
+
+
+def product(rec: Recorder, name: str, display: str, a, b, node):
+    """torch.matmul / `@` / bmm / mm of two tensors, either kind."""
+    rule = PRODUCTS[name]
+    return on_whole(rec, display, Tensor in (type(a), type(b)), node, lambda ctx, p, q: rule(p, q, ctx), whole_of(a), whole_of(b))
 
 
 def call(rec: Recorder, qual: str, args, kwargs, node):
@@ -73,32 +80,23 @@ def _einsum(rec: Recorder, args, kwargs, node):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = list(operands[0])
     tensor = any(type(t) is Tensor for t in operands)
-    wholes = [whole_of(t) for t in operands]
-    if kwargs or not args or type(args[0]) is not str or not operands or None in wholes:
+    if kwargs or not args or type(args[0]) is not str or not operands:
         return value_of(None, tensor)
-    ctx = Ctx("torch.einsum")
-    try:
-        out = einsum(args[0], wholes, ctx)
-    except GivesUp:
-        out, ctx.faults = None, []
-    rec.report(ctx.faults, place(node), None, node)
-    return value_of(out, tensor)
+    equation = args[0]
+    return on_whole(rec, "torch.einsum", tensor, node, lambda ctx, *ws: einsum(equation, ws, ctx),
+                    *(whole_of(t) for t in operands))
 
 
 def attention(rec: Recorder, q, k, v, node):
     """softmax(q @ k^T) @ v, on whole shapes: (..., L, E), (..., S, E), (..., S, Ev) give (..., L, Ev)."""
-    tensor = Tensor in (type(q), type(k), type(v))
-    wq, wk, wv = whole_of(q), whole_of(k), whole_of(v)
-    if wq is None or wk is None or wv is None or len(wk) < 2:
-        return value_of(None, tensor)
-    ctx = Ctx("F.scaled_dot_product_attention")
-    try:
+    def compute(ctx, wq, wk, wv):
         scores = PRODUCTS["matmul"](wq, wk[:-2] + (wk[-1], wk[-2]), ctx)
-        out = PRODUCTS["matmul"](scores, wv, ctx) if scores is not None else None
-    except GivesUp:
-        out, ctx.faults = None, []
-    rec.report(ctx.faults, place(node), None, node)
-    return value_of(out, tensor)
+        return PRODUCTS["matmul"](scores, wv, ctx) if scores is not None else None
+
+    tensor, wk = Tensor in (type(q), type(k), type(v)), whole_of(k)
+    if wk is not None and len(wk) < 2:
+        return value_of(None, tensor)
+    return on_whole(rec, "F.scaled_dot_product_attention", tensor, node, compute, whole_of(q), wk, whole_of(v))
 
 
 def binary(rec: Recorder, node, a, b):
@@ -106,17 +104,8 @@ def binary(rec: Recorder, node, a, b):
     a tensor of either kind broadcasts with it."""
     if is_number(a) or is_number(b):
         return b if is_number(a) else a
-    tensor = type(a) is Tensor or type(b) is Tensor
-    wa, wb = whole_of(a), whole_of(b)
-    if wa is None or wb is None:
-        return value_of(None, tensor)
-    ctx = Ctx("elementwise op")
-    try:
-        out = broadcast(wa, wb, ctx)
-    except GivesUp:
-        out, ctx.faults = None, []
-    rec.report(ctx.faults, place(node), None, node)
-    return value_of(out, tensor)
+    return on_whole(rec, "elementwise op", Tensor in (type(a), type(b)), node, lambda ctx, p, q: broadcast(p, q, ctx),
+                    whole_of(a), whole_of(b))
 
 
 def attribute(f: Fixed, attr: str):
@@ -213,7 +202,7 @@ def _repeat(dims, sizes):
 
 
 def _ints(values) -> bool:
-    return all(type(v) is int or isinstance(v, int) and not isinstance(v, bool) for v in values)
+    return all(is_int(v) for v in values)
 
 
 def _reshape(dims, target):
@@ -264,7 +253,7 @@ def _expand(dims, sizes):
             if d != 1 or out:
                 return UNKNOWN
             out.append(B)
-        elif type(s) is int or isinstance(s, int) and not isinstance(s, bool):
+        elif is_int(s):
             if s == -1:
                 out.append(d)
             elif d is None or d == 1 or d == s:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..shape import Shape
 from ..signature import Args, Unknowable, sig
-from ..spec import OTHER, Ctx, LayerSpec
+from ..spec import OTHER, Ctx, LayerSpec, no_params
 from .common import full_index
 from .elementwise import broadcast
 
@@ -58,13 +58,9 @@ def pairwise(a: Args, x: Shape, ctx: Ctx):
     return Shape(both.dims[:-1] + ((1,) if keep else ()))
 
 
-def _none(a: Args, x) -> int:
-    return 0
-
-
 LAYERS = {
     "Bilinear": LayerSpec(sig("in1_features", "in2_features", "out_features", bias=True, device=None, dtype=None), bilinear,
                           bilinear_params, OTHER, extra=("input2",)),
-    "CosineSimilarity": LayerSpec(sig(dim=1, eps=1e-8), cosine, _none, OTHER, extra=("input2",)),
-    "PairwiseDistance": LayerSpec(sig(p=2.0, eps=1e-6, keepdim=False), pairwise, _none, OTHER, extra=("input2",)),
+    "CosineSimilarity": LayerSpec(sig(dim=1, eps=1e-8), cosine, no_params, OTHER, extra=("input2",)),
+    "PairwiseDistance": LayerSpec(sig(p=2.0, eps=1e-6, keepdim=False), pairwise, no_params, OTHER, extra=("input2",)),
 }

@@ -24,6 +24,7 @@ from typing import Optional
 from ..shape import Shape
 from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import OTHER, Ctx, LayerSpec
+from .common import need_rank
 from .matmul import B
 
 
@@ -35,13 +36,6 @@ def _width(x: Shape, ctx: Ctx, param: str, want: Optional[int]) -> bool:
         ctx.fault("CNS010", "sequence_width", {"param": param, "want": want, "got": last}, param, last)
         return False
     return True
-
-
-def _rank(x: Shape, ctx: Ctx, ranks, form: str) -> bool:
-    if x.open or x.rank in ranks:
-        return True
-    ctx.fault("CNS006", "rank", {"form": form, "got": x}, at_use=True)
-    return False
 
 
 def _positive_int(a: Args, name: str, minimum: int = 1) -> int:
@@ -102,7 +96,7 @@ def _recurrent_sizes(a: Args, lstm: bool):
 def recurrent(lstm: bool):
     def rule(a: Args, x: Shape, ctx: Ctx):
         hidden, layers, out, directions = _recurrent_sizes(a, lstm)
-        if not _rank(x, ctx, (1, 2), "(L, H_in)"):
+        if not need_rank(x, ctx, (1, 2), "(L, H_in)"):
             return None
         _width(x, ctx, "input_size", a.opt_int("input_size"))
         return Shape(x.dims[:-1] + (directions * out,), x.open)
@@ -141,7 +135,7 @@ def cell(a: Args, x: Shape, ctx: Ctx):
     hidden = a.int("hidden_size")
     if hidden < 0:
         raise Unknowable("hidden_size")
-    if not _rank(x, ctx, (1,), "(H_in,)"):
+    if not need_rank(x, ctx, (1,), "(H_in,)"):
         return None
     _width(x, ctx, "input_size", a.opt_int("input_size"))
     return Shape(x.dims[:-1] + (hidden,), x.open)
@@ -199,7 +193,7 @@ def attention(a: Args, x: Shape, ctx: Ctx):
     if a["kdim"] is UNKNOWN or a["vdim"] is UNKNOWN:
         raise Unknowable("kdim")
     for t in (x, key, value):
-        if not _rank(t, ctx, (1, 2), "(L, E)"):
+        if not need_rank(t, ctx, (1, 2), "(L, E)"):
             return None
     if x.open or key.open or value.open or not (x.rank == key.rank == value.rank):
         raise Unknowable("ranks")  # torch checks the three against each other: not followed
@@ -240,7 +234,7 @@ def encoder_layer(a: Args, x: Shape, ctx: Ctx):
     except _Refused:
         return None
     _positive_int(a, "dim_feedforward")
-    if not _rank(x, ctx, (1, 2), "(L, E)"):
+    if not need_rank(x, ctx, (1, 2), "(L, E)"):
         return None
     try:
         _model_width(x, ctx, a, e, "d_model", "nhead")
@@ -266,7 +260,7 @@ def decoder_layer(a: Args, x: Shape, ctx: Ctx):
     except _Refused:
         return None
     _positive_int(a, "dim_feedforward")
-    if not (_rank(x, ctx, (1, 2), "(L, E)") and _rank(memory, ctx, (1, 2), "(L, E)")):
+    if not (need_rank(x, ctx, (1, 2), "(L, E)") and need_rank(memory, ctx, (1, 2), "(L, E)")):
         return None
     if x.open or memory.open or x.rank != memory.rank or x.rank == 2 and not _flag(a, "batch_first") and x.dims[0] != memory.dims[0]:
         raise Unknowable("memory")  # torch checks the two against each other: not followed
