@@ -12,6 +12,7 @@ from .interp.machine import Interp
 from .interp.names import module_imports
 from .interp.project import FOREIGN_LINE
 from .models.discover import Model, find_models
+from .models.scripts import find_scripts
 from .models.scheduler import Scheduler
 from .models.sources import SourceFinder
 from .speed.index import file_index
@@ -55,8 +56,9 @@ class FileAnalysis:
         imports = module_imports(tree)
         index = file_index(tree)
         self.classes, self.seqs = find_models(tree, imports, index)
+        self.scripts = find_scripts(tree, imports, index)
         by_line = {}
-        for m in self.classes + self.seqs:
+        for m in self.classes + self.seqs + self.scripts:
             for line in m.lines:
                 by_line.setdefault(line, m)
         self.pragmas, self.pragma_findings = {}, []
@@ -66,7 +68,8 @@ class FileAnalysis:
             self.pragmas, self.pragma_findings = attach(find_pragmas(lines, tree), by_line)
         self.interp = Interp(tree, imports, index, max_steps, path)
         self.scheduler = Scheduler(tree, self.interp, index)
-        finder = SourceFinder(tree, imports, index, self.scheduler.runner.evaluate, self.classes, self.seqs)
+        finder = SourceFinder(tree, imports, index, self.scheduler.runner.evaluate, self.classes, self.seqs,
+                              self.scripts)
         self.found_sources, datasets = finder.find()
         self.fallback = datasets or ([InputSource("setting", tuple(default_input))] if default_input else [])
 
@@ -93,6 +96,8 @@ class FileAnalysis:
             scheduler.run_class(model, self.inputs_for(model))
         for scheduler.position, model in enumerate(self.seqs, len(self.classes)):
             scheduler.run_free_sequential(model, self.inputs_for(model))
+        for scheduler.position, model in enumerate(self.scripts, len(self.classes) + len(self.seqs)):
+            scheduler.run_script(model, self.inputs_for(model))
         seen = {}
         # Runs with a known input come first: their messages say more; then
         # the file's order. A fault in another file read for this one is that file's.
@@ -136,7 +141,8 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
         return []
     # a model is a module-level class or an nn.Sequential; a pragma is checked
     # even where there is none (training scripts have neither: done here)
-    if not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text:
+    if (not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text
+            and "torchvision" not in text):
         return []
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     fa.interp.ev.strict = strict

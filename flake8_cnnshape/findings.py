@@ -46,6 +46,12 @@ class Fault(Shown):
             self._text = render(self.msg, self.layer, self.fields)
         return self._text
 
+    def inside(self, model: str) -> "Fault":
+        """The fault as reported at the call into a model whose layers are not
+        the file's (a torchvision model): no argument there to change."""
+        return Fault(self.code, self.msg, f"{self.layer} (in {model})", self.fields, None, self.value, True, self.factors,
+                     self.kind)
+
     def _values(self) -> tuple:
         return (self.code, self.text, self.param, self.value, self.at_use, self.factors)
 

@@ -3,13 +3,14 @@ counts, worked out statically like the checks (no torch, no forward pass)."""
 from __future__ import annotations
 
 import os
+from math import prod
 from typing import Dict, List, Optional, Tuple
 
 from .analysis import FileAnalysis, parse
 from .findings import InputSource
 from .interp.budget import MAX_STEPS
-from .interp.project import foreign_place
-from .interp.values import CONTAINERS, Instance, Layer
+from .interp.project import foreign_place, in_zoo
+from .interp.values import CONTAINERS, Fixed, Instance, Layer
 from .messages import dims as describe_input
 from .shapes.shape import Shape
 from .shapes.spec import count_params
@@ -23,8 +24,9 @@ def _dims(shape: Optional[Shape]):
     return list(shape.dims)
 
 
-def _reachable(value, seen: set) -> List[Layer]:
-    """Every leaf layer a model holds, each once (as module.parameters() counts them)."""
+def _reachable(value, seen: set) -> list:
+    """Every leaf layer a model holds, and every nn.Parameter its modules hold
+    themselves, each once (as module.parameters() counts them)."""
     out: List[Layer] = []
     todo = [value]
     while todo:
@@ -33,7 +35,10 @@ def _reachable(value, seen: set) -> List[Layer]:
             continue
         seen.add(id(v))
         if isinstance(v, Instance):
-            todo.extend(reversed(list(v.attrs.values())))
+            # a parameter each module holds counts once per module (the build
+            # cache shares equal values between the modules it copies)
+            out.extend(a for a in v.attrs.values() if type(a) is Fixed and a.param)
+            todo.extend(reversed([a for a in v.attrs.values() if type(a) is not Fixed]))
         elif isinstance(v, Layer):
             if v.children is not None or v.items is not None:
                 todo.extend(reversed(list(v.children or []) + list((v.items or {}).values())))
@@ -46,9 +51,40 @@ def _reachable(value, seen: set) -> List[Layer]:
     return out
 
 
+def _zoo_parts(root) -> Dict[int, Tuple[str, object]]:
+    """id of each torchvision layer under a torchvision model's top-level
+    child -> (`ResNet.layer1`, that child)."""
+    out: Dict[int, Tuple[str, object]] = {}
+    todo, seen = [root], set()
+    while todo:
+        v = todo.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, Instance) and in_zoo(v.cls.node.lineno):
+            for name, child in v.attrs.items():
+                if isinstance(child, (Layer, Instance)):
+                    for leaf in _reachable(child, set()):
+                        if type(leaf) is Layer and in_zoo(leaf.node.lineno):
+                            out.setdefault(id(leaf), (f"{v.cls.name}.{name}", child))
+                    todo.append(child)  # a layer the file put there (`model.fc = ...`) is the file's
+        elif isinstance(v, Instance):
+            todo.extend(v.attrs.values())
+        elif isinstance(v, Layer):
+            todo.extend(list(v.children or []) + list((v.items or {}).values()))
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
+    return out
+
+
 def _total(layers: List[Layer], inputs: Dict[int, Shape]) -> Optional[int]:
     total = 0
     for layer in layers:
+        if type(layer) is Fixed:  # a module's own nn.Parameter
+            if not all(type(d) is int for d in layer.dims):
+                return None
+            total += prod(layer.dims)
+            continue
         if layer.kind in CONTAINERS or layer.spec is None:
             return None
         n = count_params(layer.spec, layer.args, inputs.get(id(layer)))
@@ -67,7 +103,7 @@ def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[T
     out = []
     try:
         # Sequentials built inside a class are shown as part of it
-        for m in fa.classes + [s for s in fa.seqs if not s.in_class]:
+        for m in fa.classes + [s for s in fa.seqs if not s.in_class] + fa.scripts:
             if model is not None and m.name != model:
                 continue
             if input_dims is not None:
@@ -90,8 +126,30 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
     inputs: Dict[int, Shape] = {}
     rows = []
     for layer, x, y in trace:
-        first = id(layer) not in inputs
-        inputs.setdefault(id(layer), x)
+        if x is not None:
+            inputs.setdefault(id(layer), x)
+    parts = _zoo_parts(root)
+    tops = {id(child) for _, child in parts.values()}
+    counted = set()
+    for layer, x, y in trace:
+        if x is None:  # a module or nn.Sequential returning: what a torchvision part gives as a whole
+            if id(layer) in tops and rows and rows[-1].get("part") is layer:
+                rows[-1]["output_shape"] = _dims(y)
+            continue
+        part = parts.get(id(layer))
+        if part is not None:  # a torchvision model: one row per top-level child
+            name, child = part
+            if rows and rows[-1].get("part") is child:
+                rows[-1]["output_shape"] = _dims(y)
+                continue
+            first = id(child) not in counted
+            counted.add(id(child))
+            params = _total([v for v in _reachable(child, set()) if type(v) is Fixed or in_zoo(v.node.lineno)], inputs)
+            rows.append({"line": None, "type": name, "output_shape": _dims(y), "params": params if first else 0,
+                         "part": child})
+            continue
+        first = id(layer) not in counted
+        counted.add(id(layer))
         params = count_params(layer.spec, layer.args, x) if layer.spec is not None else None
         rows.append({
             "line": layer.node.lineno,
@@ -99,6 +157,8 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
             "output_shape": _dims(y),
             "params": params if first else 0,
         })
+    for r in rows:
+        r.pop("part", None)
     total = _total(_reachable(root, set()), inputs)
     return {
         "model": m.name,
@@ -134,7 +194,7 @@ def render(table: dict) -> str:
         head += "  input size unknown (give one with --input or a '# cnnshape: input=(...)' pragma)"
     rows = [("line", "layer", "output shape", "params")]
     for r in table["layers"]:
-        rows.append((str(r["line"]), r["type"], shape(r["output_shape"]), "?" if r["params"] is None else f"{r['params']:,}"))
+        rows.append(("" if r["line"] is None else str(r["line"]), r["type"], shape(r["output_shape"]), "?" if r["params"] is None else f"{r['params']:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [head, "  ".join(h.ljust(w) for h, w in zip(rows[0], widths)), "  ".join("-" * w for w in widths)]
     for row in rows[1:]:

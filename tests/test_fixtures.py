@@ -81,6 +81,10 @@ def _pragma_models(path: Path):
                     return tuple(int(v) for v in m.group(1).split(",") if v.strip())
         return None
 
+    # a model a script builds from torchvision is changed by the statements
+    # after it, up to the next definition or pragma: its faults stand there
+    starts = [n.lineno for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))
+              or isinstance(n, ast.Assign) and pragma_for(n, n.lineno)] + [len(lines) + 1]
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             dims = pragma_for(node, node.lineno)
@@ -89,25 +93,35 @@ def _pragma_models(path: Path):
         elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             dims = pragma_for(node, node.lineno)
             if dims:
-                yield node.targets[0].id, "value", dims, node.lineno, node.end_lineno
+                last = node.end_lineno
+                if "torchvision" in source and ast.unparse(node.value).split("(")[0].split(".")[-2:-1] in (
+                        ["models"], ["video"]):
+                    last = min(n for n in starts if n > node.lineno) - 1
+                yield node.targets[0].id, "value", dims, node.lineno, last
 
 
 TORCH_CASES = [(p, m) for p in FIXTURES for m in _pragma_models(p)]
 
 
 @pytest.mark.parametrize("path,model", TORCH_CASES, ids=[f"{p.stem}:{m[0]}" for p, m in TORCH_CASES])
-def test_fixture_truth_in_torch(path, model):
+def test_fixture_truth_in_torch(path, model, monkeypatch):
     torch = pytest.importorskip("torch")
     name, kind, dims, first, last = model
     want = [k for k in expectations(path) if first <= k[0] <= last and k[1] != "CNS900"]
     if (first, "CNS900") in expectations(path) or (first - 1, "CNS900") in expectations(path):
         pytest.skip("the linter rejects this pragma")
-    namespace, errors = _run_statements(path)
+    device = "cpu"
+    if "torchvision" in path.read_text():
+        # big pretrained models: built and run on the meta device (shapes only), once per file
+        _offline_torchvision(monkeypatch)
+        device = "meta"
+    namespace, errors = _statements_run(path, device)
     failures = []
     if kind == "value":
         built = [errors[first]] if first in errors else [namespace.get(name)]
     else:
-        built = _instances(namespace, namespace[name], path)
+        with torch.device(device):
+            built = _instances(namespace, namespace[name], path)
     for module in built:
         if isinstance(module, Exception):
             failures.append(module)  # torch refused to build it
@@ -116,10 +130,46 @@ def test_fixture_truth_in_torch(path, model):
             pytest.skip(f"{name} is not a model")
         try:
             module.eval()
-            module(torch.zeros((2,) + dims))
+            # a model with an embedding takes token ids
+            ids = any(isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag)) for m in module.modules())
+            module(torch.zeros((2,) + dims, device=device, dtype=torch.long if ids else torch.float))
         except (RuntimeError, ValueError, IndexError, AssertionError) as e:  # attention asserts its shapes
             failures.append(e)
     assert bool(failures) == bool(want), f"torch: {failures!r}; expected reports {want}"
+
+
+def _offline_torchvision(monkeypatch):
+    """torchvision importable (tests/torchvision_truth.py), its weights never
+    downloaded: a model built with weights= is built as without them (the
+    shapes do not depend on them)."""
+    import torch
+    from torchvision_truth import import_torchvision
+
+    import_torchvision()
+    from torchvision.models._api import WeightsEnum
+
+    class NoWeights(dict):
+        pass
+
+    load = torch.nn.Module.load_state_dict
+    monkeypatch.setattr(WeightsEnum, "get_state_dict", lambda self, *args, **kwargs: NoWeights())
+    monkeypatch.setattr(torch.nn.Module, "load_state_dict", lambda self, state, *args, **kwargs: (
+        None if isinstance(state, NoWeights) else load(self, state, *args, **kwargs)))
+
+
+_RUN: dict = {}
+
+
+def _statements_run(path: Path, device: str):
+    """_run_statements, once per file on the meta device (its models are not changed by running them)."""
+    if device == "cpu":
+        return _run_statements(path)
+    if path not in _RUN:
+        import torch
+
+        with torch.device(device):
+            _RUN[path] = _run_statements(path)
+    return _RUN[path]
 
 
 def _run_statements(path: Path):

@@ -359,6 +359,13 @@ def run_model(mod, model, device):
 def torch_worker():
     """Reads a job from stdin, builds each model unmutated and mutated; prints the result as one JSON line."""
     import torch  # noqa: F401
+    # torchvision imported as the tests import it (beside the CPU torch its compiled ops do not load)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+    try:
+        from torchvision_truth import import_torchvision
+        import_torchvision()
+    except ImportError:
+        pass  # not installed: a project's import of it is stubbed like any other missing package
     sys.meta_path.append(StubFinder())
     job = json.loads(sys.stdin.read())
     result = {"models": [], "used": [], "mutants": [], "stubbed": []}

@@ -67,11 +67,7 @@ class Access:
         if type(obj) is TorchRef:
             ref = obj.members.get(attr)
             if ref is None:
-                qual = f"{obj.qual}.{attr}"
-                ref = self.refs.get(qual)
-                if ref is None:
-                    ref = self.refs[qual] = TorchRef(normalize(qual))
-                obj.members[attr] = ref
+                ref = obj.members[attr] = self._library_attribute(f"{obj.qual}.{attr}")
             return ref
         if type(obj) is Instance:
             v = obj.attrs.get(attr, MISSING)
@@ -116,6 +112,8 @@ class Access:
         if type(obj) is Config:
             return obj.attrs.get(attr, UNKNOWN)
         if type(obj) is ModuleRef:
+            if obj.path.startswith("torchvision.models"):
+                return self.project.torchvision(f"{obj.path}.{attr}", self.module_attribute)
             return self.module_attribute(obj.scope, attr, f"{obj.path}.{attr}")
         if type(obj) is ArgParser and attr in _PARSER_METHODS:
             return Method(obj, attr)
@@ -125,6 +123,15 @@ class Access:
                 return Function(found[1], found[0].scope, obj.obj, found[0]) if not found[1].decorator_list else UNKNOWN
             return Method(obj, attr)
         return UNKNOWN
+
+    def _library_attribute(self, qual: str):
+        """`torch.nn.Conv2d`, `torchvision.models.resnet18` (from our zoo): one reference per name."""
+        ref = self.refs.get(qual)
+        if ref is None:
+            ref = self.refs[qual] = (self.project.torchvision(qual, self.module_attribute)
+                                     if qual.startswith("torchvision.models") and self.project is not None
+                                     else TorchRef(normalize(qual)))
+        return ref
 
     def class_attr(self, cls: ClassInfo, attr: str):
         got = cls.attr_defs.get(attr)

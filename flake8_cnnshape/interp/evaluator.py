@@ -41,7 +41,7 @@ class Evaluator(Access):
         # the imports do not change during a file
         self.refs: Dict[str, TorchRef] = {}
         self.module_body: List[ast.stmt] = []  # the file's own statements (machine.py)
-        self.project = None  # the other files of the project (project.py), when the file's path is known
+        self.project = None  # the other files of the project and the torchvision zoo (project.py)
         self.foreign_refs: Dict[int, Dict[str, object]] = {}  # what other files' imports stand for, by their ImportMap
         self.noting_stops = False  # for `cnnshape show`: note where a known shape ends (Scheduler.trace)
         self.strict = False  # a call of ours with the wrong arguments raises (analyze(strict=True))
@@ -105,9 +105,10 @@ class Evaluator(Access):
         return UNKNOWN
 
     def _imported(self, qual: str, scope):
-        """What an import stands for: a name of another file of the project
-        when one can be read, else a reference to the library's object."""
+        """What an import stands for: a name of a project file or of our torchvision zoo, else the library's."""
         project = self.project
+        if project is not None and qual.startswith("torchvision.models"):
+            return project.torchvision(qual, self.module_attribute)
         if project is not None and not qual.startswith("torch."):
             from_file = None if scope is None else scope.file
             module, _, attr = qual.rpartition(".")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..findings import Fault, Finding, Place
+from .project import in_zoo
 
 
 class Run:
@@ -108,7 +109,9 @@ class FileLog:
         # as in Run, for what happened outside any run and in the runs kept
         self.sides: set = set()
         self.clean: Dict[object, Dict[int, tuple]] = {}
-        self.trace: Optional[list] = None  # (layer, input shape, output shape) of each leaf layer applied, when asked
+        # (layer, input shape, output shape) of each leaf layer applied, when asked; and
+        # (part, None, output shape) of each module and nn.Sequential when it returns
+        self.trace: Optional[list] = None
         # with the trace, where a known shape went in and none came out: (line, what, why)
         self.stops: Optional[List[Tuple[Optional[int], str, str]]] = None
 
@@ -147,10 +150,13 @@ class Recorder:
     a side of a branch while one runs) and the file's log. `sides` and
     `clean` are the run's while one is under way, else the log's."""
 
-    __slots__ = ("run", "log", "sides", "clean", "faults")
+    __slots__ = ("run", "log", "sides", "clean", "faults", "entry")
 
     def __init__(self):
         self.log = FileLog()
+        # (the place of the file's call into a torchvision model, the model as
+        # a message names it) while that model runs: a fault inside it is reported there
+        self.entry: Optional[Tuple[Place, str]] = None
         self.run: Optional[Run] = None
         self.sides = self.log.sides
         self.clean = self.log.clean
@@ -171,6 +177,9 @@ class Recorder:
         run = self.run
         if run is None:
             return
+        if self.entry is not None and in_zoo(at[0]):
+            at, name = self.entry
+            faults = [f.inside(name) for f in faults]
         run.visit(at, sized, not faults)
         self.faults += len(faults)
         for f in faults:

@@ -16,6 +16,7 @@ from ..speed.replay import Replays
 from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
+from .project import in_zoo
 from .values import CHAINS, Instance, Layer, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -101,14 +102,19 @@ class Layers:
             rec.log.applied.add(id(layer))
             if layer.children is None:
                 return Tensor(Shape.unknown())
-            for child in layer.children:
-                if type(x) is not Tensor:  # what an LSTM returns: a tuple, which only a module of the file takes
-                    if type(child) is not Instance:
-                        return Tensor(Shape.unknown())
-                    x = self.call_instance(child, [x], {}, None)
-                    continue
-                x = self.apply_layer(child, x, None)
-            return x
+            where = call_node if call_node is not None else layer.node
+            if rec.entry is None and where is not None and not in_zoo(where.lineno):
+                # the file's nn.Sequential over parts of a torchvision model: their faults are reported at it
+                rec.entry = (place(where), "a torchvision model")
+                try:
+                    out = self._chain(layer, x)
+                finally:
+                    rec.entry = None
+            else:
+                out = self._chain(layer, x)
+            if rec.log.trace is not None and type(out) is Tensor:
+                rec.log.trace.append((layer, None, out.shape))  # what a part gives as a whole (show.py)
+            return out
         spec, args = layer.spec, (layer.args if bound is None else bound)
         trace = rec.log.trace
         if spec is None or args is None:
@@ -145,6 +151,17 @@ class Layers:
             return Tensor(out)
         step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
         return Tensor(out, (x, step, layer, spec.axes))
+
+    def _chain(self, layer: Layer, x):
+        """An nn.Sequential's (or a chain's) children, one after another."""
+        for child in layer.children:
+            if type(x) is not Tensor:  # what an LSTM returns: a tuple, which only a module of the file takes
+                if type(child) is not Instance:
+                    return Tensor(Shape.unknown())
+                x = self.call_instance(child, [x], {}, None)
+                continue
+            x = self.apply_layer(child, x, None)
+        return x
 
     def _note_use(self, rec: Recorder, layer: Layer, shape: Shape, faults, at, call_node):
         """What the run notes of one use of a layer: where its faults stand (at
@@ -189,7 +206,16 @@ class Layers:
             return given
         rec, budget, mutation = self.rec, self.budget, self.mutation
         faults, steps, clock, built = rec.faults, budget.steps, mutation.clock, len(rec.log.built)
-        out = self.calls.call_function(forward, args, kwargs)
+        entering = rec.entry is None and node is not None and not in_zoo(node.lineno) and in_zoo(inst.cls.node.lineno)
+        if entering:
+            rec.entry = (place(node), f"torchvision's {inst.cls.name}")
+        try:
+            out = self.calls.call_function(forward, args, kwargs)
+        finally:
+            if entering:
+                rec.entry = None
+        if rec.log.trace is not None and type(out) is Tensor:
+            rec.log.trace.append((inst, None, out.shape))  # what a part gives as a whole (show.py)
         if faults == rec.faults and rec.run is not None and inst.made is not None:
             rec.ran_clean(inst)
             if key is not None and mutation.clock == clock and len(rec.log.built) == built:

@@ -62,7 +62,7 @@ class Interp:
         self.module = ModuleScope(ev.define, index.info, tree.body, None, imports=imports, file=path)
         self.scopes.append(self.module)
         ev.module = self.module
-        ev.project = Project(path, self._foreign_scope) if path else None
+        ev.project = Project(path, self._foreign_scope)  # without a path (stdin): only the zoo
         ev.module_body = tree.body
 
     def _foreign_scope(self, path: str, tree: ast.Module, index, imports: ImportMap) -> ModuleScope:

@@ -21,6 +21,11 @@ MAX_FILES = 16  # other files read for one file's analysis
 MAX_LINES = 10_000  # longest file read
 MAX_UP = 6  # parent folders searched for the root of an absolute import
 _CACHE_SIZE = 256
+# our shape-equivalent sources of torchvision.models (zoo/__init__.py says why)
+ZOO_INDEX = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", "models.py")
+ZOO_DIR = os.path.dirname(ZOO_INDEX)
+ZOO_SUBMODULES = frozenset("resnet vgg squeezenet densenet mobilenet mobilenetv2 mobilenetv3 efficientnet inception googlenet "
+                           "convnext vision_transformer shufflenetv2 mnasnet video".split())
 # packages that are never the project's own: not looked for on the disk
 EXTERNAL = frozenset(
     "torch torchvision torchaudio torchtext numpy np scipy PIL matplotlib sklearn pandas cv2 einops timm transformers "
@@ -30,6 +35,7 @@ EXTERNAL = frozenset(
 # path -> (mtime, size, (tree, index, imports) or None), for the whole process
 _PARSED: Dict[str, Tuple[float, int, Optional[tuple]]] = {}
 _OFFSETS: Dict[str, int] = {}  # path -> its line offset (the same in every analysis of the process)
+_ZOO_OFFSETS: set = set()  # the offsets of the zoo's files
 
 
 class Project:
@@ -65,6 +71,26 @@ class Project:
                 return self._scope(path)
         return None
 
+    def torchvision(self, qual: str, attribute):
+        """`torchvision.models`, a submodule or a builder, read from our zoo;
+        attribute(scope, name, qual) reads a name of a module."""
+        from .values import UNKNOWN, ModuleRef
+
+        module, _, attr = qual.rpartition(".")
+        scope = self.zoo(module) if qual != "torchvision.models" else None
+        v = attribute(scope, attr, qual) if scope is not None else UNKNOWN
+        if v is UNKNOWN and (qual == "torchvision.models" or attr in ZOO_SUBMODULES):
+            scope = self.zoo(qual)  # `torchvision.models.resnet`: a module
+            return ModuleRef(scope, qual) if scope is not None else UNKNOWN
+        return v
+
+    def zoo(self, qual: str):
+        """The zoo's module scope for `torchvision.models` (and its submodules)."""
+        rest = qual.split(".")[2:]
+        if any(part not in ZOO_SUBMODULES for part in rest):
+            return None
+        return self._scope(ZOO_INDEX)
+
     def _find(self, root: str, parts) -> Optional[str]:
         key = (root, tuple(parts))
         if key not in self.found:
@@ -81,7 +107,7 @@ class Project:
 
     def _scope(self, path: str):
         got = self.scopes.get(path)
-        if got is None and path != self.path:
+        if got is None and path != self.path and (len(self.scopes) < MAX_FILES or path.startswith(ZOO_DIR)):
             loaded = load(path)
             if loaded is not None:
                 got = self.scopes[path] = self.scope_of(path, *loaded)
@@ -95,6 +121,11 @@ def foreign_place(line: int) -> Optional[Tuple[str, int]]:
     offset = line // FOREIGN_LINE * FOREIGN_LINE
     path = next((p for p, o in _OFFSETS.items() if o == offset), None)
     return (path, line - offset) if path is not None else None
+
+
+def in_zoo(line: int) -> bool:
+    """Is the line one of the zoo's (a torchvision model's own)?"""
+    return line >= FOREIGN_LINE and line // FOREIGN_LINE * FOREIGN_LINE in _ZOO_OFFSETS
 
 
 def _ancestors(folder: str):
@@ -125,6 +156,8 @@ def load(path: str) -> Optional[Tuple[ast.Module, object, ImportMap]]:
         if source.count(b"\n") <= MAX_LINES:
             tree = ast.parse(source)
             offset = _OFFSETS.setdefault(path, FOREIGN_LINE * (len(_OFFSETS) + 1))
+            if path.startswith(ZOO_DIR):
+                _ZOO_OFFSETS.add(offset)
             ast.increment_lineno(tree, offset)
             loaded = (tree, file_index(tree), module_imports(tree))
     except (SyntaxError, ValueError, RecursionError, MemoryError):

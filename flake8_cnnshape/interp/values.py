@@ -35,11 +35,12 @@ class Fixed(Shown):
     not first. Kept apart from Tensor, whose first dim is the batch, so that
     no op that takes one for the other sees it: only whole.py's do."""
 
-    __slots__ = ("dims",)
+    __slots__ = ("dims", "param")
     _fields = ("dims",)
 
-    def __init__(self, dims: tuple):
+    def __init__(self, dims: tuple, param: bool = False):
         self.dims = dims
+        self.param = param  # an nn.Parameter: module.parameters() counts it
 
 
 def value_of(dims: Optional[tuple], tensor: bool):

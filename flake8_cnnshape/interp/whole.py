@@ -38,7 +38,8 @@ def whole_of(v) -> Optional[tuple]:
 
 def parameter(args, kwargs):
     """nn.Parameter(data): the tensor a factory made, all its dims its own."""
-    return as_fixed(args[0] if args else kwargs.get("data"))
+    v = as_fixed(args[0] if args else kwargs.get("data"))
+    return Fixed(v.dims, True) if type(v) is Fixed else v
 
 
 def on_whole(rec: Recorder, display: str, tensor: bool, node, compute, *wholes):

@@ -17,7 +17,9 @@ from typing import Dict, List, Optional, Tuple
 from ..findings import Finding, InputSource
 from ..interp.events import Run
 from ..interp.machine import Interp
+from ..interp.project import in_zoo
 from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer
+from . import scripts
 from .coverage import Coverage
 from .discover import Model
 from .runner import Runner, shape_of
@@ -193,6 +195,28 @@ class Scheduler:
             for inp in inputs:
                 self.check_sequential(seq, inp)
 
+    # -- models a script builds from torchvision (scripts.py) ------------------
+    def run_script(self, model: Model, inputs: List[Optional[InputSource]]) -> None:
+        self.interp.start_model()
+        scope = self.runner.scope_for(model.scope_path)
+        self._searchable = inputs == [None]
+        for inp in inputs:
+            shape = shape_of(inp)
+
+            def thunk():
+                root = scripts.build(model, self.tree, self.interp, scope)
+                if isinstance(root, Instance):
+                    rec = self.interp.rec
+                    if in_zoo(root.cls.node.lineno):  # faults inside it are reported at the build
+                        rec.entry = ((model.node.value.lineno, model.node.value.col_offset), f"torchvision's {root.cls.name}")
+                    try:
+                        self.runner.forward(root, shape, self._searchable)
+                    finally:
+                        rec.entry = None
+                elif isinstance(root, Layer):
+                    self.runner.apply(root, shape, self._searchable)
+            self._run(thunk, inp)
+
     # -- `cnnshape show` -----------------------------------------------------
     def trace(self, model: Model, inp: Optional[InputSource]):
         """(the model's value, each leaf layer applied as (layer, input shape,
@@ -213,6 +237,13 @@ class Scheduler:
                 if root is None:
                     return None
                 self._run(lambda: self.runner.forward(root, shape, False), inp)
+            elif isinstance(model.node, ast.Assign):  # a script's torchvision model
+                scope = self.runner.scope_for(model.scope_path)
+                root = self.runner.guarded(lambda: scripts.build(model, self.tree, interp, scope), None)
+                if not isinstance(root, (Instance, Layer)):
+                    return None
+                run = self.runner.forward if isinstance(root, Instance) else self.runner.apply
+                self._run(lambda: run(root, shape, False), inp)
             else:
                 root = self.runner.evaluate(model.node, model.scope_path)
                 if not isinstance(root, Layer):

@@ -35,13 +35,17 @@ class SourceFinder:
     """evaluate(expr, path) gives a value where it stands in the file
     (runner.Runner.evaluate)."""
 
-    def __init__(self, tree: ast.Module, imports: ImportMap, index, evaluate, classes: List[Model], seqs: List[Model]):
+    def __init__(self, tree: ast.Module, imports: ImportMap, index, evaluate, classes: List[Model], seqs: List[Model],
+                 scripts: List[Model] = ()):
         self.tree = tree
         self.imports = imports
         self.index = index
         self.evaluate = evaluate
         self.classes = {m.name: m for m in classes}
         self.seqs = {id(m.node): m for m in seqs}
+        self.scripts = {}  # name -> the script models of that name (scripts.py)
+        for m in scripts:
+            self.scripts.setdefault(m.name, []).append(m)
         self.assignments: Dict[int, Dict[str, list]] = {}  # per function (or module): name -> values
         # cheap tests first: most calls in a file are none of these
         self.has_summary = any(q.split(".")[0] in ("torchsummary", "torchinfo") for q in imports.names.values())
@@ -110,6 +114,10 @@ class SourceFinder:
         if isinstance(expr, ast.Attribute) and expr.attr not in _METHOD_CHAIN:
             attr, expr = expr.attr, expr.value
         expr = self._strip_chain(expr)
+        if isinstance(expr, ast.Name) and expr.id in self.scripts:
+            # the script model of that name built in the same function (or at module level)
+            own = [m for m in self.scripts[expr.id] if m.scope_path == path[:len(m.scope_path)]]
+            return (own[-1], attr) if own else (None, None)
         if isinstance(expr, ast.Name):
             if expr.id not in self.model_names:
                 return None, None
