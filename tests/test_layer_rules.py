@@ -392,6 +392,11 @@ def sequence_cases():
         _c(out, f, "TransformerDecoderLayer", (e, heads), dict(kw, dim_feedforward=16), dims,
            known=dims[-1] == e and e % heads == 0)
     _c(out, f, "TransformerDecoderLayer", (8, 2), dict(dim_feedforward=16, bias=False), (5, 8), known=True)
+    small = dict(num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16)
+    for (e, heads), kw, dims in product([(8, 2), (6, 4), (12, 3)], [{}, dict(batch_first=True)],
+                                        [(5, 8), (8,), (3, 12), (4, 6), (2, 3, 8)]):
+        _c(out, f, "Transformer", (e, heads), dict(kw, **small), dims, known=dims[-1] == e and e % heads == 0)
+    _c(out, f, "Transformer", (8, 2), dict(small, bias=False, num_decoder_layers=2), (5, 8), known=True)
     return out
 
 

@@ -74,7 +74,8 @@ def build(name: str, args: Sequence[object], kwargs: Dict[str, object], device: 
 TUPLE_LAYERS = (torch.nn.RNNBase, torch.nn.LSTMCell, torch.nn.MultiheadAttention)
 INDEX_LAYERS = frozenset({"Embedding", "EmbeddingBag"})  # fed integer indices (zeros: in range)
 # layers that take two tensors (three for attention): fed the same one again
-TWO_INPUTS = (torch.nn.Bilinear, torch.nn.CosineSimilarity, torch.nn.PairwiseDistance, torch.nn.TransformerDecoderLayer)
+TWO_INPUTS = (torch.nn.Bilinear, torch.nn.CosineSimilarity, torch.nn.PairwiseDistance, torch.nn.TransformerDecoderLayer,
+              torch.nn.Transformer)
 
 
 def inputs(module) -> int:

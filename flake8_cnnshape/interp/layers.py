@@ -16,7 +16,7 @@ from ..speed.replay import Replays
 from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
-from .project import in_zoo
+from .project import in_zoo, zoo_read
 from .values import CHAINS, Instance, Layer, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -103,7 +103,7 @@ class Layers:
             if layer.children is None:
                 return Tensor(Shape.unknown())
             where = call_node if call_node is not None else layer.node
-            if rec.entry is None and where is not None and not in_zoo(where.lineno):
+            if rec.entry is None and zoo_read() and where is not None and not in_zoo(where.lineno):
                 # the file's nn.Sequential over parts of a torchvision model: their faults are reported at it
                 rec.entry = (place(where), "a torchvision model")
                 try:

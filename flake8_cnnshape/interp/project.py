@@ -123,6 +123,11 @@ def foreign_place(line: int) -> Optional[Tuple[str, int]]:
     return (path, line - offset) if path is not None else None
 
 
+def zoo_read() -> bool:
+    """Has this process read a torchvision model of the zoo?"""
+    return bool(_ZOO_OFFSETS)
+
+
 def in_zoo(line: int) -> bool:
     """Is the line one of the zoo's (a torchvision model's own)?"""
     return line >= FOREIGN_LINE and line // FOREIGN_LINE * FOREIGN_LINE in _ZOO_OFFSETS

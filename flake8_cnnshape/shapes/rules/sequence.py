@@ -1,6 +1,6 @@
 """Sequence layers: nn.Embedding and EmbeddingBag, the recurrent layers (nn.RNN, LSTM, GRU and
 their cells), nn.MultiheadAttention, nn.TransformerEncoderLayer and
-nn.TransformerDecoderLayer (tgt and memory).
+nn.TransformerDecoderLayer (tgt and memory), nn.Transformer (src and tgt).
 
 Shapes per sample, as everywhere (the batch implied in front). A recurrent
 layer or a transformer layer takes a 2-d or 3-d tensor (torch: "Expected
@@ -254,7 +254,26 @@ def encoder_layer_params(a: Args, x) -> int:
 
 def decoder_layer(a: Args, x: Shape, ctx: Ctx):
     """tgt and memory (`extra`; absent, tgt again): both d_model wide; the output is tgt's shape."""
-    memory = a.values.get("memory", x)
+    return _decoder(a, x, a.values.get("memory", x), ctx)
+
+
+def transformer(a: Args, x: Shape, ctx: Ctx):
+    """nn.Transformer: src (the input) and tgt (`extra`), as a decoder layer sees tgt and memory."""
+    if a["custom_encoder"] is not None or a["custom_decoder"] is not None:
+        raise Unknowable("custom_encoder")
+    tgt = a.values.get("tgt", x)
+    out = _decoder(a, tgt, x, ctx)
+    return None if out is None else tgt
+
+
+def transformer_params(a: Args, x) -> int:
+    e = a.int("d_model")
+    norm = 2 * e if _flag(a, "bias") else e
+    return (a.int("num_encoder_layers") * encoder_layer_params(a, x) + norm
+            + a.int("num_decoder_layers") * decoder_layer_params(a, x) + norm)
+
+
+def _decoder(a: Args, x: Shape, memory: Shape, ctx: Ctx):
     try:
         e = _heads(a, ctx, "d_model", "nhead")
     except _Refused:
@@ -268,8 +287,8 @@ def decoder_layer(a: Args, x: Shape, ctx: Ctx):
         _model_width(x, ctx, a, e, "d_model", "nhead")
     except _Refused:
         return None
-    if memory is not x and memory.dims[-1] is not None and e is not None and memory.dims[-1] != e:
-        raise Unknowable("memory")  # a memory of another width: no one number fixes both
+    if memory is not x and memory.dims[-1] != x.dims[-1]:
+        raise Unknowable("memory")  # tgt and memory of different widths: no one d_model fits both
     return x
 
 
@@ -317,4 +336,9 @@ LAYERS = {
         sig("d_model", "nhead", dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5, batch_first=False,
             norm_first=False, bias=True, device=None, dtype=None),
         decoder_layer, decoder_layer_params, OTHER, keeps_shape=True, extra=("memory",)),
+    "Transformer": LayerSpec(
+        sig(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048, dropout=0.1,
+            activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5, batch_first=False,
+            norm_first=False, bias=True, device=None, dtype=None),
+        transformer, transformer_params, OTHER, extra=("tgt",)),
 }
