@@ -4,10 +4,10 @@ import math
 import torch
 import torch.nn as nn
 
-from .mobilenet import SqueezeExcitation, make_divisible, conv_norm_act
+from .mobilenet import Residual, SqueezeExcitation, conv_norm_act, make_divisible
 
 
-class MBConv(nn.Module):
+class MBConv(Residual):
     def __init__(self, expand_ratio, kernel, stride, cin, cout):
         super().__init__()
         self.use_res_connect = stride == 1 and cin == cout
@@ -20,14 +20,8 @@ class MBConv(nn.Module):
         layers.append(conv_norm_act(expanded, cout, kernel_size=1, act=None))
         self.block = nn.Sequential(*layers)
 
-    def forward(self, x):
-        out = self.block(x)
-        if self.use_res_connect:
-            out = out + x
-        return out
 
-
-class FusedMBConv(nn.Module):
+class FusedMBConv(Residual):
     def __init__(self, expand_ratio, kernel, stride, cin, cout):
         super().__init__()
         self.use_res_connect = stride == 1 and cin == cout
@@ -38,12 +32,6 @@ class FusedMBConv(nn.Module):
         else:
             layers = [conv_norm_act(cin, cout, kernel, stride, act=nn.SiLU)]
         self.block = nn.Sequential(*layers)
-
-    def forward(self, x):
-        out = self.block(x)
-        if self.use_res_connect:
-            out = out + x
-        return out
 
 
 # (block, expand ratio, kernel, stride, input channels, output channels, layers) of each stage

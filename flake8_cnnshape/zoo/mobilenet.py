@@ -84,7 +84,17 @@ def mobilenet_v2(*, weights=None, progress=True, pretrained=False, **kwargs):
     return MobileNetV2(**kwargs)
 
 
-class InvertedResidualV3(nn.Module):
+class Residual(nn.Module):
+    """self.block, plus its input when self.use_res_connect (the same shape in and out)."""
+
+    def forward(self, x):
+        out = self.block(x)
+        if self.use_res_connect:
+            out = out + x
+        return out
+
+
+class InvertedResidualV3(Residual):
     def __init__(self, cin, kernel, expanded, cout, use_se, use_hs, stride, dilation):
         super().__init__()
         self.use_res_connect = stride == 1 and cin == cout
@@ -97,12 +107,6 @@ class InvertedResidualV3(nn.Module):
             layers.append(SqueezeExcitation(expanded, make_divisible(expanded // 4, 8), scale_activation=nn.Hardsigmoid))
         layers.append(conv_norm_act(expanded, cout, kernel_size=1, act=None))
         self.block = nn.Sequential(*layers)
-
-    def forward(self, x):
-        out = self.block(x)
-        if self.use_res_connect:
-            out = out + x
-        return out
 
 
 # (input channels, kernel, expanded, output channels, SE, hard-swish, stride) of each block
