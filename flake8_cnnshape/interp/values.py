@@ -135,7 +135,10 @@ class ClassInfo(Shown):
         return found[1] if found else None
 
     def bound_method(self, name: str, obj) -> Optional[Function]:
-        """Method `name` (here or in a base of the file) bound to obj, or None."""
+        """Method `name` (here or in a base of the file) bound to obj, or None
+        (also when obj holds an attribute of that name: `model.forward = ...`)."""
+        if type(obj) is Instance and name in obj.attrs:
+            return None
         found = self.lookup(name)
         return None if found is None else Function(found[1], found[0].scope, obj, found[0])
 

@@ -197,8 +197,13 @@ class Scheduler:
 
     # -- models a script builds from torchvision (scripts.py) ------------------
     def run_script(self, model: Model, inputs: List[Optional[InputSource]]) -> None:
+        if scripts.replaces_forward(model, self.tree):
+            return
         self.interp.start_model()
         scope = self.runner.scope_for(model.scope_path)
+        if not scripts.changed(model, self.tree):
+            # a torchvision model as torchvision made it is right at some size: only a size given for it can be wrong
+            inputs = [i for i in inputs if i is not None and i.explicit]
         self._searchable = inputs == [None]
         for inp in inputs:
             shape = shape_of(inp)

@@ -2,12 +2,16 @@
 its own: `model = models.resnet18(weights=...)` then `model.fc = nn.Linear(...)`.
 
 Such a model is the value of a name after the statements of its block that
-touch it: each simple statement from the build on that reads or writes the
-name (or a name such a statement bound, `num_ftrs = model.fc.in_features`)
-is run, in order; compound statements (loops, `with`, `if`) are passed over,
-and so is every statement that calls the model itself (its forward is the
-run's, not the build's). What cannot be followed makes the values unknown,
-as anywhere else.
+change it or read it: from the build on, in order, each assignment to the
+name or into it (`model.fc = ...`, `model.classifier[6] = ...`, `model =
+model.to(device)`), each call of a method that adds to it (`model.add_module`,
+`model.classifier.append`), and each assignment of a name from it that hands
+the model to no call (`num_ftrs = model.fc.in_features`, `body =
+nn.Sequential(*list(model.children())[:-1])`); later statements may use the
+names these bind. Everything else is passed over: compound statements (loops,
+`with`, `if`), calls of the model (its forward is the run's), and code the
+model is handed to (a training or visualisation loop). What cannot be
+followed makes the values unknown, as anywhere else.
 """
 from __future__ import annotations
 
@@ -53,8 +57,68 @@ def block_of(owner: ast.AST, stmt: ast.stmt) -> Optional[Tuple[List[ast.stmt], i
     return None
 
 
-def _names(node: ast.AST) -> set:
-    return {n.id for n in ast.walk(node) if type(n) is ast.Name}
+_ADDING = frozenset({"add_module", "append", "extend", "insert", "register_module", "register_buffer",
+                     "register_parameter"})
+
+
+def _root(node: ast.AST) -> Optional[str]:
+    """The name an attribute or subscript chain starts at (`model` of `model.classifier[6]`)."""
+    while type(node) in (ast.Attribute, ast.Subscript):
+        node = node.value
+    return node.id if type(node) is ast.Name else None
+
+
+def _hands_over(node: ast.AST, names: set) -> bool:
+    """Does node call one of names, or pass one of them to a call?"""
+    for n in ast.walk(node):
+        if type(n) is ast.Call:
+            if type(n.func) is ast.Name and n.func.id in names:
+                return True
+            if any(type(a) is ast.Name and a.id in names for a in n.args + [k.value for k in n.keywords]):
+                return True
+    return False
+
+
+def _touches(stmt: ast.stmt, model: str, tracked: set) -> bool:
+    """Is stmt one of those the module docstring says are run?"""
+    if type(stmt) is ast.Expr:
+        call = stmt.value
+        return (type(call) is ast.Call and type(call.func) is ast.Attribute and call.func.attr in _ADDING
+                and _root(call.func.value) == model)
+    targets = stmt.targets if type(stmt) is ast.Assign else [stmt.target]
+    if any(_root(t) == model for t in targets):
+        return not _calls_name(stmt.value, model) if stmt.value is not None else False
+    if stmt.value is None or not all(type(t) is ast.Name for t in targets):
+        return False
+    return bool({n.id for n in ast.walk(stmt.value) if type(n) is ast.Name} & tracked) and not _hands_over(
+        stmt.value, {model})
+
+
+_SAME_MODEL = frozenset({"to", "cuda", "cpu", "eval", "train", "float", "half", "double", "requires_grad_"})
+
+
+def _changes(stmt: ast.stmt, model: str) -> bool:
+    """Does a statement _touches() lets run put a layer into the model (not only
+    read it, set a plain attribute, or move it to a device)?"""
+    if type(stmt) is ast.Expr:
+        return True
+    targets = stmt.targets if type(stmt) is ast.Assign else [stmt.target]
+    v = stmt.value
+    for t in targets:
+        if type(t) is ast.Name and t.id == model:
+            moved = (type(v) is ast.Call and type(v.func) is ast.Attribute and v.func.attr in _SAME_MODEL
+                     and _root(v.func.value) == model)
+            if not moved:
+                return True
+        elif _root(t) == model and (type(v) is ast.Name or any(type(n) is ast.Call for n in ast.walk(v))):
+            return True
+    return False
+
+
+def replaces_forward(model: Model, tree: ast.Module) -> bool:
+    """`model.forward = types.MethodType(...)`: what the model runs is not its class's forward()."""
+    return any(type(t) is ast.Attribute and t.attr == "forward" and _root(t) == model.name
+               for stmt in _statements(model, tree)[1:] if type(stmt) is ast.Assign for t in stmt.targets)
 
 
 def _calls_name(node: ast.AST, name: str) -> bool:
@@ -66,24 +130,35 @@ def _bound(stmt: ast.stmt) -> set:
     return {t.id for t in targets if type(t) is ast.Name}
 
 
+def _statements(model: Model, tree: ast.Module) -> List[ast.stmt]:
+    """The statements that build and change the model, in order (the module docstring says which)."""
+    owner = model.scope_path[-1] if model.scope_path else tree
+    found = block_of(owner, model.node)
+    if found is None:
+        return []
+    body, start = found
+    out, tracked = [model.node], {model.name}
+    for stmt in body[start + 1:]:
+        if len(out) > MAX_STATEMENTS:
+            break
+        if isinstance(stmt, _SIMPLE) and _touches(stmt, model.name, tracked):
+            out.append(stmt)
+            tracked |= _bound(stmt)
+    return out
+
+
+def changed(model: Model, tree: ast.Module) -> bool:
+    """Does the file change the model after building it (a new head, a layer added)?"""
+    return any(_changes(stmt, model.name) for stmt in _statements(model, tree)[1:])
+
+
 def build(model: Model, tree: ast.Module, interp, scope: Scope):
     """The model's value after the statements that change it; UNKNOWN when not followed."""
     from ..interp.values import UNKNOWN
 
-    owner = model.scope_path[-1] if model.scope_path else tree
-    found = block_of(owner, model.node)
-    if found is None:
+    statements = _statements(model, tree)
+    if not statements:
         return UNKNOWN
-    body, start = found
     local = Scope(scope)
-    tracked = {model.name}
-    ran = 0
-    for stmt in body[start:]:
-        if ran >= MAX_STATEMENTS:
-            break
-        if not isinstance(stmt, _SIMPLE) or not (_names(stmt) & tracked) or _calls_name(stmt, model.name):
-            continue
-        interp.ex.exec_block([stmt], local)
-        tracked |= _bound(stmt)
-        ran += 1
+    interp.ex.exec_block(statements, local)
     return local.vars.get(model.name, UNKNOWN)
