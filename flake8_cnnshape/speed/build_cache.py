@@ -26,10 +26,17 @@ MAX_COPY = 20_000  # objects copied for one build: larger ones are built again
 
 
 def build_key(cls: ClassInfo, args, kwargs) -> Optional[tuple]:
+    # what _frozen(tuple(args)) and _frozen(tuple(sorted(kwargs.items()))) give,
+    # without a call for each plain value and each (name, value) pair: a
+    # model's build asks for a key at every block it builds
+    plain = _PLAIN_TYPES
     try:
-        return (id(cls.node), _frozen(tuple(args)), _frozen(tuple(sorted(kwargs.items()))))
+        frozen_args = ("tuple",) + tuple([(type(x).__name__, x) if type(x) in plain else _frozen(x) for x in args])
+        frozen_kwargs = ("tuple",) + tuple([("tuple", ("str", k), (type(v).__name__, v) if type(v) in plain else _frozen(v))
+                                            if type(k) is str else _frozen((k, v)) for k, v in sorted(kwargs.items())])
     except _NotFrozen:
         return None
+    return (id(cls.node), frozen_args, frozen_kwargs)
 
 
 class _NotFrozen(Exception):

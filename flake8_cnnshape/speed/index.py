@@ -142,6 +142,8 @@ class FileIndex:
                 path = self._expression(node, code, path, stmt, chain, push)
             for field in fields:
                 value = getattr(node, field, None)
+                if not value:  # None, or no decorators, keywords, `else`...: nothing to look at
+                    continue
                 for child in (reversed(value) if type(value) is list else (value,)):
                     # the commonest children are handled here, not pushed: a
                     # name (only a store matters), a constant, `a.b.c` read,
