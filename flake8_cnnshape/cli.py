@@ -1,48 +1,22 @@
 """The `cnnshape` command: check files without flake8, show each model's
-shapes, and fix the numbers. The same analysis as the flake8 plugin."""
+shapes, and fix the numbers. The same analysis as the flake8 plugin.
+
+Exit codes: 0 nothing found, 1 findings (or a file Python cannot parse),
+2 a usage error or a file that cannot be read."""
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence
 
-from . import __version__, output
-from .analysis import analyze
+from . import __version__, output, sourcefiles
 from .codes import OFF_BY_DEFAULT
 from .models.pragma import parse_value
+from .output import Report
+from .sourcefiles import InputError, Source, SyntaxProblem
 
-SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "build", "dist", "node_modules",
-             "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".eggs"}
-
-
-def python_files(paths: Sequence[str]) -> Iterator[Path]:
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
-                for f in sorted(files):
-                    if f.endswith(".py"):
-                        yield Path(root) / f
-        else:
-            yield path
-
-
-def read_lines(path: Path) -> Optional[List[str]]:
-    """Source lines decoded as Python would (coding cookie, BOM), line endings
-    kept as they are; None if unreadable."""
-    import io
-    import tokenize
-
-    try:
-        data = path.read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return io.TextIOWrapper(io.BytesIO(data), encoding, newline="").readlines()
-    except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
-        return None
+OK, FOUND, ERROR = 0, 1, 2
 
 
 def _selected(code: str, select: List[str], ignore: List[str]) -> bool:
@@ -53,53 +27,70 @@ def _selected(code: str, select: List[str], ignore: List[str]) -> bool:
     return not any(code.startswith(i) for i in ignore)
 
 
-def _dims(text: Optional[str]) -> Optional[Tuple[int, ...]]:
-    if not text:
-        return None
-    dims, err = parse_value(text)
+def input_size(text: str):
+    """--input's value: the per-sample sizes, or a usage error naming why."""
+    dims, err = parse_value(text, example="3,224,224")
     if err:
-        raise SystemExit(f"cnnshape: --input: {err}")
+        raise argparse.ArgumentTypeError(err)
     return dims
 
 
+class Run:
+    """What a command met on its way: the files it could not read (each said
+    once on stderr) decide the exit code with what it found."""
+
+    def __init__(self):
+        self.failed = False
+
+    def error(self, message: str) -> None:
+        print(f"cnnshape: {message}", file=sys.stderr)
+        self.failed = True
+
+    def sources(self, paths: Sequence[str], stdin_name: str = "stdin") -> Iterator[Source]:
+        for name in sourcefiles.python_files(paths):
+            try:
+                yield sourcefiles.read_stdin(sys.stdin, stdin_name) if name == "-" else sourcefiles.read(name)
+            except InputError as e:
+                self.error(str(e))
+
+    def exit_code(self, found: bool) -> int:
+        return ERROR if self.failed else FOUND if found else OK
+
+
+def _syntax_report(source: Source, problem: SyntaxProblem) -> Report:
+    return Report(source.name, problem.line, problem.col - 1, "E999", problem.text)
+
+
 def _check(args) -> int:
+    from .analysis import analyze
+
     select = [s for s in (args.select or "").split(",") if s]
     ignore = [s for s in (args.ignore or "").split(",") if s]
-    default = _dims(args.input)
-    results: output.Results = []
-    for name, lines in _sources(args.paths, args.stdin_display_name):
-        if lines is None:
+    run, results = Run(), []
+    for source in run.sources(args.paths, args.stdin_display_name):
+        tree = sourcefiles.parse(source)
+        if isinstance(tree, SyntaxProblem):
+            results.append(_syntax_report(source, tree))  # never passed silently, whatever is selected
             continue
-        for f in analyze(lines, default_input=default, path=_place(name, args.stdin_display_name)):
+        for f in analyze(source.lines, tree, default_input=args.input, path=source.path):
             if _selected(f.code, select, ignore):
-                results.append((name, f))
+                results.append(Report.of(source.name, f))
     output.write(args.format, results, sys.stdout)
-    return 1 if results else 0
-
-
-def _place(name: str, stdin_name: str) -> Optional[str]:
-    """The file's path on the disk, where the project's other files are read
-    from: stdin has one when its display name is a file (an editor's buffer)."""
-    return name if name != stdin_name or os.path.isfile(name) else None
-
-
-def _sources(paths: Sequence[str], stdin_name: str):
-    for p in paths:
-        if p == "-":
-            yield stdin_name, sys.stdin.read().splitlines(keepends=True)
-        else:
-            for f in python_files([p]):
-                yield str(f), read_lines(f)
+    return run.exit_code(bool(results))
 
 
 def _show(args) -> int:
     from .show import render, tables
 
-    lines = read_lines(Path(args.file)) if args.file != "-" else sys.stdin.read().splitlines(keepends=True)
-    if lines is None:
-        print(f"cnnshape: cannot read {args.file}", file=sys.stderr)
-        return 2
-    found = tables(lines, args.model, _dims(args.input), path=None if args.file == "-" else args.file)
+    run = Run()
+    source = next(run.sources([args.file]), None)
+    if source is None:
+        return ERROR
+    problem = sourcefiles.parse(source)
+    if isinstance(problem, SyntaxProblem):
+        output.text([_syntax_report(source, problem)], sys.stderr)
+        return FOUND
+    found = tables(source.lines, args.model, args.input, path=source.path)
     if args.format == "json":
         json.dump(found, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -107,43 +98,49 @@ def _show(args) -> int:
         if not found:
             print("no models found" + (f" named {args.model}" if args.model else ""))
         print("\n\n".join(render(t) for t in found))
-    return 0 if found else 1
+    return OK if found else FOUND
 
 
 def _fix(args) -> int:
     from .fix import fix_source
 
-    changed = 0
-    for f in python_files(args.paths):
-        lines = read_lines(f)
-        if lines is None:
+    run, changed, broken = Run(), 0, False
+    for source in run.sources(args.paths):
+        problem = sourcefiles.parse(source)
+        if isinstance(problem, SyntaxProblem):
+            output.text([_syntax_report(source, problem)], sys.stderr)
+            broken = True
             continue
-        result = fix_source("".join(lines), lazy=args.lazy, default_input=_dims(args.input), path=str(f))
+        result = fix_source(source.text, lazy=args.lazy, default_input=args.input, path=source.path)
         for note in result.notes:
-            print(f"{f}:{note}", file=sys.stderr)
-        if result.source == "".join(lines):
+            print(f"{source.name}:{note}", file=sys.stderr)
+        if result.source == source.text:
             continue
         changed += 1
         if args.diff:
             import difflib
 
-            sys.stdout.writelines(difflib.unified_diff(lines, result.source.splitlines(keepends=True), str(f), str(f)))
+            sys.stdout.writelines(difflib.unified_diff(source.lines, result.source.splitlines(keepends=True),
+                                                       source.name, source.name))
         else:
-            with open(f, "w", encoding=_encoding(f), newline="") as out:
-                out.write(result.source)
-            print(f"fixed {f}", file=sys.stderr)
-    return 1 if changed and args.diff else 0
+            _write(source, result.source)
+            print(f"fixed {source.name}", file=sys.stderr)
+    return run.exit_code(broken or bool(changed and args.diff))
 
 
-def _encoding(path: Path) -> str:
+def _write(source: Source, text: str) -> None:
     import io
     import tokenize
 
-    return tokenize.detect_encoding(io.BytesIO(path.read_bytes()).readline)[0]
+    with open(source.path, "rb") as f:
+        encoding = tokenize.detect_encoding(io.BytesIO(f.read()).readline)[0]
+    with open(source.path, "w", encoding=encoding, newline="") as out:
+        out.write(text)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="cnnshape", description="PyTorch layer sizes, checked without running the model.")
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnshape", description="PyTorch layer sizes, checked without running the model.",
+                                     epilog="exit codes: 0 nothing found, 1 findings, 2 usage or input errors")
     parser.add_argument("--version", action="version", version=f"cnnshape {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -153,13 +150,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check.add_argument("--select", help="comma-separated code prefixes to report")
     check.add_argument("--ignore", help="comma-separated code prefixes to leave out")
     check.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
-    check.add_argument("--input", help="input size for models whose file gives none, e.g. 3,224,224")
+    check.add_argument("--input", type=input_size, help="input size for models whose file gives none, e.g. 3,224,224")
     check.set_defaults(run=_check)
 
     show = sub.add_parser("show", help="print each model's layers, output shapes and parameter counts")
     show.add_argument("file")
     show.add_argument("--model", help="only the model (class or variable) of this name")
-    show.add_argument("--input", help="per-sample input size, e.g. 1,28,28 (overrides the file's)")
+    show.add_argument("--input", type=input_size, help="per-sample input size, e.g. 1,28,28 (overrides the file's)")
     show.add_argument("--format", choices=["text", "json"], default="text")
     show.set_defaults(run=_show)
 
@@ -167,10 +164,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     fix.add_argument("paths", nargs="+")
     fix.add_argument("--diff", action="store_true", help="print a diff instead of writing")
     fix.add_argument("--lazy", action="store_true", help="turn a faulty nn.Linear(N, out) into nn.LazyLinear(out)")
-    fix.add_argument("--input", help="input size for models whose file gives none")
+    fix.add_argument("--input", type=input_size, help="input size for models whose file gives none")
     fix.set_defaults(run=_fix)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
     return args.run(args)
 
 

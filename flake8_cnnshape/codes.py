@@ -39,7 +39,7 @@ CODES = (
     Code("CNS010", "a recurrent or attention layer's size (input_size, embed_dim, d_model) disagrees with the incoming width",
          fixable=True),
     Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False),
-    Code("CNS900", "a cnnshape pragma or setting cannot be read"),
+    Code("CNS900", "a cnnshape pragma cannot be read, or stands where no model is"),
 )
 BY_ID = {c.id: c for c in CODES}
 OFF_BY_DEFAULT = tuple(c.id for c in CODES if not c.on)

@@ -5,29 +5,53 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, List, Tuple
+from typing import IO, List
 
 from . import __version__
 from .codes import CODES
-from .findings import Finding
 
 HELP = "https://pypi.org/project/flake8-cnnshape/"
-Results = List[Tuple[str, Finding]]  # (the file's name as given, a finding in it)
+
+
+class Report:
+    """One line of a command's report: a finding of the analysis, or a file
+    Python cannot parse (E999), at its place in the file as given."""
+
+    __slots__ = ("path", "line", "col", "code", "text")
+
+    def __init__(self, path: str, line: int, col: int, code: str, text: str):
+        self.path = path  # the file's name as given on the command line
+        self.line = line
+        self.col = col  # 0-based, as flake8 takes it
+        self.code = code
+        self.text = text  # the message after the code
+
+    @classmethod
+    def of(cls, path: str, finding) -> "Report":
+        return cls(path, finding.line, finding.col, finding.code, finding.text)
+
+    @property
+    def message(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+Results = List[Report]
 
 
 def text(results: Results, out: IO[str]) -> None:
-    for name, f in results:
-        out.write(f"{name}:{f.line}:{f.col + 1}: {f.message}\n")
+    for r in results:
+        out.write(f"{r.path}:{r.line}:{r.col + 1}: {r.message}\n")
 
 
 def as_json(results: Results, out: IO[str]) -> None:
-    json.dump([{"path": n, "line": f.line, "col": f.col + 1, "code": f.code, "message": f.text} for n, f in results], out, indent=2)
+    json.dump([{"path": r.path, "line": r.line, "col": r.col + 1, "code": r.code, "message": r.text} for r in results],
+              out, indent=2)
     out.write("\n")
 
 
 def github(results: Results, out: IO[str]) -> None:
-    for name, f in results:
-        out.write(f"::error file={name},line={f.line},col={f.col + 1},title={f.code}::{f.message}\n")
+    for r in results:
+        out.write(f"::error file={r.path},line={r.line},col={r.col + 1},title={r.code}::{r.message}\n")
 
 
 def sarif(results: Results) -> dict:
@@ -40,15 +64,15 @@ def sarif(results: Results) -> dict:
         "runs": [{
             "tool": {"driver": {"name": "cnnshape", "version": __version__, "informationUri": HELP, "rules": rules}},
             "results": [{
-                "ruleId": f.code,
-                "ruleIndex": index[f.code],
-                "level": "warning" if f.code == "CNS900" else "error",
-                "message": {"text": f.message},
+                "ruleId": r.code,
+                **({"ruleIndex": index[r.code]} if r.code in index else {}),
+                "level": "warning" if r.code == "CNS900" else "error",
+                "message": {"text": r.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": Path(n).as_posix()},
-                    "region": {"startLine": f.line, "startColumn": f.col + 1},
+                    "artifactLocation": {"uri": Path(r.path).as_posix()},
+                    "region": {"startLine": r.line, "startColumn": r.col + 1},
                 }}],
-            } for n, f in results],
+            } for r in results],
         }],
     }
 

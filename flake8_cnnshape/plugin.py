@@ -30,7 +30,6 @@ class CnnShapeChecker:
     name = "flake8-cnnshape"
     version = __version__
     default_input: Optional[Tuple[int, ...]] = None
-    option_error: Optional[str] = None
 
     def __init__(self, tree: ast.AST, lines: List[str], filename: str = ""):
         self.tree = tree
@@ -49,20 +48,21 @@ class CnnShapeChecker:
         )
 
     @classmethod
-    def parse_options(cls, options) -> None:
+    def parse_options(cls, *args) -> None:
+        """flake8 calls it once per run with (option manager, options, paths),
+        or with the options alone. A setting that cannot be read stops the
+        run there, with a usage error, as flake8 does for its own."""
+        manager, options = (args[0], args[1]) if len(args) == 3 else (None, args[0])
         value = getattr(options, "cnnshape_input", None)
-        cls.default_input, cls.option_error = None, None
+        cls.default_input = None
         if value:
             from .models.pragma import parse_value
 
-            cls.default_input, cls.option_error = parse_value(str(value))
+            cls.default_input, error = parse_value(str(value), example="3,224,224")
+            if error is not None:
+                _usage_error(manager, f"cnnshape-input = {value}: {error}")
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        if self.option_error is not None:
-            from .findings import Fault
-
-            fault = Fault("CNS900", "setting_unreadable", None, {"error": self.option_error})
-            yield 1, 0, f"{fault.code} {fault.text}", type(self)
         text = "".join(self.lines)
         if "torch" not in text and "cnnshape" not in text:
             return
@@ -70,3 +70,11 @@ class CnnShapeChecker:
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         for f in analyze(self.lines, tree, default_input=self.default_input, path=self.filename or None):
             yield f.line, f.col, f.message, type(self)
+
+
+def _usage_error(manager, message: str) -> None:
+    """flake8's own way to refuse an option: its usage line, the message, exit 2."""
+    parser = getattr(manager, "parser", None)
+    if parser is not None:
+        parser.error(message)
+    raise SystemExit(f"flake8: error: {message}")

@@ -1,0 +1,105 @@
+"""The files a `cnnshape` command is given: folders walked, each file read
+as Python reads it (coding cookie, BOM, line endings kept), or the reason it
+cannot be, and the syntax error that keeps it from being checked."""
+from __future__ import annotations
+
+import ast
+import io
+import os
+import tokenize
+from typing import Callable, Iterator, List, Optional, Sequence
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "build", "dist", "node_modules",
+             "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".eggs"}
+
+
+class InputError(Exception):
+    """A file a command cannot read: one line on stderr, and exit code 2."""
+
+
+class Source:
+    """One file's text, under the name it is reported by."""
+
+    __slots__ = ("name", "path", "lines")
+
+    def __init__(self, name: str, path: Optional[str], lines: List[str]):
+        self.name = name
+        self.path = path  # on the disk, where the project's other files are read from; None for a stdin buffer
+        self.lines = lines
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+class SyntaxProblem:
+    """Why Python cannot parse a file, where it says so (1-based column)."""
+
+    __slots__ = ("line", "col", "text")
+
+    def __init__(self, line: int, col: int, text: str):
+        self.line, self.col, self.text = line, col, text
+
+
+def skipped_dir(path: str) -> bool:
+    """The folders a walk leaves out unless the configuration says which."""
+    name = os.path.basename(path)
+    return name in SKIP_DIRS or name.endswith(".egg-info")
+
+
+def python_files(paths: Sequence[str], excluded: Optional[Callable[[str], bool]] = None) -> Iterator[str]:
+    """Each path named, and the .py files under each folder named; what
+    `excluded` says (a folder, a file, a path named) is left out, as flake8
+    leaves it. Without it, only the folders of SKIP_DIRS are, in a walk."""
+    for p in paths:
+        if p != "-" and excluded is not None and excluded(p):
+            continue
+        if not os.path.isdir(p):
+            yield p
+            continue
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not (excluded or skipped_dir)(os.path.join(root, d)))
+            for f in sorted(files):
+                if f.endswith(".py") and not (excluded is not None and excluded(os.path.join(root, f))):
+                    yield os.path.join(root, f)
+
+
+def decode(data: bytes, name: str) -> List[str]:
+    """The lines Python would read from these bytes, or InputError."""
+    if b"\0" in data:
+        raise InputError(f"{name}: not a Python source file (it holds NUL bytes: binary data?)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return io.TextIOWrapper(io.BytesIO(data), encoding, newline="").readlines()
+    except SyntaxError as e:  # no UTF-8 and no cookie, a cookie naming no codec, a BOM beside another cookie
+        raise InputError(f"{name}: cannot be read as Python source: {e.msg} (binary data, or not UTF-8 text?)") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{name}: not {e.encoding.upper()} text (byte {e.object[e.start]:#04x} at offset {e.start}): "
+                         "binary data, or a coding declaration missing") from None
+
+
+def read(name: str) -> Source:
+    try:
+        with open(name, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(f"{name}: {(e.strerror or type(e).__name__).lower()}") from None
+    return Source(name, name, decode(data, name))
+
+
+def read_stdin(stream, display_name: str) -> Source:
+    """stdin, under its display name; it has a place on the disk when that
+    name is a file (an editor's buffer of it)."""
+    data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
+    return Source(display_name, display_name if os.path.isfile(display_name) else None, decode(data, display_name))
+
+
+def parse(source: Source):
+    """The module's tree, or the SyntaxProblem Python reports for it."""
+    try:
+        return ast.parse(source.text)
+    except SyntaxError as e:
+        line = e.lineno or 1
+        return SyntaxProblem(line, max(e.offset or 1, 1), f"{type(e).__name__}: {e.msg}")
+    except (ValueError, RecursionError, MemoryError) as e:  # too deeply nested for the parser
+        return SyntaxProblem(1, 1, f"{type(e).__name__}: {e}")
