@@ -8,23 +8,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
-from . import __version__, output, sourcefiles
-from .codes import OFF_BY_DEFAULT
+from . import __version__, config, output, sourcefiles
 from .models.pragma import parse_value
+from .noqa import Noqa, file_skipped
 from .output import Report
+from .selection import Selection
 from .sourcefiles import InputError, Source, SyntaxProblem
 
 OK, FOUND, ERROR = 0, 1, 2
-
-
-def _selected(code: str, select: List[str], ignore: List[str]) -> bool:
-    if select and not any(code.startswith(s) for s in select):
-        return False
-    if code in OFF_BY_DEFAULT and code not in select:
-        return False
-    return not any(code.startswith(i) for i in ignore)
+SETTINGS = ("input", "select", "ignore", "extend-select", "extend-ignore", "per-file-ignores", "exclude",
+            "extend-exclude", "disable-noqa")
 
 
 def input_size(text: str):
@@ -39,19 +34,34 @@ class Run:
     """What a command met on its way: the files it could not read (each said
     once on stderr) decide the exit code with what it found."""
 
-    def __init__(self):
+    def __init__(self, args):
         self.failed = False
+        self.stdin_name = getattr(args, "stdin_display_name", "stdin")
+        paths = args.paths if hasattr(args, "paths") else [args.file]
+        given = {k: getattr(args, k.replace("-", "_"), None) for k in SETTINGS}
+        self.settings = config.load(config.start_folder(paths, self.stdin_name), given, getattr(args, "isolated", False))
+        self.selection = Selection(self.settings)
+        self.noqa = not self.settings.disable_noqa
 
     def error(self, message: str) -> None:
         print(f"cnnshape: {message}", file=sys.stderr)
         self.failed = True
 
-    def sources(self, paths: Sequence[str], stdin_name: str = "stdin") -> Iterator[Source]:
-        for name in sourcefiles.python_files(paths):
+    def sources(self, paths: Sequence[str], exclude: bool = True) -> Iterator[Source]:
+        for name in sourcefiles.python_files(paths, self.selection.excluded if exclude else lambda path: False):
             try:
-                yield sourcefiles.read_stdin(sys.stdin, stdin_name) if name == "-" else sourcefiles.read(name)
+                source = sourcefiles.read_stdin(sys.stdin, self.stdin_name) if name == "-" else sourcefiles.read(name)
             except InputError as e:
                 self.error(str(e))
+                continue
+            if not (self.noqa and file_skipped(source.lines)):
+                yield source
+
+    def chosen(self, source: Source):
+        """(line, code) -> reported: selected for this file, and no # noqa silences it."""
+        chosen = self.selection.for_file(source.name)
+        marks = Noqa(source.lines) if self.noqa else None
+        return lambda line, code: chosen(code) and not (marks is not None and marks.silences(line, code))
 
     def exit_code(self, found: bool) -> int:
         return ERROR if self.failed else FOUND if found else OK
@@ -64,16 +74,15 @@ def _syntax_report(source: Source, problem: SyntaxProblem) -> Report:
 def _check(args) -> int:
     from .analysis import analyze
 
-    select = [s for s in (args.select or "").split(",") if s]
-    ignore = [s for s in (args.ignore or "").split(",") if s]
-    run, results = Run(), []
-    for source in run.sources(args.paths, args.stdin_display_name):
+    run, results = Run(args), []
+    for source in run.sources(args.paths):
         tree = sourcefiles.parse(source)
         if isinstance(tree, SyntaxProblem):
             results.append(_syntax_report(source, tree))  # never passed silently, whatever is selected
             continue
-        for f in analyze(source.lines, tree, default_input=args.input, path=source.path):
-            if _selected(f.code, select, ignore):
+        chosen = run.chosen(source)
+        for f in analyze(source.lines, tree, default_input=run.settings.input, path=source.path):
+            if chosen(f.line, f.code):
                 results.append(Report.of(source.name, f))
     output.write(args.format, results, sys.stdout)
     return run.exit_code(bool(results))
@@ -82,8 +91,8 @@ def _check(args) -> int:
 def _show(args) -> int:
     from .show import render, tables
 
-    run = Run()
-    source = next(run.sources([args.file]), None)
+    run = Run(args)
+    source = next(run.sources([args.file], exclude=False), None)
     if source is None:
         return ERROR
     problem = sourcefiles.parse(source)
@@ -104,14 +113,15 @@ def _show(args) -> int:
 def _fix(args) -> int:
     from .fix import fix_source
 
-    run, changed, broken = Run(), 0, False
+    run, changed, broken = Run(args), 0, False
     for source in run.sources(args.paths):
         problem = sourcefiles.parse(source)
         if isinstance(problem, SyntaxProblem):
             output.text([_syntax_report(source, problem)], sys.stderr)
             broken = True
             continue
-        result = fix_source(source.text, lazy=args.lazy, default_input=args.input, path=source.path)
+        result = fix_source(source.text, lazy=args.lazy, default_input=run.settings.input, path=source.path,
+                            chosen=run.chosen(source))
         for note in result.notes:
             print(f"{source.name}:{note}", file=sys.stderr)
         if result.source == source.text:
@@ -147,10 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="report size mismatches (the flake8 plugin's findings)")
     check.add_argument("paths", nargs="+", help="files or folders; - reads stdin")
     check.add_argument("--stdin-display-name", default="stdin")
-    check.add_argument("--select", help="comma-separated code prefixes to report")
-    check.add_argument("--ignore", help="comma-separated code prefixes to leave out")
     check.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
-    check.add_argument("--input", type=input_size, help="input size for models whose file gives none, e.g. 3,224,224")
+    _settings_options(check)
     check.set_defaults(run=_check)
 
     show = sub.add_parser("show", help="print each model's layers, output shapes and parameter counts")
@@ -164,14 +172,32 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("paths", nargs="+")
     fix.add_argument("--diff", action="store_true", help="print a diff instead of writing")
     fix.add_argument("--lazy", action="store_true", help="turn a faulty nn.Linear(N, out) into nn.LazyLinear(out)")
-    fix.add_argument("--input", type=input_size, help="input size for models whose file gives none")
+    _settings_options(fix)
     fix.set_defaults(run=_fix)
     return parser
 
 
+def _settings_options(command) -> None:
+    """The options of the configuration (config.py): each wins over the files'."""
+    command.add_argument("--input", type=input_size, help="input size for models whose file gives none, e.g. 3,224,224")
+    command.add_argument("--select", help="comma-separated code prefixes to report (as flake8's)")
+    command.add_argument("--ignore", help="comma-separated code prefixes to leave out")
+    command.add_argument("--extend-select", help="code prefixes to report beside the selected ones")
+    command.add_argument("--extend-ignore", help="code prefixes to leave out beside the ignored ones")
+    command.add_argument("--per-file-ignores", help="`pattern: codes` pairs, as flake8's")
+    command.add_argument("--exclude", help="comma-separated patterns of files and folders to leave out")
+    command.add_argument("--extend-exclude", help="patterns to leave out beside the excluded ones")
+    command.add_argument("--disable-noqa", action="store_true", default=None, help="report what # noqa silences")
+    command.add_argument("--isolated", action="store_true", help="read no configuration file")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except config.ConfigError as e:
+        print(f"cnnshape: error: {e}", file=sys.stderr)
+        return ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .analysis import FileAnalysis, parse
 from .codes import FIXABLE
 from .interp.budget import MAX_STEPS
+from .noqa import Noqa, file_skipped
 from .shapes.catalog import LAYERS
 Span = Tuple[int, int, int, int]  # start line, start col, end line, end col (characters)
 
@@ -141,11 +142,17 @@ class _Apply(cst.CSTTransformer):
         return updated
 
 
-def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS, path=None) -> FixResult:
+def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS, path=None,
+               chosen=None) -> FixResult:
+    """chosen: (line, code) -> whether that report is the user's to fix;
+    by default, each one no `# noqa` silences (as check reports them)."""
     lines = source.splitlines(keepends=True)
     tree = parse(lines)
-    if tree is None or "torch" not in source:
+    if tree is None or "torch" not in source or file_skipped(lines):
         return FixResult(source)
+    if chosen is None:
+        marks = Noqa(lines)
+        chosen = lambda line, code: not marks.silences(line, code)  # noqa: E731
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     plan = _Planner(source, tree)
     try:
@@ -154,7 +161,7 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
         fa.close()
     for found in found_all:
         fault = found.fault
-        if fault.code not in FIXABLE:
+        if fault.code not in FIXABLE or not chosen(found.line, fault.code):
             continue
         if fault.code == "CNS005" and found.place not in fa.ok_places:
             call = found.call_node

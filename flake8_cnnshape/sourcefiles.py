@@ -9,9 +9,6 @@ import os
 import tokenize
 from typing import Callable, Iterator, List, Optional, Sequence
 
-SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "build", "dist", "node_modules",
-             "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".eggs"}
-
 
 class InputError(Exception):
     """A file a command cannot read: one line on stderr, and exit code 2."""
@@ -41,26 +38,20 @@ class SyntaxProblem:
         self.line, self.col, self.text = line, col, text
 
 
-def skipped_dir(path: str) -> bool:
-    """The folders a walk leaves out unless the configuration says which."""
-    name = os.path.basename(path)
-    return name in SKIP_DIRS or name.endswith(".egg-info")
-
-
-def python_files(paths: Sequence[str], excluded: Optional[Callable[[str], bool]] = None) -> Iterator[str]:
+def python_files(paths: Sequence[str], excluded: Callable[[str], bool]) -> Iterator[str]:
     """Each path named, and the .py files under each folder named; what
     `excluded` says (a folder, a file, a path named) is left out, as flake8
-    leaves it. Without it, only the folders of SKIP_DIRS are, in a walk."""
+    leaves it."""
     for p in paths:
-        if p != "-" and excluded is not None and excluded(p):
+        if p != "-" and excluded(p):
             continue
         if not os.path.isdir(p):
             yield p
             continue
         for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not (excluded or skipped_dir)(os.path.join(root, d)))
+            dirs[:] = sorted(d for d in dirs if not excluded(os.path.join(root, d)))
             for f in sorted(files):
-                if f.endswith(".py") and not (excluded is not None and excluded(os.path.join(root, f))):
+                if f.endswith(".py") and not excluded(os.path.join(root, f)):
                     yield os.path.join(root, f)
 
 
