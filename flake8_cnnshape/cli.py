@@ -138,6 +138,25 @@ def _fix(args) -> int:
     return run.exit_code(broken or bool(changed and args.diff))
 
 
+def _rule(args) -> int:
+    """A code's documentation, as `ruff rule` prints it; without a code, the list."""
+    from .code_docs import sections
+    from .codes import BY_ID, SYNTAX_ERROR
+
+    docs = sections()
+    titles = {**{c: BY_ID[c].title for c in BY_ID}, SYNTAX_ERROR.id: SYNTAX_ERROR.title}
+    if not args.codes:
+        for code in docs:
+            print(f"{code:<6}  {titles[code]}")
+        return OK
+    unknown = [c for c in args.codes if c.upper() not in docs]
+    if unknown:
+        print(f"cnnshape: error: no code {unknown[0]} (the codes: {', '.join(docs)})", file=sys.stderr)
+        return ERROR
+    print("\n".join(f"# {c.upper()}: {titles[c.upper()]}\n\n{docs[c.upper()]}" for c in args.codes), end="")
+    return OK
+
+
 def _write(source: Source, text: str) -> None:
     import io
     import tokenize
@@ -174,6 +193,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--lazy", action="store_true", help="turn a faulty nn.Linear(N, out) into nn.LazyLinear(out)")
     _settings_options(fix)
     fix.set_defaults(run=_fix)
+
+    rule = sub.add_parser("rule", help="print a code's documentation (all codes listed without one)")
+    rule.add_argument("codes", nargs="*", metavar="CODE")
+    rule.set_defaults(run=_rule)
     return parser
 
 

@@ -43,6 +43,8 @@ CODES = (
     Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False, family="CNS1"),
     Code("CNS900", "a cnnshape pragma cannot be read, or stands where no model is"),
 )
+# not ours: `cnnshape` reports a file Python cannot parse as flake8 does (code_docs.py documents it)
+SYNTAX_ERROR = Code("E999", "the file is not Python that can be parsed", family="E")
 BY_ID = {c.id: c for c in CODES}
 OFF_BY_DEFAULT = tuple(c.id for c in CODES if not c.on)
 FIXABLE = frozenset(c.id for c in CODES if c.fixable)
