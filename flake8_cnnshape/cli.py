@@ -6,7 +6,9 @@ Exit codes: 0 nothing found, 1 findings (or a file Python cannot parse),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from typing import Iterator, Optional, Sequence
 
@@ -35,7 +37,7 @@ class Run:
     once on stderr) decide the exit code with what it found."""
 
     def __init__(self, args):
-        self.failed = False
+        self.errors = []
         self.stdin_name = getattr(args, "stdin_display_name", "stdin")
         paths = args.paths if hasattr(args, "paths") else [args.file]
         given = {k: getattr(args, k.replace("-", "_"), None) for k in SETTINGS}
@@ -45,7 +47,7 @@ class Run:
 
     def error(self, message: str) -> None:
         print(f"cnnshape: {message}", file=sys.stderr)
-        self.failed = True
+        self.errors.append(message)
 
     def sources(self, paths: Sequence[str], exclude: bool = True) -> Iterator[Source]:
         for name in sourcefiles.python_files(paths, self.selection.excluded if exclude else lambda path: False):
@@ -64,7 +66,7 @@ class Run:
         return lambda line, code: chosen(code) and not (marks is not None and marks.silences(line, code))
 
     def exit_code(self, found: bool) -> int:
-        return ERROR if self.failed else FOUND if found else OK
+        return ERROR if self.errors else FOUND if found else OK
 
 
 def _syntax_report(source: Source, problem: SyntaxProblem) -> Report:
@@ -84,8 +86,19 @@ def _check(args) -> int:
         for f in analyze(source.lines, tree, default_input=run.settings.input, path=source.path):
             if chosen(f.line, f.code):
                 results.append(Report.of(source.name, f))
-    output.write(args.format, results, sys.stdout)
+    with _output(args) as out:
+        output.write(args.format, results, out, run.errors)
     return run.exit_code(bool(results))
+
+
+@contextlib.contextmanager
+def _output(args):
+    """--output-file, or stdout."""
+    if getattr(args, "output_file", None) is None:
+        yield sys.stdout
+        return
+    with open(args.output_file, "w", encoding="utf-8") as out:
+        yield out
 
 
 def _show(args) -> int:
@@ -100,13 +113,14 @@ def _show(args) -> int:
         output.text([_syntax_report(source, problem)], sys.stderr)
         return FOUND
     found = tables(source.lines, args.model, args.input, path=source.path)
-    if args.format == "json":
-        json.dump(found, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        if not found:
-            print("no models found" + (f" named {args.model}" if args.model else ""))
-        print("\n\n".join(render(t) for t in found))
+    with _output(args) as out:
+        if args.format == "json":
+            json.dump(found, out, indent=2)
+            out.write("\n")
+        else:
+            if not found:
+                out.write("no models found" + (f" named {args.model}" if args.model else "") + "\n")
+            out.write("\n\n".join(render(t) for t in found) + "\n")
     return OK if found else FOUND
 
 
@@ -177,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", help="files or folders; - reads stdin")
     check.add_argument("--stdin-display-name", default="stdin")
     check.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
+    check.add_argument("--output-file", help="write the report to this file instead of stdout")
     _settings_options(check)
     check.set_defaults(run=_check)
 
@@ -185,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--model", help="only the model (class or variable) of this name")
     show.add_argument("--input", type=input_size, help="per-sample input size, e.g. 1,28,28 (overrides the file's)")
     show.add_argument("--format", choices=["text", "json"], default="text")
+    show.add_argument("--output-file", help="write the tables to this file instead of stdout")
     show.set_defaults(run=_show)
 
     fix = sub.add_parser("fix", help="rewrite wrong numbers in place")
@@ -217,10 +233,16 @@ def _settings_options(command) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except config.ConfigError as e:
         print(f"cnnshape: error: {e}", file=sys.stderr)
         return ERROR
+    except BrokenPipeError:  # `cnnshape show F | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit does not fail again
+        return FOUND
 
 
 if __name__ == "__main__":  # pragma: no cover

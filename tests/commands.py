@@ -11,7 +11,7 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 CANONICAL = (ROOT / "fixtures" / "sequential" / "canonical_100.py").read_text()
 
-# one wrong nn.Linear: CNS001 at line 3, column 38
+# one wrong nn.Linear: CNS001 at line 3, column 57
 WRONG = textwrap.dedent("""\
     import torch.nn as nn
     # cnnshape: input=(3, 32, 32)

@@ -103,7 +103,7 @@ def test_check_recurses_and_skips_virtualenvs(tmp_path):
 def test_check_json_sarif_github():
     path = str(ROOT / "fixtures" / "sequential" / "canonical_100.py")
     data = json.loads(cli("check", "--format", "json", path).stdout)
-    assert data == [{"path": path, "line": 22, "col": 13, "code": "CNS001",
+    assert data == [{"path": path, "line": 22, "col": 13, "code": "CNS001", "severity": "error",
                      "message": "nn.Linear expects in_features=64 but receives 3136 (64 x 7 x 7) for input (1, 100, 100)"}]
     sarif = json.loads(cli("check", "--format", "sarif", path).stdout)
     assert sarif["version"] == "2.1.0"
