@@ -15,7 +15,6 @@ from typing import Iterator, Optional, Sequence
 from . import __version__, config, output, sourcefiles
 from .models.pragma import parse_value
 from .noqa import Noqa, file_skipped
-from .output import Report
 from .selection import Selection
 from .sourcefiles import InputError, Source, SyntaxProblem
 
@@ -69,10 +68,6 @@ class Run:
         return ERROR if self.errors else FOUND if found else OK
 
 
-def _syntax_report(source: Source, problem: SyntaxProblem) -> Report:
-    return Report(source.name, problem.line, problem.col - 1, "E999", problem.text)
-
-
 def _check(args) -> int:
     from .analysis import analyze
 
@@ -80,12 +75,12 @@ def _check(args) -> int:
     for source in run.sources(args.paths):
         tree = sourcefiles.parse(source)
         if isinstance(tree, SyntaxProblem):
-            results.append(_syntax_report(source, tree))  # never passed silently, whatever is selected
+            results.append(source.syntax_report(tree))  # never passed silently, whatever is selected
             continue
         chosen = run.chosen(source)
         for f in analyze(source.lines, tree, default_input=run.settings.input, path=source.path):
             if chosen(f.line, f.code):
-                results.append(Report.of(source.name, f))
+                results.append(source.report(f))
     with _output(args) as out:
         output.write(args.format, results, out, run.errors)
     return run.exit_code(bool(results))
@@ -110,9 +105,12 @@ def _show(args) -> int:
         return ERROR
     problem = sourcefiles.parse(source)
     if isinstance(problem, SyntaxProblem):
-        output.text([_syntax_report(source, problem)], sys.stderr)
+        output.text([source.syntax_report(problem)], sys.stderr)
         return FOUND
-    found = tables(source.lines, args.model, args.input, path=source.path)
+    found = tables(source.lines, args.model, args.input, path=source.path,
+                   at=source.notebook.at if source.notebook is not None else None)
+    if source.notebook is not None:
+        source.notebook.cell_lines_in(found, text=args.format != "json")
     with _output(args) as out:
         if args.format == "json":
             json.dump(found, out, indent=2)
@@ -131,23 +129,20 @@ def _fix(args) -> int:
     for source in run.sources(args.paths):
         problem = sourcefiles.parse(source)
         if isinstance(problem, SyntaxProblem):
-            output.text([_syntax_report(source, problem)], sys.stderr)
+            output.text([source.syntax_report(problem)], sys.stderr)
             broken = True
             continue
         result = fix_source(source.text, lazy=args.lazy, default_input=run.settings.input, path=source.path,
                             chosen=run.chosen(source))
         for note in result.notes:
-            print(f"{source.name}:{note}", file=sys.stderr)
+            print(f"{_place(source, note.line, note.col)}: {note.why}", file=sys.stderr)
         if result.source == source.text:
             continue
         changed += 1
         if args.diff:
-            import difflib
-
-            sys.stdout.writelines(difflib.unified_diff(source.lines, result.source.splitlines(keepends=True),
-                                                       source.name, source.name))
+            sys.stdout.writelines(_diff(source, result.source))
         else:
-            _write(source, result.source)
+            _write(source, result.source if source.notebook is None else source.notebook.rewritten(result.source))
             print(f"fixed {source.name}", file=sys.stderr)
     return run.exit_code(broken or bool(changed and args.diff))
 
@@ -171,12 +166,34 @@ def _rule(args) -> int:
     return OK
 
 
+def _place(source: Source, line: int, col: int) -> str:
+    if source.notebook is None:
+        return f"{source.name}:{line}:{col}"
+    cell, at = source.notebook.place(line)
+    return f"{source.name}:cell_{cell}:{at}:{col}"
+
+
+def _diff(source: Source, fixed: str):
+    """A unified diff of the file; of each changed cell, for a notebook."""
+    import difflib
+
+    if source.notebook is None:
+        return difflib.unified_diff(source.lines, fixed.splitlines(keepends=True), source.name, source.name)
+    out = []
+    nb = source.notebook
+    for number in range(1, len(nb.code_cells) + 1):
+        before, after = nb.cell_text(number), nb.cell_text(number, fixed)
+        name = f"{source.name}:cell_{number}"
+        out += difflib.unified_diff([x if x.endswith("\n") else x + "\n" for x in before], after, name, name)
+    return out
+
+
 def _write(source: Source, text: str) -> None:
     import io
     import tokenize
 
     with open(source.path, "rb") as f:
-        encoding = tokenize.detect_encoding(io.BytesIO(f.read()).readline)[0]
+        encoding = "utf-8" if source.notebook is not None else tokenize.detect_encoding(io.BytesIO(f.read()).readline)[0]
     with open(source.path, "w", encoding=encoding, newline="") as out:
         out.write(text)
 

@@ -13,6 +13,7 @@ import pytest
 from flake8_cnnshape.cli import main
 from flake8_cnnshape.fix import fix_source
 from flake8_cnnshape.show import render, tables
+from test_notebooks import NB
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures" / "fix"
@@ -230,12 +231,15 @@ def test_pre_commit_hooks(tmp_path):
     git("config", "user.email", "t@example.invalid")
     git("config", "user.name", "t")
     shutil.copyfile(FIX / "literal.in.py", repo / "model.py")
-    git("add", "model.py")
+    (repo / "nb.ipynb").write_text(NB)  # the hooks take notebooks too (types_or: [python, jupyter])
+    git("add", "model.py", "nb.ipynb")
     env = {"PRE_COMMIT_HOME": str(tmp_path / "cache"), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
     check = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnnshape", "--all-files"],
                            cwd=repo, capture_output=True, text=True, env=env)
-    assert check.returncode == 1 and "CNS001" in check.stdout, check.stdout + check.stderr
+    assert check.returncode == 1 and "model.py:11:5: CNS001" in check.stdout, check.stdout + check.stderr
+    assert "nb.ipynb:cell_2:6:19: CNS001" in check.stdout
     fix = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnnshape-fix", "--all-files"],
                          cwd=repo, capture_output=True, text=True, env=env)
     assert fix.returncode == 1 and "files were modified by this hook" in fix.stdout, fix.stdout + fix.stderr
     assert (repo / "model.py").read_text() == (FIX / "literal.out.py").read_text()
+    assert "nn.Linear(5408, 10)" in (repo / "nb.ipynb").read_text()
