@@ -23,6 +23,10 @@ SETTINGS = ("input", "select", "ignore", "extend-select", "extend-ignore", "per-
             "extend-exclude", "disable-noqa")
 
 
+class UsageError(Exception):
+    """An option the command cannot act on: one message, exit 2."""
+
+
 def input_size(text: str):
     """--input's value: the per-sample sizes, or a usage error naming why."""
     dims, err = parse_value(text, example="3,224,224")
@@ -92,7 +96,11 @@ def _output(args):
     if getattr(args, "output_file", None) is None:
         yield sys.stdout
         return
-    with open(args.output_file, "w", encoding="utf-8") as out:
+    try:
+        out = open(args.output_file, "w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"argument --output-file: {args.output_file}: {(e.strerror or type(e).__name__).lower()}") from None
+    with out:
         yield out
 
 
@@ -142,7 +150,11 @@ def _fix(args) -> int:
         if args.diff:
             sys.stdout.writelines(_diff(source, result.source))
         else:
-            _write(source, result.source if source.notebook is None else source.notebook.rewritten(result.source))
+            try:
+                _write(source, result.source if source.notebook is None else source.notebook.rewritten(result.source))
+            except OSError as e:
+                run.error(f"{source.name}: cannot be written: {(e.strerror or type(e).__name__).lower()}")
+                continue
             print(f"fixed {source.name}", file=sys.stderr)
     return run.exit_code(broken or bool(changed and args.diff))
 
@@ -253,7 +265,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         code = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
-    except config.ConfigError as e:
+    except (config.ConfigError, UsageError) as e:
         print(f"cnnshape: error: {e}", file=sys.stderr)
         return ERROR
     except BrokenPipeError:  # `cnnshape show F | head`: the reader has what it wanted

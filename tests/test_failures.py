@@ -113,3 +113,11 @@ def test_an_unclosed_pragma_names_the_missing_parenthesis(tmp_path):
     want = "m.py:2:41: CNS900 cannot read the cnnshape pragma: '(1, 28' has no closing ')' (write input=(1, 28, 28))"
     assert flake8("--select", "CNS", "m.py", cwd=tmp_path).stdout.splitlines() == [want]
     assert cnnshape("check", "m.py", cwd=tmp_path).stdout.splitlines() == [want]
+
+
+def test_an_output_file_that_cannot_be_written_is_a_usage_error(tmp_path):
+    write(tmp_path, {"wrong.py": WRONG})
+    proc = cnnshape("check", "--output-file", "no/such/folder/report.txt", "wrong.py", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == ["cnnshape: error: argument --output-file: no/such/folder/report.txt: "
+                                        "no such file or directory"]
