@@ -9,13 +9,18 @@ that never mentions torch.
 
 
 class Code:
-    __slots__ = ("id", "title", "on", "fixable")
+    __slots__ = ("id", "title", "on", "fixable", "family", "level")
 
-    def __init__(self, id: str, title: str, on: bool = True, fixable: bool = False):
+    def __init__(self, id: str, title: str, on: bool = True, fixable: bool = False, family: str = "CNS",
+                 level: str = "error"):
         self.id = id
         self.title = title
         self.on = on  # reported unless the user deselects it; off: only when asked for
         self.fixable = fixable  # `cnnshape fix` can write the right number
+        # an off code is reported only where a prefix at least this long selects it (flake8-bugbear's rule)
+        self.family = family
+        # the one severity every format gives it: error, warning or note (SARIF's words)
+        self.level = level
 
     @property
     def anchor(self) -> str:
@@ -38,9 +43,11 @@ CODES = (
     Code("CNS009", "a matrix product's operands do not agree (matmul / @ / bmm / mm / einsum)"),
     Code("CNS010", "a recurrent or attention layer's size (input_size, embed_dim, d_model) disagrees with the incoming width",
          fixable=True),
-    Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False),
-    Code("CNS900", "a cnnshape pragma or setting cannot be read"),
+    Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False, family="CNS1", level="note"),
+    Code("CNS900", "a cnnshape pragma cannot be read, or stands where no model is", level="warning"),
 )
+# not ours: `cnnshape` reports a file Python cannot parse as flake8 does (code_docs.py documents it)
+SYNTAX_ERROR = Code("E999", "the file is not Python that can be parsed", family="E")
 BY_ID = {c.id: c for c in CODES}
 OFF_BY_DEFAULT = tuple(c.id for c in CODES if not c.on)
 FIXABLE = frozenset(c.id for c in CODES if c.fixable)

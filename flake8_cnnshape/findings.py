@@ -87,11 +87,15 @@ class InputSource(Record):
     @property
     def where(self) -> str:
         """`the call at line 41`, `datasets.MNIST at line 41`, `pragma`..."""
+        return self.where_at()
+
+    def where_at(self, at=lambda line: f"line {line}") -> str:
+        """where, with its line named by `at` (a notebook's `cell 2, line 5`)."""
         return {
             "pragma": lambda: "pragma",
-            "call": lambda: f"the call at line {self.line}",
-            "summary": lambda: f"summary() at line {self.line}",
-            "dataset": lambda: f"datasets.{self.name} at line {self.line}",
+            "call": lambda: f"the call at {at(self.line)}",
+            "summary": lambda: f"summary() at {at(self.line)}",
+            "dataset": lambda: f"datasets.{self.name} at {at(self.line)}",
             "setting": lambda: "the cnnshape-input setting",
             "option": lambda: "--input",
         }[self.kind]()
@@ -99,8 +103,11 @@ class InputSource(Record):
     @property
     def note(self) -> str:
         """What a message says of it: ` for input (1, 28, 28) from datasets.MNIST at line 41`."""
+        return self.note_at()
+
+    def note_at(self, at=lambda line: f"line {line}") -> str:
         text = f" for input {render_dims(self.dims)}"
-        return text if self.kind == "pragma" else f"{text} from {self.where}"
+        return text if self.kind == "pragma" else f"{text} from {self.where_at(at)}"
 
 
 @total_ordering
@@ -131,7 +138,11 @@ class Finding(Shown):
     @property
     def text(self) -> str:
         """The message after the code."""
-        return self.fault.text + (self.source.note if self.source is not None else "")
+        return self.text_at()
+
+    def text_at(self, at=lambda line: f"line {line}") -> str:
+        """text, with the line of its input's source named by `at`."""
+        return self.fault.text + (self.source.note_at(at) if self.source is not None else "")
 
     @property
     def message(self) -> str:

@@ -15,14 +15,25 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .analysis import FileAnalysis, parse
 from .codes import FIXABLE
 from .interp.budget import MAX_STEPS
+from .noqa import Noqa, file_skipped
 from .shapes.catalog import LAYERS
 Span = Tuple[int, int, int, int]  # start line, start col, end line, end col (characters)
+
+
+class Note(str):
+    """Why a number was left, as text (`line:col: why`) that keeps its place
+    as data too (a notebook names the cell it is in)."""
+
+    def __new__(cls, line: int, col: int, why: str) -> "Note":
+        note = super().__new__(cls, f"{line}:{col}: {why}")
+        note.line, note.col, note.why = line, col, why
+        return note
 
 
 @dataclass
 class FixResult:
     source: str
-    notes: List[str] = field(default_factory=list)  # "line:col: why it was left"
+    notes: List[str] = field(default_factory=list)  # Notes: "line:col: why it was left"
 
 
 def _char_col(lines: List[str], line: int, byte_col: int) -> int:
@@ -69,7 +80,7 @@ class _Planner:
         self.notes: List[str] = []
 
     def note(self, node: ast.AST, why: str) -> None:
-        self.notes.append(f"{node.lineno}:{node.col_offset + 1}: {why}")
+        self.notes.append(Note(node.lineno, node.col_offset + 1, why))
 
     def value_edit(self, expr: ast.expr, value: int, factors: Optional[Tuple[int, ...]]) -> None:
         literals = _int_product(expr)
@@ -141,11 +152,17 @@ class _Apply(cst.CSTTransformer):
         return updated
 
 
-def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS, path=None) -> FixResult:
+def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS, path=None,
+               chosen=None) -> FixResult:
+    """chosen: (line, code) -> whether that report is the user's to fix;
+    by default, each one no `# noqa` silences (as check reports them)."""
     lines = source.splitlines(keepends=True)
     tree = parse(lines)
-    if tree is None or "torch" not in source:
+    if tree is None or "torch" not in source or file_skipped(lines):
         return FixResult(source)
+    if chosen is None:
+        marks = Noqa(lines)
+        chosen = lambda line, code: not marks.silences(line, code)  # noqa: E731
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     plan = _Planner(source, tree)
     try:
@@ -154,7 +171,7 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
         fa.close()
     for found in found_all:
         fault = found.fault
-        if fault.code not in FIXABLE:
+        if fault.code not in FIXABLE or not chosen(found.line, fault.code):
             continue
         if fault.code == "CNS005" and found.place not in fa.ok_places:
             call = found.call_node
@@ -193,9 +210,9 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
-        return FixResult(source, plan.notes + ["1:1: left as is: libcst cannot parse this file"])
+        return FixResult(source, plan.notes + [Note(1, 1, "left as is: libcst cannot parse this file")])
     applier = _Apply(plan.edits)
     out = MetadataWrapper(module, unsafe_skip_copy=True).visit(applier).code
     for span in set(plan.edits) - applier.done:
-        plan.notes.append(f"{span[0]}:{span[1] + 1}: left as is: the edit does not fall on one expression")
+        plan.notes.append(Note(span[0], span[1] + 1, "left as is: the edit does not fall on one expression"))
     return FixResult(out, plan.notes)

@@ -152,7 +152,6 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     # the tool's own settings (CNS900)
     "pragma_unreadable": lambda layer, error: f"cannot read the cnnshape pragma: {error}",
     "pragma_stray": lambda layer: "cnnshape pragma is not on (or directly above) a model's definition line; it has no effect",
-    "setting_unreadable": lambda layer, error: f"cannot read the cnnshape-input setting: {error}",
 }
 
 

@@ -1,13 +1,16 @@
 """The flake8 face: flake8 hands us the lines it read (an unsaved buffer
-through stdin too) and its ast; we hand back (line, col, message, type)."""
+through stdin too) and its ast; we hand back (line, col, message, type).
+
+flake8 applies its own select / ignore / per-file-ignores / noqa to what we
+yield; we add what it cannot know: [tool.cnnshape] in pyproject.toml, and
+the rule that CNS100 is reported only where CNS1, CNS10 or CNS100 selects it."""
 from __future__ import annotations
 
 import ast
 import gc
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 from . import __version__
-from .codes import OFF_BY_DEFAULT
 
 
 def _analysis():
@@ -30,7 +33,8 @@ class CnnShapeChecker:
     name = "flake8-cnnshape"
     version = __version__
     default_input: Optional[Tuple[int, ...]] = None
-    option_error: Optional[str] = None
+    chosen_in: Optional[Callable[[str], Callable[[str], bool]]] = None  # file -> code -> reported
+    excluded: Optional[Callable[[str], bool]] = None  # by [tool.cnnshape]'s exclude
 
     def __init__(self, tree: ast.AST, lines: List[str], filename: str = ""):
         self.tree = tree
@@ -39,7 +43,6 @@ class CnnShapeChecker:
 
     @classmethod
     def add_options(cls, manager) -> None:
-        manager.extend_default_ignore(list(OFF_BY_DEFAULT))
         manager.add_option(
             "--cnnshape-input",
             default=None,
@@ -49,24 +52,52 @@ class CnnShapeChecker:
         )
 
     @classmethod
-    def parse_options(cls, options) -> None:
-        value = getattr(options, "cnnshape_input", None)
-        cls.default_input, cls.option_error = None, None
-        if value:
-            from .models.pragma import parse_value
+    def parse_options(cls, *args) -> None:
+        """flake8 calls it once per run with (option manager, options, paths),
+        or with the options alone. A setting that cannot be read stops the
+        run there, with a usage error, as flake8 does for its own."""
+        manager, options = (args[0], args[1]) if len(args) == 3 else (None, args[0])
+        from . import config
+        from .selection import Selection
 
-            cls.default_input, cls.option_error = parse_value(str(value))
+        try:
+            settings = config.from_flake8(options)
+            if not getattr(options, "isolated", False):
+                start = config.start_folder(getattr(options, "filenames", None) or ["."],
+                                            getattr(options, "stdin_display_name", "stdin"))
+                _, pyproject = config.find(start)
+                if pyproject is not None:
+                    settings.fill(config.from_pyproject(pyproject))
+        except config.ConfigError as e:
+            _usage_error(manager, str(e))
+        selection = Selection(settings)
+        cls.default_input = settings.input
+        cls.chosen_in = selection.for_file
+        own_excludes = {"exclude", "extend-exclude"} & {k for k, v in settings.origin.items() if "tool.cnnshape" in v}
+        cls.excluded = selection.excluded_file if own_excludes else None
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        if self.option_error is not None:
-            from .findings import Fault
-
-            fault = Fault("CNS900", "setting_unreadable", None, {"error": self.option_error})
-            yield 1, 0, f"{fault.code} {fault.text}", type(self)
         text = "".join(self.lines)
         if "torch" not in text and "cnnshape" not in text:
             return
+        if self.excluded is not None and self.filename and self.excluded(self.filename):
+            return
         analyze = _analysis()
         tree = self.tree if isinstance(self.tree, ast.Module) else None
+        if self.chosen_in is None:  # not given options by flake8: its defaults
+            from .selection import Decider
+
+            chosen = Decider().chosen
+        else:
+            chosen = self.chosen_in(self.filename)
         for f in analyze(self.lines, tree, default_input=self.default_input, path=self.filename or None):
-            yield f.line, f.col, f.message, type(self)
+            if chosen(f.code):
+                yield f.line, f.col, f.message, type(self)
+
+
+def _usage_error(manager, message: str) -> None:
+    """flake8's own way to refuse an option: its usage line, the message, exit 2."""
+    parser = getattr(manager, "parser", None)
+    if parser is not None:
+        parser.error(message)
+    raise SystemExit(f"flake8: error: {message}")

@@ -95,7 +95,8 @@ def _total(layers: List[Layer], inputs: Dict[int, Shape]) -> Optional[int]:
 
 
 def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[Tuple[int, ...]] = None,
-           max_steps: int = MAX_STEPS, path: Optional[str] = None) -> List[dict]:
+           max_steps: int = MAX_STEPS, path: Optional[str] = None, at=None) -> List[dict]:
+    """at: how a line of the file is named (a notebook's cell and line), where not `line N`."""
     tree = parse(lines)
     if tree is None:
         return []
@@ -110,7 +111,7 @@ def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[T
                 src: Optional[InputSource] = InputSource("option", tuple(input_dims))
             else:
                 src = next((s for s in fa.inputs_for(m) if s is not None), None)
-            table = _table(fa, m, src)
+            table = _table(fa, m, src, at)
             if table is not None:
                 out.append(table)
     finally:
@@ -118,7 +119,7 @@ def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[T
     return out
 
 
-def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
+def _table(fa: FileAnalysis, m, src: Optional[InputSource], at=None) -> Optional[dict]:
     got = fa.scheduler.trace(m, src)
     if got is None:
         return None
@@ -163,7 +164,7 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource]) -> Optional[dict]:
     return {
         "model": m.name,
         "input": list(src.dims) if src is not None else None,
-        "input_source": src.where if src is not None else None,
+        "input_source": (src.where_at(at) if at else src.where) if src is not None else None,
         "layers": rows,
         "total_params": total,
         # where a known shape went in and none came out: what is after it is not checked

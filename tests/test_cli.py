@@ -13,6 +13,7 @@ import pytest
 from flake8_cnnshape.cli import main
 from flake8_cnnshape.fix import fix_source
 from flake8_cnnshape.show import render, tables
+from test_notebooks import NB
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures" / "fix"
@@ -103,7 +104,7 @@ def test_check_recurses_and_skips_virtualenvs(tmp_path):
 def test_check_json_sarif_github():
     path = str(ROOT / "fixtures" / "sequential" / "canonical_100.py")
     data = json.loads(cli("check", "--format", "json", path).stdout)
-    assert data == [{"path": path, "line": 22, "col": 13, "code": "CNS001",
+    assert data == [{"path": path, "line": 22, "col": 13, "code": "CNS001", "severity": "error",
                      "message": "nn.Linear expects in_features=64 but receives 3136 (64 x 7 x 7) for input (1, 100, 100)"}]
     sarif = json.loads(cli("check", "--format", "sarif", path).stdout)
     assert sarif["version"] == "2.1.0"
@@ -230,12 +231,15 @@ def test_pre_commit_hooks(tmp_path):
     git("config", "user.email", "t@example.invalid")
     git("config", "user.name", "t")
     shutil.copyfile(FIX / "literal.in.py", repo / "model.py")
-    git("add", "model.py")
+    (repo / "nb.ipynb").write_text(NB)  # the hooks take notebooks too (types_or: [python, jupyter])
+    git("add", "model.py", "nb.ipynb")
     env = {"PRE_COMMIT_HOME": str(tmp_path / "cache"), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
     check = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnnshape", "--all-files"],
                            cwd=repo, capture_output=True, text=True, env=env)
-    assert check.returncode == 1 and "CNS001" in check.stdout, check.stdout + check.stderr
+    assert check.returncode == 1 and "model.py:11:5: CNS001" in check.stdout, check.stdout + check.stderr
+    assert "nb.ipynb:cell_2:6:19: CNS001" in check.stdout
     fix = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnnshape-fix", "--all-files"],
                          cwd=repo, capture_output=True, text=True, env=env)
     assert fix.returncode == 1 and "files were modified by this hook" in fix.stdout, fix.stdout + fix.stderr
     assert (repo / "model.py").read_text() == (FIX / "literal.out.py").read_text()
+    assert "nn.Linear(5408, 10)" in (repo / "nb.ipynb").read_text()

@@ -27,26 +27,33 @@ class Pragma(Record):
         self.error = error
 
 
-def parse_value(text: str) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
-    """`(1, 28, 28)` or `1,28,28` -> the sizes, or why they cannot be read."""
+def parse_value(text: str, example: str = "input=(1, 28, 28)") -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
+    """`(1, 28, 28)` or `1,28,28` -> the sizes, or why they cannot be read;
+    example: how the sizes are written where this text came from (the
+    pragma's `input=(1, 28, 28)`, the option's `3,224,224`)."""
     body = text.strip()
-    if body[:1] in "([" and body[-1:] in ")]":
+    closer = {"(": ")", "[": "]"}.get(body[:1])
+    if closer is not None and body[-1:] != closer:
+        return None, f"'{body}' has no closing '{closer}' (write {example})"
+    if closer is None and body[-1:] in (")", "]"):
+        return None, f"'{body}' has a '{body[-1]}' with nothing opening it (write {example})"
+    if closer is not None:
         body = body[1:-1]
     parts = [p.strip() for p in body.split(",")]
     if parts and parts[-1] == "":
         parts.pop()
     if not parts:
-        return None, "input= needs sizes, like input=(1, 28, 28)"
+        return None, f"no sizes given (write {example})"
     dims = []
     for p in parts:
         if not re.fullmatch(r"\d+", p):
-            return None, f"'{p}' is not a whole number (write sizes without the batch dim, like input=(1, 28, 28))"
+            return None, f"'{p}' is not a whole number (write the per-sample sizes without the batch dim, like {example})"
         v = int(p)
         if v < 1 or v > MAX_DIM:
             return None, f"size {p} is out of range (1..{MAX_DIM})"
         dims.append(v)
     if len(dims) > 4:
-        return None, f"{len(dims)} sizes given: write the per-sample shape without the batch dim (at most C, D, H, W)"
+        return None, f"{len(dims)} sizes given: write the per-sample shape without the batch dim (at most C, D, H, W, like {example})"
     return tuple(dims), None
 
 
