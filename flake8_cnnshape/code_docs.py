@@ -24,7 +24,7 @@ TEXT = """\
 | [CNS007](#cns007) | `groups` (or another divisor: GroupNorm `num_groups`, PixelShuffle, ChannelShuffle) does not divide the channels |
 | [CNS008](#cns008) | an elementwise op (a residual `out + x`) or `torch.cat` receives shapes that do not agree |
 | [CNS009](#cns009) | a matrix product (`torch.matmul`, `@`, `torch.bmm`, `torch.mm`, `torch.einsum`) receives operands whose inner dims (or batch dims) do not agree |
-| [CNS010](#cns010) | a recurrent or attention layer's size (`nn.LSTM` `input_size`, `nn.MultiheadAttention` `embed_dim`, `nn.TransformerEncoderLayer` `d_model`) disagrees with the features it receives |
+| [CNS010](#cns010) | a recurrent or attention layer's size (`nn.LSTM` `input_size`, `nn.MultiheadAttention` `embed_dim`, the `d_model` of `nn.Transformer` and its layers) disagrees with the features it receives |
 | [CNS100](#cns100) | *off by default*: the input size an undeclared model's first Linear assumes |
 | [CNS900](#cns900) | a `# cnnshape:` pragma cannot be read, or stands where no model is |
 | [E999](#e999) | `cnnshape`: the file is not Python it can parse (flake8 reports it under the same code) |
@@ -110,7 +110,8 @@ dimensions of batch2 tensor to be ...` when the product runs.
 
 ### CNS010
 *What it does*: compares a recurrent layer's `input_size` (`nn.RNN`, `nn.LSTM`, `nn.GRU` and their cells),
-`nn.MultiheadAttention`'s `embed_dim` (and `kdim` / `vdim`), and `nn.TransformerEncoderLayer`'s `d_model` with the
+`nn.MultiheadAttention`'s `embed_dim` (and `kdim` / `vdim`), and the `d_model` of `nn.TransformerEncoderLayer`,
+`nn.TransformerDecoderLayer` and `nn.Transformer` with the
 last dim of the tensor it receives.
 *Why is this bad?* torch raises `input.size(-1) must be equal to input_size. Expected 64, got 128`, or `was
 expecting embedding dimension of 256, but got 32`, on the first batch.
