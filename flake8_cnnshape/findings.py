@@ -70,7 +70,8 @@ class InputSource(Record):
     transforms), setting (the cnnshape-input option), option (show --input)."""
 
     __slots__ = _fields = ("kind", "dims", "line", "name")
-    EXPLICIT = frozenset({"pragma", "call", "summary", "option"})
+    # show --input ("option") is taken, like the cnnshape-input setting, only where the model's first layer accepts it
+    EXPLICIT = frozenset({"pragma", "call", "summary"})
 
     def __init__(self, kind: str, dims: Tuple[int, ...], line: Optional[int] = None, name: Optional[str] = None):
         self.kind = kind

@@ -121,55 +121,82 @@ def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[T
 
 def _table(fa: FileAnalysis, m, src: Optional[InputSource], at=None) -> Optional[dict]:
     got = fa.scheduler.trace(m, src)
+    not_taken = None
+    if got is not None and src is not None and got[3] is None and not src.explicit:
+        # a size the model's first sized layer rejects is not its input (as in check): shown without one
+        not_taken, src = src, None
+        got = fa.scheduler.trace(m, None)
     if got is None:
         return None
-    root, trace, stops = got
+    root, trace, stops, run = got
+    faults: Dict[int, list] = {}  # id of the layer's constructor call -> what the run found at that layer
+    for f in (run.found.values() if run is not None else ()):
+        faults.setdefault(id(f.layer_node), []).append(f)
     inputs: Dict[int, Shape] = {}
-    rows = []
-    for layer, x, y in trace:
+    for layer, x, y, _ in trace:
         if x is not None:
             inputs.setdefault(id(layer), x)
-    parts = _zoo_parts(root)
-    tops = {id(child) for _, child in parts.values()}
-    counted = set()
-    for layer, x, y in trace:
-        if x is None:  # a module or nn.Sequential returning: what a torchvision part gives as a whole
-            if id(layer) in tops and rows and rows[-1].get("part") is layer:
-                rows[-1]["output_shape"] = _dims(y)
-            continue
-        part = parts.get(id(layer))
-        if part is not None:  # a torchvision model: one row per top-level child
-            name, child = part
-            if rows and rows[-1].get("part") is child:
-                rows[-1]["output_shape"] = _dims(y)
-                continue
-            first = id(child) not in counted
-            counted.add(id(child))
-            params = _total([v for v in _reachable(child, set()) if type(v) is Fixed or in_zoo(v.node.lineno)], inputs)
-            rows.append({"line": None, "type": name, "output_shape": _dims(y), "params": params if first else 0,
-                         "part": child})
-            continue
-        first = id(layer) not in counted
-        counted.add(id(layer))
-        params = count_params(layer.spec, layer.args, x) if layer.spec is not None else None
-        rows.append({
-            "line": layer.node.lineno,
-            "type": layer.kind,
-            "output_shape": _dims(y),
-            "params": params if first else 0,
-        })
-    for r in rows:
-        r.pop("part", None)
+    rows = _rows(trace, _zoo_parts(root), faults, inputs)
     total = _total(_reachable(root, set()), inputs)
-    return {
+    table = {
         "model": m.name,
         "input": list(src.dims) if src is not None else None,
         "input_source": (src.where_at(at) if at else src.where) if src is not None else None,
         "layers": rows,
         "total_params": total,
+        # faults at no layer of the table (a view, a functional op), by line
+        "faults": sorted((dict(_fault(f), line=f.line) for fs in faults.values() for f in fs),
+                         key=lambda f: f["line"]),
         # where a known shape went in and none came out: what is after it is not checked
         "stops": [_stop(line, what, why) for line, what, why in stops],
     }
+    if not_taken is not None:
+        table["not_taken"] = {"input": list(not_taken.dims), "input_source": not_taken.where}
+    return table
+
+
+def _rows(trace, parts, faults: Dict[int, list], inputs: Dict[int, Shape]) -> List[dict]:
+    """One row per leaf layer applied (one per top-level child of a torchvision
+    model), with the fault the run kept there; faults: what is left unplaced."""
+    rows: List[dict] = []
+    tops = {id(child) for _, child in parts.values()}
+    counted = set()
+    for layer, x, y, rule_faults in trace:
+        if x is None:  # a module or nn.Sequential returning: what a torchvision part gives as a whole
+            if id(layer) in tops and rows and rows[-1].get("part") is layer:
+                rows[-1]["output_shape"] = _dims(y)
+            continue
+        part = parts.get(id(layer))
+        # this use's fault, as the run kept it (a fault one side of an `if` only found is not kept)
+        found = [f for f in faults.get(id(layer.node), ()) if any(f.code == r.code for r in rule_faults)]
+        for f in found:
+            faults[id(layer.node)].remove(f)
+        if part is not None and rows and rows[-1].get("part") is part[1]:
+            rows[-1]["output_shape"] = _dims(y)
+        elif part is not None:  # a torchvision model: one row per top-level child
+            name, child = part
+            first = id(child) not in counted
+            counted.add(id(child))
+            params = _total([v for v in _reachable(child, set()) if type(v) is Fixed or in_zoo(v.node.lineno)], inputs)
+            rows.append({"line": None, "type": name, "output_shape": _dims(y), "params": params if first else 0,
+                         "part": child})
+        else:
+            first = id(layer) not in counted
+            counted.add(id(layer))
+            params = count_params(layer.spec, layer.args, x) if layer.spec is not None else None
+            rows.append({"line": layer.node.lineno, "type": layer.kind, "output_shape": _dims(y),
+                         "params": params if first else 0})
+        if found and "fault" not in rows[-1]:
+            rows[-1]["fault"] = _fault(found[0])
+    for r in rows:
+        r.pop("part", None)
+    return rows
+
+
+def _fault(f) -> dict:
+    """A finding as show gives it: the code, the message, the right value where one number fixes it."""
+    value = f.fault.value
+    return {"code": f.fault.code, "message": f.fault.text, "value": list(value) if isinstance(value, tuple) else value}
 
 
 def _stop(line: Optional[int], what: str, why: str) -> dict:
@@ -191,6 +218,10 @@ def render(table: dict) -> str:
     head = f"{table['model']}"
     if table["input"] is not None:
         head += f"  input {describe_input(tuple(table['input']))} from {table['input_source']}"
+    elif table.get("not_taken"):
+        skipped = table["not_taken"]
+        head += (f"  input {describe_input(tuple(skipped['input']))} from {skipped['input_source']} not taken: the"
+                 " model's first sized layer rejects it; shown for any input size")
     else:
         head += "  input size unknown (give one with --input or a '# cnnshape: input=(...)' pragma)"
     rows = [("line", "layer", "output shape", "params")]
@@ -198,8 +229,12 @@ def render(table: dict) -> str:
         rows.append(("" if r["line"] is None else str(r["line"]), r["type"], shape(r["output_shape"]), "?" if r["params"] is None else f"{r['params']:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [head, "  ".join(h.ljust(w) for h, w in zip(rows[0], widths)), "  ".join("-" * w for w in widths)]
-    for row in rows[1:]:
+    for row, r in zip(rows[1:], table["layers"]):
         lines.append("  ".join([row[0].rjust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]))
+        if r.get("fault"):  # the row's shape is what the layer gives once fixed, as check goes on
+            lines[-1] += f"  <- {r['fault']['code']} {r['fault']['message']}"
+    for f in table.get("faults") or []:
+        lines.append(f"line {f['line']}: {f['code']} {f['message']}")
     total = table["total_params"]
     lines.append(f"total params: {'unknown' if total is None else format(total, ',')}")
     stops = table.get("stops") or []

@@ -109,8 +109,8 @@ class FileLog:
         # as in Run, for what happened outside any run and in the runs kept
         self.sides: set = set()
         self.clean: Dict[object, Dict[int, tuple]] = {}
-        # (layer, input shape, output shape) of each leaf layer applied, when asked; and
-        # (part, None, output shape) of each module and nn.Sequential when it returns
+        # (layer, input shape, output shape, the rule's faults) of each leaf layer applied, when
+        # asked; and (part, None, output shape, ()) of each module and nn.Sequential when it returns
         self.trace: Optional[list] = None
         # with the trace, where a known shape went in and none came out: (line, what, why)
         self.stops: Optional[List[Tuple[Optional[int], str, str]]] = None

@@ -113,13 +113,13 @@ class Layers:
             else:
                 out = self._chain(layer, x)
             if rec.log.trace is not None and type(out) is Tensor:
-                rec.log.trace.append((layer, None, out.shape))  # what a part gives as a whole (show.py)
+                rec.log.trace.append((layer, None, out.shape, ()))  # what a part gives as a whole (show.py)
             return out
         spec, args = layer.spec, (layer.args if bound is None else bound)
         trace = rec.log.trace
         if spec is None or args is None:
             if trace is not None:
-                trace.append((layer, x.shape, None))
+                trace.append((layer, x.shape, None, ()))
                 if not x.shape.open:
                     rec.log.stop(layer.node.lineno, layer.display, "layer not modelled" if spec is None else "its arguments are not known")
             return Tensor(Shape.unknown())
@@ -132,7 +132,7 @@ class Layers:
             outcome = apply(spec, args, shape, layer.display, layer.kind)
             self.outcomes[key] = (args, outcome)
         if trace is not None:
-            trace.append((layer, shape, outcome.shape))
+            trace.append((layer, shape, outcome.shape, outcome.faults))
             if outcome.shape is None and not shape.open and not (outcome.faults and spec.keeps_shape):
                 rec.log.stop(layer.node.lineno, layer.display, _why_unknown(outcome.faults))
         faults = outcome.faults
@@ -215,7 +215,7 @@ class Layers:
             if entering:
                 rec.entry = None
         if rec.log.trace is not None and type(out) is Tensor:
-            rec.log.trace.append((inst, None, out.shape))  # what a part gives as a whole (show.py)
+            rec.log.trace.append((inst, None, out.shape, ()))  # what a part gives as a whole (show.py)
         if faults == rec.faults and rec.run is not None and inst.made is not None:
             rec.ran_clean(inst)
             if key is not None and mutation.clock == clock and len(rec.log.built) == built:

@@ -225,8 +225,10 @@ class Scheduler:
     # -- `cnnshape show` -----------------------------------------------------
     def trace(self, model: Model, inp: Optional[InputSource]):
         """(the model's value, each leaf layer applied as (layer, input shape,
-        output shape), where the known shape ended as (line, what, why)) for
-        one build and one run at inp; None when the model cannot be built."""
+        output shape, its rule's faults), where the known shape ended as (line, what, why), the
+        run: None when it does not count, as for an inferred size the model's
+        first sized layer rejects) for one build and one run at inp; None when
+        the model cannot be built."""
         interp = self.interp
         log = interp.rec.log
         log.trace, log.stops = [], []
@@ -239,22 +241,18 @@ class Scheduler:
                     return None
                 args, kwargs = self.ways(cls, second=False)[0]
                 root = self.runner.guarded(lambda: interp.instantiate(cls, args, kwargs, None), None)
-                if root is None:
-                    return None
-                self._run(lambda: self.runner.forward(root, shape, False), inp)
             elif isinstance(model.node, ast.Assign):  # a script's torchvision model
                 scope = self.runner.scope_for(model.scope_path)
                 root = self.runner.guarded(lambda: scripts.build(model, self.tree, interp, scope), None)
-                if not isinstance(root, (Instance, Layer)):
-                    return None
-                run = self.runner.forward if isinstance(root, Instance) else self.runner.apply
-                self._run(lambda: run(root, shape, False), inp)
             else:
                 root = self.runner.evaluate(model.node, model.scope_path)
-                if not isinstance(root, Layer):
-                    return None
-                self._run(lambda: self.runner.apply(root, shape, False), inp)
-            return root, log.trace, log.stops
+            if isinstance(root, Instance):
+                run = self.runner.run(lambda: self.runner.forward(root, shape, False), inp)
+            elif isinstance(root, Layer) and not isinstance(model.node, ast.ClassDef):
+                run = self.runner.run(lambda: self.runner.apply(root, shape, False), inp)
+            else:
+                return None
+            return root, log.trace, log.stops, run
         finally:
             log.trace = log.stops = None
             interp.ev.noting_stops = False

@@ -1,0 +1,55 @@
+"""`cnnshape show` tells the truth about faults (issue 18, item 3): the row of a
+faulty layer carries its code, message and right value, the table goes on with
+the shape the fix gives (as check goes on), a fault at no row of the table (a
+view) is listed with its line, and --input is taken only where the model's
+first sized layer accepts it, as check takes a size it is not told is the
+model's."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+CANONICAL = ROOT / "fixtures" / "sequential" / "canonical_100.py"
+
+
+def _show(*args):
+    proc = subprocess.run([sys.executable, "-m", "flake8_cnnshape.cli", "show", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def test_the_faulty_row_says_so_and_the_table_goes_on_as_fixed():
+    table = json.loads(_show(CANONICAL, "--format", "json").stdout)[0]
+    faulty = [r for r in table["layers"] if "fault" in r]
+    assert [(r["line"], r["fault"]["code"], r["fault"]["value"]) for r in faulty] == [(22, "CNS001", 3136)]
+    after = table["layers"][table["layers"].index(faulty[0]):]
+    assert [tuple(r["output_shape"]) for r in after] == [(20,), (20,), (10,)]
+    # the shapes after the fault are torch's once the fault is fixed
+    namespace: dict = {}
+    exec(compile(CANONICAL.read_text().replace("nn.Linear(64, 20", "nn.Linear(3136, 20"), str(CANONICAL), "exec"),
+         namespace)
+    assert tuple(namespace["CNNclf"]()(torch.zeros(2, 1, 100, 100)).shape[1:]) == (10,)
+    text = _show(CANONICAL).stdout
+    assert "<- CNS001 nn.Linear expects in_features=64 but receives 3136" in text
+
+
+def test_a_fault_at_no_row_is_listed_with_its_line():
+    table = json.loads(_show(ROOT / "fixtures" / "forward" / "mnist.py", "--format", "json").stdout)
+    listed = [(f["line"], f["code"], f["value"]) for t in table for f in t["faults"]]
+    assert (49, "CNS005", 500) in listed, listed
+
+
+def test_an_input_the_first_layer_rejects_is_not_taken():
+    table = json.loads(_show(CANONICAL, "--input", "3,32,32", "--format", "json").stdout)[0]
+    assert table["input"] is None and table["not_taken"]["input"] == [3, 32, 32]
+    assert not any("fault" in r for r in table["layers"])  # at an unknown size: nothing that depends on it
+    assert "not taken" in _show(CANONICAL, "--input", "3,32,32").stdout
+    taken = json.loads(_show(CANONICAL, "--input", "1,28,28", "--format", "json").stdout)[0]
+    assert taken["input"] == [1, 28, 28] and "not_taken" not in taken
+    assert not any("fault" in r for r in taken["layers"])  # 64 is right at 28 x 28 (the README says so)
