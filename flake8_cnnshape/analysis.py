@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import re
 from typing import List, Optional, Sequence, Tuple
 
 from .findings import Finding, InputSource
@@ -131,6 +132,10 @@ def parse(lines: List[str], tree: Optional[ast.Module] = None) -> Optional[ast.M
         return None
 
 
+# a script may build a torchvision model (models/scripts.py): `torchvision.models...`, `from torchvision import models`
+_TORCHVISION_MODELS = re.compile(r"torchvision\.models|from\s+torchvision\s+import\s[^\n]*\bmodels\b")
+
+
 def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None, path=None,
              strict: bool = False) -> List[Finding]:
     text = "".join(lines)  # one C-speed search beats a Python loop over the lines
@@ -142,7 +147,7 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
     # a model is a module-level class or an nn.Sequential; a pragma is checked
     # even where there is none (training scripts have neither: done here)
     if (not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text
-            and "torchvision" not in text):
+            and not _TORCHVISION_MODELS.search(text)):
         return []
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     fa.interp.ev.strict = strict

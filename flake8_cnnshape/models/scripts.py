@@ -108,7 +108,9 @@ def _changes(stmt: ast.stmt, model: str) -> bool:
         if type(t) is ast.Name and t.id == model:
             moved = (type(v) is ast.Call and type(v.func) is ast.Attribute and v.func.attr in _SAME_MODEL
                      and _root(v.func.value) == model)
-            if not moved:
+            # `model = modify(model)` hands it to a function: what that does is followed when the model
+            # runs, but is not taken as a new head (a library's wrappers would run every model they wrap)
+            if not moved and not _hands_over(v, {model}):
                 return True
         elif _root(t) == model and (type(v) is ast.Name or any(type(n) is ast.Call for n in ast.walk(v))):
             return True
