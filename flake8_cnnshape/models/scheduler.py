@@ -197,8 +197,6 @@ class Scheduler:
 
     # -- models a script builds from torchvision (scripts.py) ------------------
     def run_script(self, model: Model, inputs: List[Optional[InputSource]]) -> None:
-        if scripts.replaces_forward(model, self.tree):
-            return
         self.interp.start_model()
         scope = self.runner.scope_for(model.scope_path)
         if not scripts.changed(model, self.tree):

@@ -117,12 +117,6 @@ def _changes(stmt: ast.stmt, model: str) -> bool:
     return False
 
 
-def replaces_forward(model: Model, tree: ast.Module) -> bool:
-    """`model.forward = types.MethodType(...)`: what the model runs is not its class's forward()."""
-    return any(type(t) is ast.Attribute and t.attr == "forward" and _root(t) == model.name
-               for stmt in _statements(model, tree)[1:] if type(stmt) is ast.Assign for t in stmt.targets)
-
-
 def _calls_name(node: ast.AST, name: str) -> bool:
     return any(type(n) is ast.Call and type(n.func) is ast.Name and n.func.id == name for n in ast.walk(node))
 
