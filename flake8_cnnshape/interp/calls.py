@@ -17,7 +17,7 @@ from .control import Raised, Return
 from .events import Recorder
 from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
-from .plain import is_int, plain, same_value, unknown_like
+from .plain import is_int, plain, same_value, template_too_wide, unknown_like
 from .scope import Scope
 from .values import (CONTAINERS, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType, Super, Tensor,
                      TorchRef, children)
@@ -486,6 +486,9 @@ def str_method(s: str, name: str, args, kwargs):
             return UNKNOWN
         values = []
     if not all(type(v) in (int, float, str, bool) or v is None for v in values):
+        return UNKNOWN
+    if name == "format" and template_too_wide(s, "{}") or name == "zfill" and any(
+            type(v) is int and v > MAX_SEQ for v in values):
         return UNKNOWN
     try:
         out = getattr(s, name)(*args, **kwargs)

@@ -17,7 +17,7 @@ from .builtins import BUILTINS, SUPER, Builtin, is_layer_class, is_module_class,
 from .events import Recorder
 from .facts import NodeFacts
 from .names import ImportMap
-from .plain import CMPOPS, PLAIN, REFUSED, is_int, our_call_failed, plain, safe_binop, same_value, unknown_like
+from .plain import CMPOPS, PLAIN, REFUSED, is_int, our_call_failed, plain, safe_binop, same_value, spec_too_wide, unknown_like
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
 from .tensors import modelled
 from .values import (ClassInfo, Fixed, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
@@ -247,7 +247,7 @@ class Evaluator(Access):
             elif isinstance(v, ast.FormattedValue) and v.conversion == -1:
                 x = self.eval(v.value, scope)
                 spec = "" if v.format_spec is None else self.eval(v.format_spec, scope)
-                if type(x) not in (int, str, float) or not isinstance(spec, str) or len(spec) > 16:
+                if type(x) not in (int, str, float) or not isinstance(spec, str) or spec_too_wide(spec):
                     return UNKNOWN
                 parts.append(format(x, spec))  # `f"layer{i:02d}"`; a spec Python refuses is a ValueError: UNKNOWN
             else:

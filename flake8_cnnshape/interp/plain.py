@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
+import string
 
 from ..shapes.shape import Shape
 from ..shapes.signature import UNKNOWN
@@ -67,6 +69,28 @@ def plain(v) -> bool:
     return True
 
 
+_DIGITS = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%[^a-zA-Z%]*")
+
+
+def spec_too_wide(spec: str) -> bool:
+    """A format spec asking for a width or precision nobody means in a name:
+    `{:>1000000000}` builds a gigabyte before its length can be looked at. A
+    width taken from an argument (`*`, a nested `{}`) is not followed."""
+    return "*" in spec or "{" in spec or any(len(d) > 5 or int(d) > MAX_SEQ for d in _DIGITS.findall(spec))
+
+
+def template_too_wide(template: str, style: str) -> bool:
+    """Any field of a `str.format` template (style "{}") or a %-template
+    (style "%") whose spec is too wide; a template Python refuses is too."""
+    if style == "%":
+        return any(spec_too_wide(m.group()) for m in _PERCENT_SPEC.finditer(template))
+    try:
+        return any(spec and spec_too_wide(spec) for _, _, spec, _ in string.Formatter().parse(template))
+    except ValueError:
+        return True
+
+
 def safe_binop(op, a, b):
     """Arithmetic on constants, refusing results nobody means as a size."""
     if isinstance(op, ast.Pow):
@@ -90,7 +114,7 @@ def safe_binop(op, a, b):
     if isinstance(op, ast.Mod) and isinstance(a, str):
         # %-formatting of names (`'layer%d' % i`): plain values in, a short string out
         values = b if isinstance(b, tuple) else (b,)
-        if len(a) > MAX_SEQ or not all(type(v) in (int, float, str) for v in values):
+        if len(a) > MAX_SEQ or template_too_wide(a, "%") or not all(type(v) in (int, float, str) for v in values):
             return UNKNOWN
     try:
         r = BINOPS[type(op)](a, b)
