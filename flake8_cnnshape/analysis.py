@@ -72,6 +72,7 @@ class FileAnalysis:
         finder = SourceFinder(tree, imports, index, self.scheduler.runner.evaluate, self.classes, self.seqs,
                               self.scripts)
         self.found_sources, datasets = finder.find()
+        self._found: Optional[List[Finding]] = None
         self.fallback = datasets or ([InputSource("setting", tuple(default_input))] if default_input else [])
 
     def inputs_for(self, model: Model) -> List[Optional[InputSource]]:
@@ -88,8 +89,32 @@ class FileAnalysis:
             return [None]  # a part of a class: the file's input is the class's, not this part's
         return list(self.fallback) + [None]
 
+    def found(self) -> List[Finding]:
+        """Every fault the runs found in this file, with the input it was found
+        at: runs with a known input first (their messages say more), then the
+        file's order."""
+        if self._found is None:
+            self._run_models()
+            self._found = [Finding(f.place, f.fault, inp, f.layer_node, f.call_node, f.layer)
+                           for f, inp, _ in sorted(self.scheduler.found, key=lambda fi: (fi[1] is None, fi[2]))
+                           if f.place[0] < FOREIGN_LINE]  # a fault in another file read for this one is that file's
+        return self._found
+
     def findings(self) -> List[Finding]:
-        """Each fault once per place and code, with the input it was found at."""
+        """Each distinct fault once per place: a Linear given 5408 features by
+        one use and 4608 by another is two findings (a fix of one number fits
+        neither). A fault found with no known input says less: it is left where
+        one found with a known input stands at its place."""
+        seen, placed = {}, set()
+        for f in self.found():
+            key = (f.place, f.code, f.fault.text if f.fault.value is None else f.fault.value)
+            if key in seen or (f.source is None and (f.place, f.code) in placed):
+                continue
+            seen[key] = f
+            placed.add((f.place, f.code))
+        return list(seen.values())
+
+    def _run_models(self) -> None:
         scheduler = self.scheduler
         # Last class first: models mostly come after the blocks they are built
         # of, and a block their runs went through needs no run of its own.
@@ -99,16 +124,6 @@ class FileAnalysis:
             scheduler.run_free_sequential(model, self.inputs_for(model))
         for scheduler.position, model in enumerate(self.scripts, len(self.classes) + len(self.seqs)):
             scheduler.run_script(model, self.inputs_for(model))
-        seen = {}
-        # Runs with a known input come first: their messages say more; then
-        # the file's order. A fault in another file read for this one is that file's.
-        for found, inp, _ in sorted(scheduler.found, key=lambda fi: (fi[1] is None, fi[2])):
-            if found.place[0] >= FOREIGN_LINE:
-                continue
-            key = (found.place, found.code)
-            if key not in seen:
-                seen[key] = Finding(found.place, found.fault, inp, found.layer_node, found.call_node)
-        return list(seen.values())
 
     @property
     def ok_places(self) -> set:

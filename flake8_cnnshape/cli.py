@@ -131,32 +131,42 @@ def _show(args) -> int:
 
 
 def _fix(args) -> int:
+    """Exit 0 when nothing is left to report, 1 when a fault is left (each
+    printed, with why it was left) or, with --diff, when there is a change."""
     from .fix import fix_source
 
-    run, changed, broken = Run(args), 0, False
+    run, changed, left = Run(args), 0, 0
     for source in run.sources(args.paths):
         problem = sourcefiles.parse(source)
         if isinstance(problem, SyntaxProblem):
             output.text([source.syntax_report(problem)], sys.stderr)
-            broken = True
+            left += 1
             continue
+        at = source.notebook.at if source.notebook is not None else None
         result = fix_source(source.text, lazy=args.lazy, default_input=run.settings.input, path=source.path,
-                            chosen=run.chosen(source))
+                            chosen=run.chosen(source), at=at)
         for note in result.notes:
             print(f"{_place(source, note.line, note.col)}: {note.why}", file=sys.stderr)
+        output.text([source.report(f) for f in result.left], sys.stderr)
+        left += len(result.left)
+        if source.stdin and not args.diff:  # `fix -`: the file, fixed or not, as a formatter writes it
+            sys.stdout.write(result.source if source.notebook is None else source.notebook.rewritten(result.source))
+            continue
         if result.source == source.text:
             continue
         changed += 1
         if args.diff:
             sys.stdout.writelines(_diff(source, result.source))
-        else:
-            try:
-                _write(source, result.source if source.notebook is None else source.notebook.rewritten(result.source))
-            except OSError as e:
-                run.error(f"{source.name}: cannot be written: {(e.strerror or type(e).__name__).lower()}")
-                continue
-            print(f"fixed {source.name}", file=sys.stderr)
-    return run.exit_code(broken or bool(changed and args.diff))
+            continue
+        try:
+            _write(source, result.source if source.notebook is None else source.notebook.rewritten(result.source))
+        except OSError as e:
+            run.error(f"{source.name}: cannot be written: {(e.strerror or type(e).__name__).lower()}")
+            continue
+        print(f"fixed {source.name}", file=sys.stderr)
+    if left:
+        print(f"cnnshape fix: {left} left unfixed, listed above", file=sys.stderr)
+    return run.exit_code(bool(left) or bool(changed and args.diff))
 
 
 def _rule(args) -> int:
@@ -233,7 +243,8 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(run=_show)
 
     fix = sub.add_parser("fix", help="rewrite wrong numbers in place")
-    fix.add_argument("paths", nargs="+")
+    fix.add_argument("paths", nargs="+", help="files or folders; - reads stdin and writes the result to stdout")
+    fix.add_argument("--stdin-display-name", default="stdin")
     fix.add_argument("--diff", action="store_true", help="print a diff instead of writing")
     fix.add_argument("--lazy", action="store_true", help="turn a faulty nn.Linear(N, out) into nn.LazyLinear(out)")
     _settings_options(fix)

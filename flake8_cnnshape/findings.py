@@ -113,15 +113,17 @@ class InputSource(Record):
 
 @total_ordering
 class Finding(Shown):
-    __slots__ = ("place", "fault", "source", "layer_node", "call_node")
+    __slots__ = ("place", "fault", "source", "layer_node", "call_node", "layer")
     _fields = ("place", "fault", "source")
 
-    def __init__(self, place: Place, fault: Fault, source: Optional[InputSource] = None, layer_node=None, call_node=None):
+    def __init__(self, place: Place, fault: Fault, source: Optional[InputSource] = None, layer_node=None, call_node=None,
+                 layer=None):
         self.place = place
         self.fault = fault
         self.source = source  # the input size it was found at; None: it holds for every size
         self.layer_node = layer_node  # the ast.Call of the layer's constructor, where one is at fault
         self.call_node = call_node  # the ast node of the use or op call
+        self.layer = layer  # the layer object at fault: two findings of one object are one instance's two uses
 
     @property
     def line(self) -> int:

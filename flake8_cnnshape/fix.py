@@ -14,6 +14,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .analysis import FileAnalysis, parse
 from .codes import FIXABLE
+from .findings import Finding
 from .interp.budget import MAX_STEPS
 from .noqa import Noqa, file_skipped
 from .shapes.catalog import LAYERS
@@ -34,6 +35,7 @@ class Note(str):
 class FixResult:
     source: str
     notes: List[str] = field(default_factory=list)  # Notes: "line:col: why it was left"
+    left: List[Finding] = field(default_factory=list)  # what the fixed source is still reported for
 
 
 def _char_col(lines: List[str], line: int, byte_col: int) -> int:
@@ -73,14 +75,78 @@ def _int_product(node: ast.expr) -> Optional[List[ast.Constant]]:
 
 
 class _Planner:
-    def __init__(self, source: str, tree: ast.Module):
+    def __init__(self, source: str, tree: ast.Module, at=None):
         self.lines = source.splitlines(keepends=True)
         self.tree = tree
+        self.at = at or (lambda line: f"line {line}")
         self.edits: Dict[Span, str] = {}
         self.notes: List[str] = []
 
     def note(self, node: ast.AST, why: str) -> None:
         self.notes.append(Note(node.lineno, node.col_offset + 1, why))
+
+    def fix(self, group: List[Finding], fits_elsewhere: bool, lazy: bool) -> None:
+        """One place's faults of one code, from every run and use: a number is
+        written only where one number fits them all. fits_elsewhere: a run with
+        a known input found the place right (a fix would break that run)."""
+        found, fault = group[0], group[0].fault
+        values = {f.fault.value for f in group}
+        if fault.code == "CNS005" and not fits_elsewhere:
+            call = found.call_node
+            if fault.value is None or not isinstance(call, ast.Call) or not call.args or isinstance(call.args[-1], ast.Starred):
+                return
+            if len(values) > 1:
+                self.note(call, f"left as is: no single width fits {self._uses(group)}")
+                return
+            target = call.args[-1]
+            if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
+                target = target.elts[-1]
+            self.value_edit(target, fault.value, fault.factors)
+            return
+        if fits_elsewhere:
+            self.note(found.call_node or found.layer_node, f"left as is: {fault.code} holds for one way the model is built or fed, not another")
+            return
+        call = found.layer_node
+        if call is None or (call.lineno, call.col_offset) != found.place:
+            if call is not None:
+                self.note(call, f"left as is: {fault.code} fits one use of this layer and not another")
+            return
+        if fault.param is None or not all(isinstance(v, int) for v in values):
+            self.note(call, f"left as is: no single number fixes this {fault.code}")
+            return
+        kind = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        linear = fault.code == "CNS001" and kind == "Linear"
+        if len(values) > 1:
+            each = _each_instance_one(group)
+            if lazy and linear and each:
+                self.lazy_edit(call)
+                return
+            hint = ("; fix --lazy makes it nn.LazyLinear, which takes each instance's width" if linear and each else
+                    "; one instance is given them all, which no number fits" + (" (nor nn.LazyLinear)" if linear else "")
+                    if not each else "")
+            self.note(call, f"left as is: no single {fault.param} fits {self._uses(group)}{hint}")
+            return
+        if lazy and linear:
+            self.lazy_edit(call)
+            return
+        expr = _argument(call, fault.param, fault.kind)
+        if expr is None:
+            self.note(call, f"left as is: cannot find the {fault.param} argument; the right value is {fault.value}")
+            return
+        self.value_edit(expr, fault.value, fault.factors)
+
+    def _uses(self, group: List[Finding], most: int = 3) -> str:
+        """`every use: 5408 (32 x 13 x 13) for input (1, 28, 28) from the call at line 18, 7200 (...) ...`"""
+        first: Dict[object, Finding] = {}
+        for f in group:
+            first.setdefault(f.fault.value, f)
+        parts = []
+        for value, f in sorted(first.items(), key=lambda vf: str(vf[0]))[:most]:
+            factors = f.fault.factors
+            size = f"{value} ({' x '.join(map(str, factors))})" if factors and len(factors) > 1 else str(value)
+            parts.append(size + (f.source.note_at(self.at) if f.source is not None else ""))
+        more = f" and {len(first) - most} more" if len(first) > most else ""
+        return "every use: " + ", ".join(parts) + more
 
     def value_edit(self, expr: ast.expr, value: int, factors: Optional[Tuple[int, ...]]) -> None:
         literals = _int_product(expr)
@@ -131,6 +197,17 @@ class _Planner:
         self.edits[_span(self.lines, call)] = f"{seg(call.func.value)}.LazyLinear({', '.join(args)})"
 
 
+def _each_instance_one(group: List[Finding]) -> bool:
+    """Each layer object is given one size: the sizes differ between
+    instances (a class built two ways), not between uses of one instance."""
+    sizes: Dict[int, set] = {}
+    for f in group:
+        if f.layer is None:
+            return False
+        sizes.setdefault(id(f.layer), set()).add(f.fault.value)
+    return all(len(v) == 1 for v in sizes.values())
+
+
 class _Apply(cst.CSTTransformer):
     """Replace source spans by text; each span is one whole CST node."""
 
@@ -153,9 +230,10 @@ class _Apply(cst.CSTTransformer):
 
 
 def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: int = MAX_STEPS, path=None,
-               chosen=None) -> FixResult:
+               chosen=None, at=None) -> FixResult:
     """chosen: (line, code) -> whether that report is the user's to fix;
-    by default, each one no `# noqa` silences (as check reports them)."""
+    by default, each one no `# noqa` silences (as check reports them).
+    at: how a note names a line of the file (a notebook's cell and line)."""
     lines = source.splitlines(keepends=True)
     tree = parse(lines)
     if tree is None or "torch" not in source or file_skipped(lines):
@@ -164,55 +242,36 @@ def fix_source(source: str, lazy: bool = False, default_input=None, max_steps: i
         marks = Noqa(lines)
         chosen = lambda line, code: not marks.silences(line, code)  # noqa: E731
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
-    plan = _Planner(source, tree)
+    plan = _Planner(source, tree, at)
     try:
-        found_all = fa.findings()
+        groups: Dict[tuple, List[Finding]] = {}  # each place's faults of one code, from every run
+        for found in fa.found():
+            if found.code in FIXABLE and chosen(found.line, found.code):
+                groups.setdefault((found.place, found.code), []).append(found)
+        left = [f for f in fa.reports() if chosen(f.line, f.code)]
     finally:
         fa.close()
-    for found in found_all:
-        fault = found.fault
-        if fault.code not in FIXABLE or not chosen(found.line, fault.code):
-            continue
-        if fault.code == "CNS005" and found.place not in fa.ok_places:
-            call = found.call_node
-            if fault.value is None or not isinstance(call, ast.Call) or not call.args or isinstance(call.args[-1], ast.Starred):
-                continue
-            target = call.args[-1]
-            if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
-                target = target.elts[-1]
-            plan.value_edit(target, fault.value, fault.factors)
-            continue
-        if found.place in fa.ok_places:
-            plan.note(found.call_node or found.layer_node, f"left as is: {fault.code} holds for one way the model is built or fed, not another")
-            continue
-        call = found.layer_node
-        if call is not None and fault.param is None:
-            plan.note(call, f"left as is: no single number fixes this {fault.code}")
-            continue
-        if call is None or (call.lineno, call.col_offset) != found.place:
-            if call is not None:
-                plan.note(call, f"left as is: {fault.code} fits one use of this layer and not another")
-            continue
-        if not isinstance(fault.value, int):
-            plan.note(call, f"left as is: no single number fixes this {fault.code}")
-            continue
-        kind = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-        if lazy and fault.code == "CNS001" and kind in ("Linear",):
-            plan.lazy_edit(call)
-            continue
-        expr = _argument(call, fault.param, fault.kind)
-        if expr is None:
-            plan.note(call, f"left as is: cannot find the {fault.param} argument; the right value is {fault.value}")
-            continue
-        plan.value_edit(expr, fault.value, fault.factors)
+    for (place, _), group in groups.items():
+        plan.fix(group, place in fa.ok_places, lazy)
     if not plan.edits:
-        return FixResult(source, plan.notes)
+        return FixResult(source, plan.notes, left)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
-        return FixResult(source, plan.notes + [Note(1, 1, "left as is: libcst cannot parse this file")])
+        return FixResult(source, plan.notes + [Note(1, 1, "left as is: libcst cannot parse this file")], left)
     applier = _Apply(plan.edits)
     out = MetadataWrapper(module, unsafe_skip_copy=True).visit(applier).code
     for span in set(plan.edits) - applier.done:
         plan.notes.append(Note(span[0], span[1] + 1, "left as is: the edit does not fall on one expression"))
-    return FixResult(out, plan.notes)
+    return FixResult(out, plan.notes, _left(out, chosen, max_steps, default_input, path))
+
+
+def _left(source: str, chosen, max_steps: int, default_input, path) -> List[Finding]:
+    """What the fixed file still gets reported: each fix is checked, by the
+    same analysis, in the file as it now is."""
+    lines = source.splitlines(keepends=True)
+    fa = FileAnalysis(lines, parse(lines), max_steps, default_input, path)
+    try:
+        return [f for f in fa.reports() if chosen(f.line, f.code)]
+    finally:
+        fa.close()

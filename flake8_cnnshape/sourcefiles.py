@@ -23,13 +23,14 @@ class InputError(Exception):
 class Source:
     """One file's text, under the name it is reported by."""
 
-    __slots__ = ("name", "path", "lines", "notebook")
+    __slots__ = ("name", "path", "lines", "notebook", "stdin")
 
     def __init__(self, name: str, path: Optional[str], lines: List[str], notebook=None):
         self.name = name
         self.path = path  # on the disk, where the project's other files are read from; None for a stdin buffer
         self.lines = lines  # a notebook's: the Python of its code cells, one after another
         self.notebook = notebook
+        self.stdin = False  # read from stdin (`fix -` writes the result to stdout)
 
     @property
     def text(self) -> str:
@@ -102,7 +103,9 @@ def read_stdin(stream, display_name: str) -> Source:
     """stdin, under its display name; it has a place on the disk when that
     name is a file (an editor's buffer of it)."""
     data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
-    return _source(display_name, display_name if os.path.isfile(display_name) else None, data)
+    source = _source(display_name, display_name if os.path.isfile(display_name) else None, data)
+    source.stdin = True
+    return source
 
 
 def _source(name: str, path: Optional[str], data: bytes) -> Source:

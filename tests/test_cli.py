@@ -32,7 +32,8 @@ def test_fix_pairs(name, tmp_path):
     work = tmp_path / f"{name}.py"
     shutil.copyfile(src, work)
     args = ["fix", str(work)] + (["--lazy"] if name == "lazy" else [])
-    assert main(args) == 0
+    left = cli("check", str(FIX / f"{name}.out.py")).stdout
+    assert main(args) == (1 if left else 0), "fix fails exactly where a fault is left"
     assert work.read_bytes() == (FIX / f"{name}.out.py").read_bytes()
     before = work.read_bytes()
     main(args)
@@ -243,3 +244,12 @@ def test_pre_commit_hooks(tmp_path):
     assert fix.returncode == 1 and "files were modified by this hook" in fix.stdout, fix.stdout + fix.stderr
     assert (repo / "model.py").read_text() == (FIX / "literal.out.py").read_text()
     assert "nn.Linear(5408, 10)" in (repo / "nb.ipynb").read_text()
+    again = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnnshape-fix", "--all-files"],
+                           cwd=repo, capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr  # everything fixed: the hook passes
+    # a fault no number fixes: the hook fails, though it changes nothing, and says why
+    (repo / "model.py").write_text((FIX / "literal.out.py").read_text().replace("input=(1, 100, 100)", "input=(1, 8, 8)"))
+    left = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cnnshape-fix", "--all-files"],
+                          cwd=repo, capture_output=True, text=True, env=env)
+    assert left.returncode == 1 and "files were modified" not in left.stdout, left.stdout
+    assert "left unfixed" in left.stdout, left.stdout
