@@ -116,7 +116,7 @@ def _show(args) -> int:
         output.text([source.syntax_report(problem)], sys.stderr)
         return FOUND
     found = tables(source.lines, args.model, args.input, path=source.path,
-                   at=source.notebook.at if source.notebook is not None else None)
+                   at=source.notebook.at if source.notebook is not None else None, default_input=run.settings.input)
     if source.notebook is not None:
         source.notebook.cell_lines_in(found, text=args.format != "json")
     with _output(args) as out:

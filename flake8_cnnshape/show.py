@@ -95,12 +95,13 @@ def _total(layers: List[Layer], inputs: Dict[int, Shape]) -> Optional[int]:
 
 
 def tables(lines: List[str], model: Optional[str] = None, input_dims: Optional[Tuple[int, ...]] = None,
-           max_steps: int = MAX_STEPS, path: Optional[str] = None, at=None) -> List[dict]:
-    """at: how a line of the file is named (a notebook's cell and line), where not `line N`."""
+           max_steps: int = MAX_STEPS, path: Optional[str] = None, at=None, default_input=None) -> List[dict]:
+    """at: how a line of the file is named (a notebook's cell and line), where not `line N`.
+    default_input: the configuration's input size, taken as check takes it."""
     tree = parse(lines)
     if tree is None:
         return []
-    fa = FileAnalysis(lines, tree, max_steps, path=path)
+    fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     out = []
     try:
         # Sequentials built inside a class are shown as part of it

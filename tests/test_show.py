@@ -53,3 +53,19 @@ def test_an_input_the_first_layer_rejects_is_not_taken():
     taken = json.loads(_show(CANONICAL, "--input", "1,28,28", "--format", "json").stdout)[0]
     assert taken["input"] == [1, 28, 28] and "not_taken" not in taken
     assert not any("fault" in r for r in taken["layers"])  # 64 is right at 28 x 28 (the README says so)
+
+
+def test_the_configured_input_is_shown_as_check_takes_it(tmp_path):
+    """show reads the configuration check reads: the `input` setting sizes a
+    model whose file gives none, where its first sized layer accepts it."""
+    (tmp_path / "m.py").write_text(
+        "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 8, 3)\n        self.fc = nn.Linear(100, 10)\n\n"
+        "    def forward(self, x):\n        return self.fc(self.conv(x).flatten(1))\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.cnnshape]\ninput = "3,32,32"\n')
+    [table] = json.loads(_show(tmp_path / "m.py", "--format", "json").stdout)
+    assert [(r["line"], tuple(r["output_shape"])) for r in table["layers"]] == [(7, (8, 30, 30)), (8, (10,))]
+    assert table["layers"][1]["fault"]["value"] == 8 * 30 * 30 == torch.nn.Conv2d(3, 8, 3)(torch.zeros(1, 3, 32, 32))[0].numel()
+    (tmp_path / "pyproject.toml").write_text('[tool.cnnshape]\ninput = "1,32,32"\n')  # the conv wants 3 channels
+    [table] = json.loads(_show(tmp_path / "m.py", "--format", "json").stdout)
+    assert table["layers"][0]["output_shape"] == [8, None, None] and table["not_taken"]["input"] == [1, 32, 32], table
