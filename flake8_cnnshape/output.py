@@ -22,19 +22,18 @@ class Report:
     """One line of a command's report: a finding of the analysis, or a file
     Python cannot parse (E999), at its place in the file as given."""
 
-    __slots__ = ("path", "line", "col", "code", "text", "cell")
+    __slots__ = ("path", "line", "col", "code", "text", "cell", "utf16_col")
 
-    def __init__(self, path: str, line: int, col: int, code: str, text: str, cell: Optional[int] = None):
+    def __init__(self, path: str, line: int, col: int, code: str, text: str, cell: Optional[int] = None,
+                 utf16_col: Optional[int] = None):
         self.path = path  # the file's name as given on the command line
         self.line = line  # in the cell, for a notebook
         self.col = col  # 0-based, as flake8 takes it
         self.code = code
         self.text = text  # the message after the code
         self.cell = cell  # the notebook's code cell, counted from 1 as nbqa counts them
-
-    @classmethod
-    def of(cls, path: str, finding, cell: Optional[int] = None) -> "Report":
-        return cls(path, finding.line, finding.col, finding.code, finding.text, cell)
+        # col counts UTF-8 bytes (as flake8's ast plugins do); SARIF's columns count UTF-16 code units
+        self.utf16_col = col if utf16_col is None else utf16_col
 
     @property
     def message(self) -> str:
@@ -109,7 +108,7 @@ def artifact(path: str, root: str) -> dict:
 
 def _location(r: Report, root: str) -> dict:
     location = {"physicalLocation": {"artifactLocation": artifact(r.path, root),
-                                     "region": {"startLine": r.line, "startColumn": r.col + 1}}}
+                                     "region": {"startLine": r.line, "startColumn": r.utf16_col + 1}}}
     if r.cell is not None:  # the region counts the lines of the cell, which the notebook's JSON does not show
         location["message"] = {"text": f"cell {r.cell}, line {r.line}"}
         location["properties"] = {"cell": r.cell}

@@ -39,11 +39,12 @@ class Source:
     def report(self, finding) -> Report:
         """A finding at its place in the file as the user sees it: in a
         notebook, its cell and the line in it, also in the message."""
+        text = self.lines[finding.line - 1] if 0 < finding.line <= len(self.lines) else ""
+        utf16_col = len(text.encode("utf-8")[:finding.col].decode("utf-8", "ignore").encode("utf-16-le")) // 2
         if self.notebook is None:
-            return Report.of(self.name, finding)
+            return Report(self.name, finding.line, finding.col, finding.code, finding.text, None, utf16_col)
         cell, line = self.notebook.place(finding.line)
-        text = finding.text_at(self.notebook.at)
-        return Report(self.name, line, finding.col, finding.code, text, cell)
+        return Report(self.name, line, finding.col, finding.code, finding.text_at(self.notebook.at), cell, utf16_col)
 
     def syntax_report(self, problem: "SyntaxProblem") -> Report:
         cell, line = self.notebook.place(problem.line) if self.notebook is not None else (None, problem.line)

@@ -108,3 +108,16 @@ def test_no_traceback_when_the_reader_closes_the_pipe(tmp_path, command):
     proc.stdout.close()  # as `| head` does once it has its lines
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=300) in (0, 1) and err == ""
+
+
+def test_sarif_columns_count_utf16_code_units_where_flake8_counts_bytes(tmp_path):
+    """A name with `é` (two UTF-8 bytes, one UTF-16 unit) and `𝔣` (four bytes,
+    two units) before the layer: flake8's column counts bytes, SARIF's (its
+    default columnKind) UTF-16 code units, as editors and code scanning do."""
+    line = "𝔣é = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(10, 2))  # cnnshape: input=(3, 8, 8)\n"
+    write(tmp_path, {"m.py": "import torch.nn as nn\n" + line})
+    text = cnnshape("check", "m.py", cwd=tmp_path).stdout
+    at = line.index("nn.Linear")
+    assert f"m.py:2:{len(line[:at].encode('utf-8')) + 1}: CNS001" in text
+    [result] = json.loads(cnnshape("check", "--format", "sarif", "m.py", cwd=tmp_path).stdout)["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startColumn"] == len(line[:at].encode("utf-16-le")) // 2 + 1
