@@ -121,9 +121,10 @@ class _Planner:
             if lazy and linear and each:
                 self.lazy_edit(call)
                 return
-            hint = ("; fix --lazy makes it nn.LazyLinear, which takes each instance's width" if linear and each else
-                    "; one instance is given them all, which no number fits" + (" (nor nn.LazyLinear)" if linear else "")
-                    if not each else "")
+            if not each:
+                hint = "; one instance is given them all, which no number fits" + (" (nor nn.LazyLinear)" if linear else "")
+            else:
+                hint = "; fix --lazy makes it nn.LazyLinear, which takes each instance's width" if linear else ""
             self.note(call, f"left as is: no single {fault.param} fits {self._uses(group)}{hint}")
             return
         if lazy and linear:
@@ -141,7 +142,7 @@ class _Planner:
         for f in group:
             first.setdefault(f.fault.value, f)
         parts = []
-        for value, f in sorted(first.items(), key=lambda vf: str(vf[0]))[:most]:
+        for value, f in sorted(first.items(), key=lambda vf: (len(str(vf[0])), str(vf[0])))[:most]:  # 900 before 1000
             factors = f.fault.factors
             size = f"{value} ({' x '.join(map(str, factors))})" if factors and len(factors) > 1 else str(value)
             parts.append(size + (f.source.note_at(self.at) if f.source is not None else ""))

@@ -172,10 +172,10 @@ class Recorder:
         self.sides = self.log.sides
         self.clean = self.log.clean
 
-    def report(self, faults: List[Fault], at: Place, layer_node=None, call_node=None, sized: bool = False,
-               layer=None) -> None:
+    def report(self, faults: List[Fault], at: Place, layer=None, call_node=None, sized: bool = False) -> None:
         """A check at `at` (a layer built for a size when `sized`) and what it
-        found; layer: the layer object at fault (which instance, for fix)."""
+        found; layer: the layer object at fault (its constructor call is where
+        the number to change is; the object tells fix which instance it is)."""
         run = self.run
         if run is None:
             return
@@ -185,7 +185,7 @@ class Recorder:
         run.visit(at, sized, not faults)
         self.faults += len(faults)
         for f in faults:
-            run.add(Finding(at, f, None, layer_node, call_node, layer))
+            run.add(Finding(at, f, None, None if layer is None else layer.node, call_node, layer))
 
     def ran_clean(self, inst) -> None:
         """A run took inst's forward() to its end with no fault."""

@@ -185,7 +185,7 @@ class Layers:
                 run.accepted = False  # the first sized layer cannot tell: an inferred size is not taken
             sized = False
         if faults:
-            rec.report(faults, at, layer.node, call_node, sized=sized, layer=layer)
+            rec.report(faults, at, layer, call_node, sized=sized)
         elif run.accepted is None and sized:
             run.visit(at, True)
         else:
@@ -273,7 +273,7 @@ class Layers:
         verdict = search(replay, n, want)
         if verdict is None:
             return False
-        self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer.node, None, layer=layer)
+        self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer, None)
         return True
 
 
