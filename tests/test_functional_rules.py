@@ -594,6 +594,8 @@ def reduce_more_cases():
         for args in [(1, -1), (1, 1), (0, 1), (1, R)]:
             meth(out, "swapaxes", args, {}, dims)
             meth(out, "swapdims", args, {}, dims)
+            fn(out, "torch.swapaxes", args, {}, dims)
+            fn(out, "torch.swapdims", args, {}, dims)
     return out
 
 

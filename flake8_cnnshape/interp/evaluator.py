@@ -1,6 +1,5 @@
-"""The interpreter's expressions: names, constants, arithmetic, containers,
-comprehensions, attribute reads and subscripts, and definitions. Calls are
-handed to the Calls part, tensor arithmetic to the TensorOps part (wired in
+"""The interpreter's expressions: names, constants, arithmetic, containers, comprehensions, attribute reads and
+subscripts, and definitions. Calls are handed to the Calls part, tensor arithmetic to the TensorOps part (wired in
 by machine.py). Whatever it does not understand is UNKNOWN; it never guesses."""
 from __future__ import annotations
 
@@ -17,7 +16,8 @@ from .builtins import BUILTINS, SUPER, Builtin, is_layer_class, is_module_class,
 from .events import Recorder
 from .facts import NodeFacts
 from .names import ImportMap
-from .plain import CMPOPS, PLAIN, REFUSED, is_int, our_call_failed, plain, safe_binop, same_value, spec_too_wide, unknown_like
+from .plain import (CMPOPS, PLAIN, REFUSED, is_int, joined, our_call_failed, plain, safe_binop, same_value, spec_too_wide,
+                    unknown_like)
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
 from .tensors import modelled
 from .values import (ClassInfo, Fixed, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
@@ -261,7 +261,7 @@ class Evaluator(Access):
         if type(a) in _TENSORS or type(b) in _TENSORS:
             return self.ops.binary(node, a, b)
         if not (plain(a) and plain(b)):
-            return UNKNOWN
+            return joined(node.op, a, b)
         out = safe_binop(node.op, a, b)
         if is_int(out) and (isinstance(a, SizeInt) or isinstance(b, SizeInt)):
             return SizeInt(out)

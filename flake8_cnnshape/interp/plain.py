@@ -91,6 +91,14 @@ def template_too_wide(template: str, style: str) -> bool:
         return True
 
 
+def joined(op, a, b):
+    """`[pool] + layers` of lists or tuples holding more than plain values
+    (layers, tensors): a new sequence of the same objects; else unknown."""
+    if type(op) is ast.Add and type(a) in (list, tuple) and type(b) is type(a) and len(a) + len(b) <= MAX_SEQ:
+        return a + b
+    return UNKNOWN
+
+
 def safe_binop(op, a, b):
     """Arithmetic on constants, refusing results nobody means as a size."""
     if isinstance(op, ast.Pow):

@@ -322,6 +322,8 @@ FUNCTIONS = {
     "torch.unsqueeze": OpSpec(sig("input", "dim"), unsqueeze, OTHER),
     "torch.squeeze": OpSpec(sig("input", dim=None), squeeze, OTHER),
     "torch.transpose": OpSpec(sig("input", "dim0", "dim1"), transpose, OTHER),
+    "torch.swapaxes": OpSpec(sig("input", "axis0", "axis1"), swapaxes("axis0", "axis1"), OTHER),
+    "torch.swapdims": OpSpec(sig("input", "dim0", "dim1"), swapaxes("dim0", "dim1"), OTHER),
 }
 _REDUCE_ONE = OpSpec(sig("input", dim=None, keepdim=False, dtype=None), reduce_one, OTHER)
 _STD = OpSpec(sig("input", dim=None, unbiased=True, keepdim=False, _kwonly={"correction": None}), reduce, OTHER)
