@@ -49,7 +49,10 @@ class Fault(Shown):
     def inside(self, model: str) -> "Fault":
         """The fault as reported at the call into a model whose layers are not
         the file's (a torchvision model): no argument there to change."""
-        return Fault(self.code, self.msg, f"{self.layer} (in {model})", self.fields, None, self.value, True, self.factors,
+        fields = self.fields
+        if isinstance(fields.get("text"), str):  # a view names its call's source, not a layer; its number is not the user's
+            fields = dict(fields, text=f"{fields['text']} (in {model})", **({"value": None} if "value" in fields else {}))
+        return Fault(self.code, self.msg, f"{self.layer} (in {model})", fields, None, self.value, True, self.factors,
                      self.kind)
 
     def _values(self) -> tuple:

@@ -53,27 +53,34 @@ def _reachable(value, seen: set) -> list:
 
 def _zoo_parts(root) -> Dict[int, Tuple[str, object]]:
     """id of each torchvision layer under a torchvision model's top-level
-    child -> (`ResNet.layer1`, that child)."""
+    child -> (`ResNet.layer1`, that child); a top-level child that applies no
+    layer of its own (a Permute) is there too."""
     out: Dict[int, Tuple[str, object]] = {}
-    todo, seen = [root], set()
+    todo, seen = [(root, False)], set()
     while todo:
-        v = todo.pop()
+        v, inside = todo.pop()  # inside: under a torchvision model
         if id(v) in seen:
             continue
         seen.add(id(v))
         if isinstance(v, Instance) and in_zoo(v.cls.node.lineno):
             for name, child in v.attrs.items():
                 if isinstance(child, (Layer, Instance)):
+                    if not inside and in_zoo((child.cls.node if isinstance(child, Instance) else child.node).lineno):
+                        # the child itself, and the members of a ModuleList (never called itself: its last member's
+                        # output is what it gives)
+                        members = child.children or [] if type(child) is Layer and child.kind == "ModuleList" else []
+                        for part in [child] + list(members):
+                            out.setdefault(id(part), (f"{v.cls.name}.{name}", child))
                     for leaf in _reachable(child, set()):
                         if type(leaf) is Layer and in_zoo(leaf.node.lineno):
                             out.setdefault(id(leaf), (f"{v.cls.name}.{name}", child))
-                    todo.append(child)  # a layer the file put there (`model.fc = ...`) is the file's
+                    todo.append((child, True))  # a layer the file put there (`model.fc = ...`) is the file's
         elif isinstance(v, Instance):
-            todo.extend(v.attrs.values())
+            todo.extend((a, inside) for a in v.attrs.values())
         elif isinstance(v, Layer):
-            todo.extend(list(v.children or []) + list((v.items or {}).values()))
+            todo.extend((c, inside) for c in list(v.children or []) + list((v.items or {}).values()))
         elif isinstance(v, (list, tuple)):
-            todo.extend(v)
+            todo.extend((e, inside) for e in v)
     return out
 
 
@@ -160,14 +167,15 @@ def _rows(trace, parts, faults: Dict[int, list], inputs: Dict[int, Shape]) -> Li
     """One row per leaf layer applied (one per top-level child of a torchvision
     model), with the fault the run kept there; faults: what is left unplaced."""
     rows: List[dict] = []
-    tops = {id(child) for _, child in parts.values()}
     counted = set()
     for layer, x, y, rule_faults in trace:
-        if x is None:  # a module or nn.Sequential returning: what a torchvision part gives as a whole
-            if id(layer) in tops and rows and rows[-1].get("part") is layer:
-                rows[-1]["output_shape"] = _dims(y)
-            continue
         part = parts.get(id(layer))
+        if x is None:  # a module or nn.Sequential returning: what a torchvision part gives as a whole
+            if part is not None and rows and rows[-1].get("part") is part[1]:
+                rows[-1]["output_shape"] = _dims(y)
+            elif part is not None and part[1] is layer:  # a part that applied no layer (a Permute): a row of its own
+                rows.append(_part_row(part, y, counted, inputs))
+            continue
         # this use's fault, as the run kept it (a fault one side of an `if` only found is not kept)
         found = [f for f in faults.get(id(layer.node), ()) if any(f.code == r.code for r in rule_faults)]
         for f in found:
@@ -175,12 +183,7 @@ def _rows(trace, parts, faults: Dict[int, list], inputs: Dict[int, Shape]) -> Li
         if part is not None and rows and rows[-1].get("part") is part[1]:
             rows[-1]["output_shape"] = _dims(y)
         elif part is not None:  # a torchvision model: one row per top-level child
-            name, child = part
-            first = id(child) not in counted
-            counted.add(id(child))
-            params = _total([v for v in _reachable(child, set()) if type(v) is Fixed or in_zoo(v.node.lineno)], inputs)
-            rows.append({"line": None, "type": name, "output_shape": _dims(y), "params": params if first else 0,
-                         "part": child})
+            rows.append(_part_row(part, y, counted, inputs))
         else:
             first = id(layer) not in counted
             counted.add(id(layer))
@@ -192,6 +195,15 @@ def _rows(trace, parts, faults: Dict[int, list], inputs: Dict[int, Shape]) -> Li
     for r in rows:
         r.pop("part", None)
     return rows
+
+
+def _part_row(part, y, counted: set, inputs: Dict[int, Shape]) -> dict:
+    """The row of a torchvision model's top-level child (its parameters on its first row only)."""
+    name, child = part
+    first = id(child) not in counted
+    counted.add(id(child))
+    params = _total([v for v in _reachable(child, set()) if type(v) is Fixed or in_zoo(v.node.lineno)], inputs)
+    return {"line": None, "type": name, "output_shape": _dims(y), "params": params if first else 0, "part": child}
 
 
 def _fault(f) -> dict:

@@ -178,6 +178,8 @@ HEADS = {
     "efficientnet_b0": ("classifier[1]", None), "efficientnet_b2": ("classifier[1]", None),
     "convnext_tiny": ("classifier[2]", None), "shufflenet_v2_x1_0": ("fc", None), "googlenet": ("fc", None),
     "vit_b_32": ("heads.head", None), "mnasnet1_0": ("classifier[1]", None),
+    "regnet_x_400mf": ("fc", None), "regnet_y_800mf": ("fc", None), "swin_t": ("head", None),
+    "maxvit_t": ("classifier[5]", None),
 }
 
 
@@ -186,7 +188,7 @@ def transfer(seed: int, tv) -> Case:
     rng = random.Random(seed)
     name = rng.choice(sorted(HEADS))
     place, _ = HEADS[name]
-    size = 224 if name.startswith("vit") else rng.choice([64, 96, 128, 224])
+    size = 224 if name.startswith(("vit", "maxvit")) else rng.choice([64, 96, 128, 224])  # built for 224 x 224
     with torch.device("meta"):
         model = tv.models.get_model(name)
     seen = {}

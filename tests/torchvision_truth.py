@@ -6,7 +6,9 @@ import fails where torchvision registers a fake kernel for `nms` and `qnms`,
 ops it expects its library to have declared. Its model code is pure Python
 and needs none of them: the two schemas are declared here before the import
 (only when the library did not), so the import goes through. Nothing here
-runs an op of torchvision's own.
+runs an op of torchvision's own. RegNet's builders compute their widths with
+torch ops read back as numbers: that step runs on the CPU even where a model
+is built on the meta device.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ def import_torchvision():
     if missing and _LIBRARY is None:
         try:
             import torchvision  # a build whose ops load declares them itself
+            _regnet_params_on_cpu(torchvision)
             return torchvision
         except RuntimeError:
             import sys
@@ -46,6 +49,7 @@ def import_torchvision():
             if not _declared(op):
                 _LIBRARY.define(_SCHEMAS[op])
     import torchvision
+    _regnet_params_on_cpu(torchvision)
     return torchvision
 
 
@@ -85,8 +89,27 @@ def _hooked(name: str, kwargs: tuple):
         return record
 
     for child_name, child in model.named_children():
-        child.register_forward_hook(hook(child_name, child))
+        # a ModuleList is never called itself: what it gives is what its last member run gives
+        for part in (child if isinstance(child, torch.nn.ModuleList) else [child]):
+            part.register_forward_hook(hook(child_name, child))
     return model, calls
+
+
+def _regnet_params_on_cpu(tv) -> None:
+    """RegNet's builders work out their stage widths with torch ops and read
+    them back with `.tolist()`, which a meta tensor cannot do: that one step
+    runs on the CPU (the layers are still built where the caller builds them)."""
+    params = tv.models.regnet.BlockParams
+    plain = params.__dict__["from_init_params"]
+    if getattr(plain.__func__, "on_cpu", False):
+        return
+
+    def on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return plain.__func__(cls, *args, **kwargs)
+
+    on_cpu.on_cpu = True
+    params.from_init_params = classmethod(on_cpu)
 
 
 def total_params(name: str, **kwargs) -> int:
