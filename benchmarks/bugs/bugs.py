@@ -15,7 +15,8 @@ expression calls), `files` (sibling files or globs the model needs to import), `
 the model does not use to build or run, replaced by stand-ins in `confirm`), `paths` (repo folders to put on
 sys.path, as the project's scripts do), `load: "file"` (import the file alone, not as a module of its package,
 when the package __init__ cannot be imported), `bare` (packages imported as plain folders, their __init__ not
-run, when it imports what the model does not need).
+run, when it imports what the model does not need), `batch` (bugs added after the first set, scored on their own
+too: a held-out batch is scored once, on the code of the stop that added it).
 
 build    writes DIR/<id>/bug/<path> (the real file at the commit) and DIR/<id>/fixed/<path> (the fix), with
          the sibling files, from a local git mirror (MIRROR/owner+name/ holding a bare repository, repo/ or
@@ -242,7 +243,7 @@ def score_one(bug, d):
                        "right_found": any(has_number(r["message"], f["right"]) for r in hits) if numbered
                        else None})
     at = {(line, f["code"]) for f in bug["faults"] for line in [f["line"]] + f.get("alt", [])}
-    return {"id": bug["id"], "repo": bug["repo"], "split": bug["split"], "faults": faults,
+    return {"id": bug["id"], "repo": bug["repo"], "split": bug["split"], "batch": bug.get("batch", 1), "faults": faults,
             "other_reports": [r for r in reports if (r["line"], r["code"]) not in at],
             "twin_reports": twin}
 
@@ -278,9 +279,12 @@ def score(args):
     groups = {"all": results}
     if args.split == "all":
         groups.update({s: [r for r in results if r["split"] == s] for s in ("dev", "heldout")})
+    batches = sorted({r["batch"] for r in results})
+    if len(batches) > 1:  # the bugs added later, by batch: each scored as it first came
+        groups.update({f"batch {b}": [r for r in results if r["batch"] == b] for b in batches})
     summary = {k: totals(v) for k, v in groups.items()}
     for k, t in summary.items():
-        print(f"{k:8} bugs {t['bugs']}: recall {t['found']}/{t['faults']} = {t['recall']}, right number "
+        print(f"{k:9} bugs {t['bugs']}: recall {t['found']}/{t['faults']} = {t['recall']}, right number "
               f"{t['right_found']}/{t['numbered']} = {t['right_rate']}, clean twins {t['clean_twins']}/"
               f"{t['twins']} = {t['twin_precision']}")
     if args.json:

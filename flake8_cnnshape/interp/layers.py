@@ -17,13 +17,17 @@ from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
 from .project import in_zoo, zoo_read
-from .values import CHAINS, Instance, Layer, Tensor, children, value_of
+from .values import CHAINS, Fixed, Instance, Layer, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart
 
 _SPATIAL_FIRST = {f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 3)}
 _EXAMPLE_SIDES = (28, 32, 64, 224)  # the input sides a width is stated at, where a model nobody sizes gets one
+
+
+_UNREAD = ("hx", "offsets", "per_sample_weights")  # extra tensors whose shapes no rule reads
+_GIVEN = ("offsets",)  # of those, the ones whose being given changes the output
 
 
 def place(node) -> tuple:
@@ -57,6 +61,10 @@ class Layers:
     def call_module(self, mod, args, kwargs, node):
         if isinstance(mod, Instance):
             return self.call_instance(mod, args, kwargs, node)
+        if args and type(args[0]) is Fixed and type(mod) is Layer:  # `self.lstm(x.permute(1, 0, 2))`: sequence first
+            from . import whole
+
+            return whole.seq_first(self, mod, args, kwargs, node)
         if type(mod) is Layer and mod.spec is not None and mod.spec.extra and (len(args) > 1 or kwargs):
             return self._with_extra(mod, args, kwargs, node)
         if type(mod) is Layer and mod.kind in CHAINS and args and type(args[0]) is Tensor:
@@ -73,17 +81,20 @@ class Layers:
     def _with_extra(self, layer: Layer, args, kwargs, node):
         """A layer whose forward() takes more tensors: attention's key and
         value (their shapes handed to the rule), a recurrent layer's hx (not
-        read). Other keywords (masks, need_weights) do not change the shapes."""
+        read), an EmbeddingBag's offsets (only whether there are any).
+        Other keywords (masks, need_weights) do not change the shapes."""
         names = layer.spec.extra
         given = dict(zip(names, args[1:]))
         given.update((k, v) for k, v in kwargs.items() if k in names)
         x = as_tensor(args[0]) if args else None
         if x is None or len(args) > 1 + len(names) or layer.args is None:
             return UNKNOWN
-        read = {k: v for k, v in given.items() if k != "hx"}
+        read = {k: v for k, v in given.items() if k not in _UNREAD}
         if any(type(v) is not Tensor for v in read.values()):
             return UNKNOWN
-        bound = Args({**layer.args.values, **{k: v.shape for k, v in read.items()}}) if read else layer.args
+        read = {k: v.shape for k, v in read.items()}
+        read.update((k, True) for k, v in given.items() if k in _GIVEN and v is not None)
+        bound = Args({**layer.args.values, **read}) if read else layer.args
         return self.apply_layer(layer, x, node, bound)
 
     def apply_layer(self, layer, x: Tensor, call_node, bound=None):

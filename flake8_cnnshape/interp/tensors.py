@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: machine.py wires the parts
 _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk", "torch.split",
              "torch.stack")  # call_torch's own
 _WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
+_SWAPS = ("transpose", "swapaxes", "swapdims")
 PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
 _NO_FAULTS: List[Fault] = []
@@ -84,6 +85,8 @@ class TensorOps:
     def call_torch(self, qual: str, args, kwargs, node):
         spec = FUNCTIONS.get(qual)
         if spec is not None:
+            if qual[6:] in _SWAPS and len(args) == 3 and type(args[0]) is Tensor:
+                return self.method(args[0], qual[6:], list(args[1:]), kwargs, node)
             return self.functional(spec, _display(qual), args, kwargs, node)
         if qual in FACTORIES:
             return self.factory(qual, args, kwargs)
@@ -256,6 +259,11 @@ class TensorOps:
             from . import whole
 
             return whole.product(self.rec, name, f"x.{name}", t, args[0], node)
+        if name in _SWAPS and len(args) == 2 and not kwargs and 0 in args and not t.shape.open:
+            order = list(range(t.shape.rank + 1))  # `x.transpose(0, 1)`: the batch moved (permute)
+            if all(type(a) is int and -len(order) <= a < len(order) for a in args):
+                order[args[0]], order[args[1]] = order[args[1]], order[args[0]]
+                return self.permute(t, order)
         if name == "chunk" or name == "split":
             return self.pieces(name, t, list(args), dict(kwargs))
         spec = METHODS.get(name)
@@ -361,6 +369,10 @@ class TensorOps:
         if not isinstance(t, Tensor) or not isinstance(order, (tuple, list)):
             return UNKNOWN
         out = permute(list(order), t.shape)
+        if out is None and order and order[0] != 0:  # the batch moved: a whole shape (whole.py)
+            from . import whole
+
+            return whole.batch_moved(t, order)
         return Tensor(out if out is not None else Shape.unknown())
 
     def builtin(self, name, args, node):

@@ -12,7 +12,6 @@ from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN, Unknowable
 from ..shapes.spec import Ctx
 from .events import Recorder
-from .layers import place
 from .plain import is_int
 from .values import Fixed, Method, Tensor, value_of
 
@@ -53,7 +52,7 @@ def on_whole(rec: Recorder, display: str, tensor: bool, node, compute, *wholes):
         out = compute(ctx, *wholes)
     except Unknowable:
         out, ctx.faults = None, []
-    rec.report(ctx.faults, place(node), None, node)
+    rec.report(ctx.faults, (node.lineno, node.col_offset), None, node)
     return value_of(out, tensor)
 
 
@@ -126,13 +125,16 @@ def _sizes(f: Fixed):
 
 
 def index(f: Fixed, key):
-    """f[i] or f[a:b] on the first dim (`h_n[-1]`: the last layer's state)."""
+    """f[i] or f[a:b] on the first dim (`h_n[-1]`: the last layer's state;
+    `out[-1, :, :]`, the last step)."""
+    if type(key) is tuple and key and len(key) <= len(f.dims) and all(k == slice(None) for k in key[1:]):
+        key = key[0]  # the whole of the other dims
     if not f.dims:
         return UNKNOWN
     n = f.dims[0]
     if type(key) is int:
-        if n is None or n is B or not -n <= key < n:
-            return UNKNOWN
+        if n is B or (n is None and key not in (0, -1)) or n is not None and not -n <= key < n:
+            return UNKNOWN  # (the first or last of a dim of unknown size: a sequence's last step)
         return value_of(f.dims[1:], False)
     if type(key) is slice and all(v is None or type(v) is int for v in (key.start, key.stop, key.step)):
         if n is None or n is B or key.step == 0:
@@ -183,6 +185,55 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         # its output has the index's shape, of the input's rank (torch refuses another)
         index = whole_of(args[1])
         return Fixed(index) if index is not None and B not in index else Fixed((None,) * len(dims))
+    return UNKNOWN
+
+
+def batch_moved(t: Tensor, order):
+    """`x.permute(1, 0, 2)` of a model's tensor, the batch moved off the front
+    (what sequence-first recurrent and attention layers take): its whole shape,
+    a Fixed with B where the batch went; still a model's tensor, unknown, where
+    the order is not a permutation."""
+    out = _permute((B,) + t.shape.dims, list(order)) if not t.shape.open else UNKNOWN
+    return Tensor(Shape.unknown()) if out is UNKNOWN else out
+
+
+def seq_first(layers, layer, args, kwargs, node):
+    """A layer given tensors whose batch is not first ((T, B, F) after a
+    permute): applied with their first dim as the batch its rule implies, the
+    model's batch a dim of unknown size there (which no rule reports on); it
+    comes back where it was in what the layer gives. A recurrent layer's h_n
+    and c_n have the batch torch reads (batch_first or not); the other
+    tensors a layer gives besides its output are not known."""
+    moved = [a for a in args if type(a) is Fixed] + [v for v in kwargs.values() if type(v) is Fixed]
+    if B not in moved[0].dims:
+        return UNKNOWN  # a module's own tensor (a parameter) through a layer: not a model's tensor
+    if any(B not in f.dims[1:-1] for f in moved) or len({f.dims.index(B) for f in moved}) != 1:
+        return Tensor(Shape.unknown())
+    out = layers.call_module(layer, [_batch_hidden(a) for a in args], {k: _batch_hidden(v) for k, v in kwargs.items()}, node)
+    recurrent = layer.kind in ("RNN", "LSTM", "GRU") and layer.args is not None
+    first = recurrent and layer.args.values.get("batch_first") is False
+    return _batch_back(out, moved[0].dims.index(B), moved[0].dims[0], recurrent, first)
+
+
+def _batch_hidden(v):
+    """A Fixed with the model's batch inside, as the tensor a layer's rule takes: its first dim the batch."""
+    return Tensor(Shape(tuple(None if d is B else d for d in v.dims[1:]))) if type(v) is Fixed else v
+
+
+def _batch_back(v, at: int, seq, recurrent: bool, first: bool):
+    """What the layer gave, the model's batch at `at` of each whole shape again
+    (`seq` the first dim, the batch its rule saw; `first`: a sequence-first
+    recurrent layer, whose h_n has the model's batch)."""
+    if type(v) is Tensor:
+        s = v.shape
+        if s.open or len(s.dims) < at or s.dims[at - 1] is not None:
+            return Tensor(Shape.unknown())
+        return Fixed((seq,) + s.dims[:at - 1] + (B,) + s.dims[at:])
+    if type(v) is Fixed and recurrent and len(v.dims) == 3:  # (layers * directions, N, hidden)
+        n = B if first and v.dims[1] is None else seq if v.dims[1] is B else v.dims[1]
+        return Fixed((v.dims[0], n, v.dims[2]))
+    if type(v) is tuple:
+        return tuple(_batch_back(p, at, seq, recurrent, first) for p in v)
     return UNKNOWN
 
 

@@ -67,12 +67,19 @@ def embedding_params(a: Args, x) -> int:
 
 
 def embedding_bag(a: Args, x: Shape, ctx: Ctx):
-    """(B, L) indices without offsets: a bag per row, (B, embedding_dim) out."""
+    """(B, L) indices without offsets: a bag per row, (B, embedding_dim) out.
+    With offsets, the indices are one 1-d run of all the bags (the text
+    classification tutorial's `self.embedding(text, offsets)`): a bag per
+    offset, whatever the run's length, and the bags are the batch after it."""
     n, d = a.int("num_embeddings"), a.int("embedding_dim")
     pad, mode = a["padding_idx"], a.known("mode")
     if n < 0 or d < 0 or mode not in ("sum", "mean", "max") or pad is UNKNOWN \
             or pad is not None and not (isinstance(pad, int) and -n <= pad < n):
         raise Unknowable("mode")
+    if a.values.get("offsets") is not None:
+        if not x.open and x.rank != 0:
+            raise Unknowable("offsets")  # 2-d indices with offsets: torch refuses, not followed
+        return Shape((d,))
     if x.open or x.rank != 1:
         raise Unknowable("rank")  # 1-d input takes offsets; anything else torch refuses: not followed
     return Shape((d,))
@@ -205,7 +212,8 @@ def attention(a: Args, x: Shape, ctx: Ctx):
         if t is not x:  # the query itself (self-attention) was checked as the query
             if a[param] is None and t.dims[-1] != width and t.dims[-1] is not None and width is not None:
                 raise Unknowable(param)  # a key of another width than embed_dim: torch refuses, no kdim to fix
-            _width(t, ctx, param, a.opt_int(param))
+            if a[param] is not None:  # (None: embed_dim, which the line above held it to)
+                _width(t, ctx, param, a.opt_int(param))
     e = width
     if key.dims[:-1] != value.dims[:-1] or (x.rank == 2 and not _flag(a, "batch_first") and x.dims[0] != key.dims[0]):
         raise Unknowable("lengths")  # the key and value lengths (and, sequence first, the batch) must agree
@@ -311,7 +319,7 @@ LAYERS = {
     "EmbeddingBag": LayerSpec(sig("num_embeddings", "embedding_dim", max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                                   mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None,
                                   device=None, dtype=None),
-                              embedding_bag, embedding_params, OTHER, dtype="index"),
+                              embedding_bag, embedding_params, OTHER, dtype="index", extra=("offsets", "per_sample_weights")),
     "RNN": LayerSpec(sig("input_size", "hidden_size", **_RNN_SIG), recurrent(False), recurrent_params(1, False), OTHER,
                      returns=recurrent_returns(False), extra=("hx",)),
     "GRU": LayerSpec(sig("input_size", "hidden_size", **_GATED_SIG), recurrent(False), recurrent_params(3, False), OTHER,
