@@ -19,9 +19,9 @@ TEXT = """\
 | [CNS002](#cns002) | a convolution's `in_channels` disagrees with the channels it receives |
 | [CNS003](#cns003) | a normalization's size (BatchNorm `num_features`, GroupNorm `num_channels`, LayerNorm/RMSNorm `normalized_shape`, InstanceNorm with `affine`/`track_running_stats`, PReLU `num_parameters`) disagrees |
 | [CNS004](#cns004) | the input is too small for a kernel or pooling window at this point (output size < 1) |
-| [CNS005](#cns005) | `view`/`reshape`/`nn.Unflatten` sizes disagree with the element count per sample |
+| [CNS005](#cns005) | `view`/`reshape`/`nn.Unflatten` sizes disagree with the element count per sample (`nn.Fold`'s `output_size` with the blocks it receives) |
 | [CNS006](#cns006) | a layer or op receives a tensor of a rank it cannot take (Conv2d after Flatten) |
-| [CNS007](#cns007) | `groups` (or another divisor: GroupNorm `num_groups`, PixelShuffle, ChannelShuffle) does not divide the channels |
+| [CNS007](#cns007) | `groups` (or another divisor: GroupNorm `num_groups`, PixelShuffle, ChannelShuffle, Fold's kernel) does not divide the channels |
 | [CNS008](#cns008) | an elementwise op (a residual `out + x`) or `torch.cat` receives shapes that do not agree |
 | [CNS009](#cns009) | a matrix product (`torch.matmul`, `@`, `torch.bmm`, `torch.mm`, `torch.einsum`) receives operands whose inner dims (or batch dims) do not agree |
 | [CNS010](#cns010) | a recurrent or attention layer's size (`nn.LSTM` `input_size`, `nn.MultiheadAttention` `embed_dim`, the `d_model` of `nn.Transformer` and its layers) disagrees with the features it receives |
@@ -63,8 +63,8 @@ PReLU kin).
 per-channel size and is not checked.
 
 ### CNS004
-*What it does*: reports a kernel, pooling window or resize whose output would be smaller than 1 at the size the
-tensor has there.
+*What it does*: reports a kernel, pooling window, resize or `nn.Unfold` block whose output would be smaller than 1
+at the size the tensor has there.
 *Why is this bad?* torch raises `Kernel size can't be greater than actual input size` / `Output size is too small`.
 *Example*: three 5x5 convolutions and pools on an 8x8 input.
 *Use instead*: a larger input, padding, or fewer downsampling steps.
@@ -75,7 +75,9 @@ tensor has there.
 others silently changes the batch size, which fails much later in the loss.
 *Example*: `x.view(-1, 320)` after a stack that gives 20 x 5 x 5.
 *Use instead*: `x.view(-1, 500)` (the message gives the number), or `torch.flatten(x, 1)`. After a wrong view the
-analysis goes on as if the number were fixed.
+analysis goes on as if the number were fixed. `nn.Fold` / `F.fold` are checked the same way: the last dim they
+receive must be the number of sliding blocks `output_size` makes with the kernel, stride, padding and dilation
+(torch: `expected size of input's dimension 2 to match the calculated number of sliding blocks 4 * 4 = 16`).
 
 ### CNS006
 *What it does*: reports a layer or op given a tensor of a rank it cannot take.
@@ -85,7 +87,7 @@ analysis goes on as if the number were fixed.
 
 ### CNS007
 *What it does*: checks that `groups` (GroupNorm `num_groups`, PixelShuffle's factor squared, ChannelShuffle's
-groups) divides the channels.
+groups, the size of `nn.Fold`'s kernel) divides the channels.
 *Why is this bad?* torch raises at construction (`in_channels must be divisible by groups`) or in the forward pass.
 *Example*: `nn.Conv2d(6, 9, 3, groups=4)`, `nn.GroupNorm(4, 10)`, `nn.MultiheadAttention(50, 8)` (the heads must
 divide `embed_dim` / `d_model`).

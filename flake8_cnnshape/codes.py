@@ -36,7 +36,7 @@ CODES = (
     Code("CNS002", "convolution in_channels disagrees with the incoming channels", fixable=True),
     Code("CNS003", "normalization (or PReLU) size disagrees with the incoming channels or trailing dims", fixable=True),
     Code("CNS004", "the input is too small for a layer's window at this point"),
-    Code("CNS005", "view/reshape/unflatten sizes disagree with the element count", fixable=True),
+    Code("CNS005", "view/reshape/unflatten sizes disagree with the element count (Fold: with the blocks)", fixable=True),
     Code("CNS006", "a layer or op receives a tensor of a rank it cannot take"),
     Code("CNS007", "groups (or another divisor) do not divide the channels"),
     Code("CNS008", "an elementwise op or torch.cat receives shapes that do not agree"),

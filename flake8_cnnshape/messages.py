@@ -104,6 +104,9 @@ MESSAGES: Dict[str, Callable[..., str]] = {
         f"{text} cannot split the {_values(count, shape)} values of each sample into {target}"),
     "view_count": _view_count,
     "view_width": _view_width,
+    "fold_blocks": lambda layer, size, kernel, blocks, got: (
+        f"{layer} output_size {'x'.join(map(str, size))} with kernel {'x'.join(map(str, kernel))} has "
+        f"{blocks[0] * blocks[1]} ({axes(blocks)}) sliding blocks but receives L={got}"),
     # divisors (CNS007)
     "groups_arguments": lambda layer, groups, bad: f"{layer} groups={groups} does not divide {' and '.join(bad)}",
     "groups_incoming": lambda layer, groups, got: f"{layer} groups={groups} does not divide the {got} incoming channels",
@@ -111,6 +114,8 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "num_groups_incoming": lambda layer, groups, got: f"{layer} num_groups={groups} does not divide the {got} incoming channels",
     "upscale": lambda layer, factor, got: (
         f"{layer} needs channels divisible by {factor * factor} (upscale_factor {factor} squared) but receives {got}"),
+    "fold_channels": lambda layer, kernel, got: (
+        f"{layer} needs channels divisible by {kernel[0] * kernel[1]} (kernel {'x'.join(map(str, kernel))}) but receives {got}"),
     # shapes that must agree (CNS008)
     "cat": lambda layer, dim, shapes: (
         f"torch.cat along dim {dim} needs the other dims to agree but receives {', '.join(s.describe() for s in shapes)}"),

@@ -429,6 +429,8 @@ def design_give_up(case: Case, verdict: Verdict) -> Optional[str]:
         pads = case.args[0] if case.args else case.kwargs.get("pad")
         if isinstance(pads, (tuple, list)) and any(isinstance(v, int) and v < 0 for v in pads):
             return "negative reflect/replicate/circular padding (a crop) is not followed (misc.pad)"
+    if case.key in (F + "unfold", F + "fold") and len(case.dims) == (2 if case.key == F + "unfold" else 1):
+        return "a (B, H, W) tensor to unfold (or (B, L) to fold) is torch's unbatched form, the batch for the channels"
     return None
 
 
@@ -778,6 +780,34 @@ def pad_cases():
     return out
 
 
+def fold_cases():
+    """F.unfold / F.fold: windows, sizes too small, ranks, arguments torch refuses;
+    fold's L is the count torch's own unfold gives for output_size, and one more."""
+    out: List[Case] = []
+    for k, d, p, s, L in product((1, 2, 3, (2, 3)), (1, 2), (0, 1), (1, 2, (2, 1)), [(5, 5), (3, 4), (1, 6)]):
+        fn(out, F + "unfold", (k,), dict(dilation=d, padding=p, stride=s), (3,) + L)
+    for size, k, s, p in product(((3, 3), 4, (4, 5)), (1, 2, (2, 3)), (1, 2), (0, 1)):
+        x = torch.empty((1, 1) + ((size,) * 2 if isinstance(size, int) else size))
+        blocks = torch.nn.functional.unfold(x, k, 1, p, s).shape[-1]
+        per = math.prod(k) if isinstance(k, tuple) else k * k
+        for c, L in product((2 * per, 2 * per + 1), (blocks, blocks + 1)):
+            fn(out, F + "fold", (size, k), dict(stride=s, padding=p), (c, L))
+    for r in range(0, 5):
+        fn(out, F + "unfold", (2,), {}, (3, 4, 4, 4)[:r])
+        fn(out, F + "fold", ((3, 3), 2), {}, (8, 4, 1, 1)[:r])
+    fn(out, F + "unfold", (1,), {}, (4, 5))
+    fn(out, F + "unfold", (2, 1, 0, 1), {}, (3, 4, 5))
+    fn(out, F + "unfold", (), dict(kernel_size=2), (3, 4, 5), input_kw=True)
+    fn(out, F + "fold", ((3, 3), 2, 1, 0, 1), {}, (8, 4))
+    fn(out, F + "fold", (), dict(output_size=(3, 3), kernel_size=2), (8, 4), input_kw=True)
+    for kw in (dict(kernel_size=0), dict(stride=0), dict(padding=-1), dict(kernel_size=(2,)), dict(kernel_size=(2, 3, 4))):
+        fn(out, F + "unfold", (), dict(dict(kernel_size=2), **kw), (3, 5, 5))
+        fn(out, F + "fold", (), dict(dict(output_size=(3, 3), kernel_size=2), **kw), (8, 4))
+    for size in (0, (3,), (1, 1), (2, 5)):
+        fn(out, F + "fold", (size, 2), {}, (8, 4))
+    return out
+
+
 def flatten_cases():
     out: List[Case] = []
     shapes = [(), (3,), (3, 4), (2, 3, 4), (2, 1, 3, 4)]
@@ -959,7 +989,7 @@ FAMILIES: Dict[str, Callable[[], List[Case]]] = {
     "elementwise": elementwise_cases, "pool": pool_cases, "adaptive_pool": adaptive_cases, "softmax_glu": softmax_cases,
     "interpolate": interpolate_cases, "pad": pad_cases, "flatten": flatten_cases, "reduce": reduce_cases,
     "axes": axes_cases, "reshape": reshape_cases, "permute": permute_cases, "index": index_cases,
-    "arithmetic": arithmetic_cases, "reduce_more": reduce_more_cases, "norm": norm_cases,
+    "arithmetic": arithmetic_cases, "reduce_more": reduce_more_cases, "norm": norm_cases, "fold": fold_cases,
 }
 FAMILY_OF: Dict[str, str] = {}  # case id -> family
 ALL: List[Case] = []

@@ -22,6 +22,7 @@ by their test id.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Dict, List, Tuple
@@ -513,6 +514,37 @@ def pad_cases():
     return out
 
 
+def fold_cases():
+    """nn.Unfold / nn.Fold: window grids at several sizes (those too small among
+    them), ranks, and arguments torch refuses. Fold's L is the number of blocks
+    torch's own unfold counts for output_size (oracle.blocks), and one more."""
+    out: List[Case] = []
+    f = "fold"
+    _c(out, f, "Unfold", (2,), {}, (3, 5, 5), known=True)
+    _c(out, f, "Fold", ((3, 3), 2), {}, (8, 4), known=True)
+    for k, d, p, s, L in product((1, 2, 3, (2, 3)), (1, 2), (0, 1, (1, 0)), (1, 2, (2, 1)), [(5, 5), (3, 4), (2, 2), (1, 6)]):
+        _c(out, f, "Unfold", (k,), dict(dilation=d, padding=p, stride=s), (3,) + L, known=True)
+    _c(out, f, "Unfold", ((2, 3), 2, 1, (2, 1)), {}, (4, 6, 7), known=True)  # positional, as torch orders them
+    for size, k, s, p, d in product(((3, 3), 4, (4, 5)), (1, 2, (2, 3)), (1, 2), (0, 1), (1, 2)):
+        blocks = oracle.blocks(size, k, d, p, s)
+        per = math.prod(k) if isinstance(k, tuple) else k * k
+        for c, L in product((2 * per, 2 * per + 1), (blocks, blocks + 1) if blocks else (1,)):
+            _c(out, f, "Fold", (size, k), dict(stride=s, padding=p, dilation=d), (c, L), known=True)
+    for r in range(0, 6):
+        _c(out, f, "Unfold", (2,), {}, ((3,) + (4,) * (r - 1)) if r else (), known=r == 3)
+        _c(out, f, "Fold", ((3, 3), 2), {}, ((8, 4) + (1,) * (r - 2))[:r], known=r == 2)
+    _c(out, f, "Unfold", (1,), {}, (4, 5))  # torch's unbatched (C, H, W), the batch for the channels
+    _c(out, f, "Fold", ((2, 2), 1), {}, (4,))
+    for kw in (dict(kernel_size=0), dict(stride=0), dict(dilation=0), dict(padding=-1), dict(kernel_size=(2,)),
+               dict(kernel_size=(2, 3, 4)), dict(padding=(1, 2, 3)), dict(kernel_size=2.0), dict(kernel_size=True),
+               dict(kernel_size=[2, 3]), dict(stride=(1,))):
+        _c(out, f, "Unfold", (), dict(dict(kernel_size=2), **kw), (3, 5, 5))
+        _c(out, f, "Fold", (), dict(dict(output_size=(3, 3), kernel_size=2), **kw), (8, 4))
+    for size in (0, (3,), (3, 3, 3), (3.0, 3), (0, 3), [3, 3], (1, 1), (2, 5)):
+        _c(out, f, "Fold", (size, 2), {}, (8, 4))
+    return out
+
+
 def bind_cases():
     """Calls Python itself would refuse (or, for Identity, accept)."""
     out: List[Case] = []
@@ -549,7 +581,7 @@ def zero_size_cases():
 
 ALL_GRID = (conv_cases() + conv_transpose_cases() + pool_cases() + adaptive_cases() + norm_cases() + activation_cases()
             + softmax_glu_cases() + linear_cases() + flatten_cases() + upsample_cases() + shuffle_cases() + pad_cases()
-            + sequence_cases() + pairwise_cases())
+            + sequence_cases() + pairwise_cases() + fold_cases())
 ALL_GRID += bind_cases() + zero_size_cases()
 
 

@@ -44,6 +44,8 @@ CPU_LAYERS = frozenset(
     + ["Upsample", "UpsamplingBilinear2d"]
     # meta celu does not refuse alpha=0.
     + ["CELU"]
+    # meta im2col takes a negative padding CPU refuses.
+    + ["Unfold"]
 )
 
 
@@ -171,3 +173,14 @@ def replace_param(name: str, args: Sequence[object], kwargs: Dict[str, object], 
     bound = _signature(name).bind(*args, **kwargs)
     bound.arguments[param] = value
     return tuple(bound.args), dict(bound.kwargs)
+
+
+def blocks(output_size, kernel_size, dilation, padding, stride) -> Optional[int]:
+    """The number of sliding blocks nn.Fold takes for output_size, as torch's
+    unfold counts them on a tensor of that size; None where it has none."""
+    size = (output_size,) * 2 if isinstance(output_size, int) else tuple(output_size)
+    x = torch.empty((1, 1) + size)
+    try:
+        return torch.nn.functional.unfold(x, kernel_size, dilation, padding, stride).shape[-1]
+    except RuntimeError:
+        return None

@@ -1,6 +1,14 @@
-"""Layers and ops that change the spatial sizes without a kernel: padding,
-upsampling (F.interpolate's size or floor(L * scale_factor)), pixel
-shuffles, and the channel shuffle. None has parameters."""
+"""Layers and ops that move values between the channels and the spatial
+sizes, or change the sizes without weights: padding, upsampling
+(F.interpolate's size or floor(L * scale_factor)), pixel shuffles, the
+channel shuffle, and nn.Unfold / nn.Fold (im2col / col2im). None has
+parameters.
+
+Unfold / Fold (torch docs, their Shape sections): Unfold takes (N, C, H, W)
+and gives (N, C * prod(kernel_size), L), L = prod over the spatial dims of
+floor((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1);
+Fold takes (N, C * prod(kernel_size), L) and gives (N, C, *output_size), L
+the blocks that formula counts for output_size. Both are 2-d only."""
 from __future__ import annotations
 
 import math
@@ -8,7 +16,7 @@ import math
 from ..shape import Shape
 from ..signature import Args, Unknowable, sig
 from ..spec import AXIS, OTHER, Ctx, LayerSpec, OpSpec, no_params
-from .common import need_rank
+from .common import need_rank, positive, spatial, window_fault
 
 F = "torch.nn.functional."
 
@@ -163,7 +171,86 @@ def _pad(a: Args, x: Shape, ctx: Ctx):
     return pad(n, kind)(Args({"padding": tuple(p)}), x, ctx)
 
 
+def _pair(a: Args, name: str):
+    """An int or 2 ints, as torch's _pair hands them to im2col / col2im (a
+    1-tuple is refused there, unlike the convs' _ntuple)."""
+    v = a.known(name)
+    if type(v) is int:
+        return (v, v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(type(e) is int for e in v):
+        return tuple(v)
+    raise Unknowable(name)
+
+
+def _blocks_window(a: Args):
+    """kernel_size, dilation, padding, stride; a window torch refuses whatever
+    the input (non-positive, negative padding) is no fault of the input's."""
+    k, d, p, s = (_pair(a, n) for n in ("kernel_size", "dilation", "padding", "stride"))
+    positive(*k, *d, *s)
+    if min(p) < 0:
+        raise Unknowable("negative padding")
+    return k, d, p, s
+
+
+def _blocks(sizes, k, d, p, s):
+    """The sliding blocks along each dim (None where the size is not known);
+    torch floors the division (div_rtn)."""
+    return tuple(None if L is None else (L + 2 * pi - di * (ki - 1) - 1) // si + 1
+                 for L, ki, di, pi, si in zip(sizes, k, d, p, s))
+
+
+def _times(*values):
+    return None if None in values else math.prod(values)
+
+
+def unfold(a: Args, x: Shape, ctx: Ctx):
+    """(C, H, W) to (C * kh * kw, L). A (H, W) sample is torch's unbatched
+    (C, H, W), the batch taken for the channels: not followed."""
+    k, d, p, s = _blocks_window(a)
+    if not need_rank(x, ctx, (2, 3), "(C, H, W)"):
+        return None
+    if len(x.dims) < 3:
+        return None  # the rank may be 2 (open) or is
+    c, sizes = x.dims[-3], spatial(x, 2)
+    blocks = _blocks(sizes, k, d, p, s)
+    if any(b is not None and b < 1 for b in blocks):
+        window_fault(ctx, "kernel", k, None if s == (1, 1) else s, sizes, blocks)
+        return None
+    return Shape((_times(c, *k), _times(*blocks)))
+
+
+def fold(a: Args, x: Shape, ctx: Ctx):
+    """(C * kh * kw, L) to (C, *output_size): torch refuses channels the kernel
+    does not divide (CNS007) and an L that is not the blocks output_size
+    makes (CNS005). A (L,) sample is torch's unbatched form: not followed."""
+    k, d, p, s = _blocks_window(a)
+    size = _pair(a, "output_size")
+    if min(size) < 1:
+        raise Unknowable("output_size")
+    blocks = _blocks(size, k, d, p, s)
+    if min(blocks) < 1:
+        raise Unknowable("kernel_size")  # no L fits output_size: the arguments' fault, whatever the input
+    if not need_rank(x, ctx, (1, 2), "(C x kernel, L)"):
+        return None
+    if len(x.dims) < 2:
+        return None
+    c, got = x.dims[-2:]
+    per = k[0] * k[1]
+    ok = True
+    if c is not None and c % per:
+        ctx.fault("CNS007", "fold_channels", {"kernel": k, "got": c}, at_use=True)
+        ok = False
+    if got is not None and got != blocks[0] * blocks[1]:
+        ctx.fault("CNS005", "fold_blocks", {"size": size, "kernel": k, "blocks": blocks, "got": got}, at_use=True)
+        ok = False
+    return Shape((None if c is None else c // per,) + size) if ok else None
+
+
+_UNFOLD_SIG = dict(dilation=1, padding=0, stride=1)
+
 LAYERS = {
+    "Unfold": LayerSpec(sig("kernel_size", **_UNFOLD_SIG), unfold, no_params, OTHER, functional=F + "unfold"),
+    "Fold": LayerSpec(sig("output_size", "kernel_size", **_UNFOLD_SIG), fold, no_params, OTHER, functional=F + "fold"),
     "Upsample": LayerSpec(sig(size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None),
                           upsample(None), no_params, AXIS, functional=F + "interpolate"),
     "UpsamplingNearest2d": LayerSpec(sig(size=None, scale_factor=None), upsample("nearest"), no_params, AXIS),
@@ -184,4 +271,6 @@ FUNCTIONS = {
     F + "interpolate": OpSpec(_INTERP_SIG, _interp, AXIS),
     F + "upsample": OpSpec(sig("input", size=None, scale_factor=None, mode="nearest", align_corners=None), _interp, AXIS),
     F + "pad": OpSpec(sig("input", "pad", mode="constant", value=None), _pad, AXIS),
+    F + "unfold": OpSpec(sig("input", "kernel_size", **_UNFOLD_SIG), unfold, OTHER),
+    F + "fold": OpSpec(sig("input", "output_size", "kernel_size", **_UNFOLD_SIG), fold, OTHER),
 }
