@@ -103,7 +103,8 @@ dimension 1`.
 
 ### CNS009
 *What it does*: checks a matrix product's operands: the last dim of the first against the second-to-last of the
-second, and for `torch.bmm` the batch dims; for `torch.einsum`, that each label has one size; on the model's tensors and on the tensors a module makes itself
+second, and for `torch.bmm` the batch dims; for `torch.einsum`, that each label has one size and that the dims under
+`...` broadcast; on the model's tensors and on the tensors a module makes itself
 (`nn.Parameter(torch.randn(1, C, H * W))`), which have no batch dim. Messages show whole shapes, `B` the batch.
 *Why is this bad?* torch raises `mat1 and mat2 shapes cannot be multiplied` or `Expected size for first two
 dimensions of batch2 tensor to be ...` when the product runs.

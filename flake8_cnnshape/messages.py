@@ -141,6 +141,10 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "bmm_batch": lambda layer, a, b: f"{layer} needs equal batch dims but receives {a} and {b}",
     "einsum": lambda layer, equation, label, a, b: (
         f"{layer} '{equation}' gives label {label} two sizes, {a} and {b}"),
+    "einsum_ellipsis": lambda layer, equation, a, b: (
+        f"{layer} '{equation}' cannot broadcast the dims under '...', {a} and {b} (whole shapes, B the batch)"),
+    "einsum_rank": lambda layer, equation, index, term, shape: (
+        f"{layer} '{equation}' reads operand {index} as '{term}' but receives {shape} (whole shapes, B the batch)"),
     "bmm_rank": lambda layer, a, b: f"{layer} takes two 3-d tensors but receives {a} and {b} (whole shapes, B the batch)",
     "mm_rank": lambda layer, a, b: f"{layer} takes two 2-d tensors but receives {a} and {b} (whole shapes, B the batch)",
     # a model nobody gives a size for (CNS001, CNS100)

@@ -202,10 +202,29 @@ EINSUMS = [("bhid,bhjd->bhij", [(B, 2, 5, 4), (B, 2, 6, 4)]), ("bhid,bhjd->bhij"
            ("bi,ij->bj", [(B, 4), (4, 6)]), ("bi,ij->bj", [(B, 4), (5, 6)]), ("ij,jk", [(3, 4), (4, 5)]),
            ("bnd,d->bn", [(B, 7, 4), (4,)]), ("bnd,d->bn", [(B, 7, 4), (1,)]), ("bi,bi->b", [(B, 4), (1, 4)]),
            ("bi,bi->b", [(B, 4), (3, 4)]), ("b i d, b j d -> b i j", [(B, 3, 4), (B, 5, 4)]), ("...d,d->...", [(B, 4), (4,)]),
-           ("ii->i", [(3, 3)]), ("bij->bji", [(B, 2, 3)]), ("bi,j->bij", [(B, 2), (None,)])]
+           ("ii->i", [(3, 3)]), ("bij->bji", [(B, 2, 3)]), ("bi,j->bij", [(B, 2), (None,)]),
+           ("bij,bjk->bik", [(B, 3), (B, 3, 4)]), ("bi,cj->bc", [(B, 4), (B, 5)])]
+# the ellipsis: the dims it covers broadcast across the operands (aligned on the right), or are summed
+ELLIPSES = [("...ij,...jk->...ik", [(B, 3, 4), (B, 4, 5)]), ("...ij,...jk->...ik", [(B, 3, 4), (4, 5)]),
+            ("...ij,...jk->...ik", [(B, 2, 3, 4), (2, 4, 5)]), ("...ij,...jk->...ik", [(B, 2, 3, 4), (3, 4, 5)]),
+            ("...ij,...jk->...ik", [(B, 2, 3, 4), (1, 4, 5)]), ("...ij,...jk->...ik", [(B, 3, 4), (B, 5, 6)]),
+            ("...ij,...jk->...ik", [(B, 3, 4), (7, 4, 5)]), ("...ij,...jk->...ik", [(4,), (4, 5)]),
+            ("...ij,...jk->...ik", [(B, None, 4), (4, 5)]), ("...ij,...jk->...ik", [(B, 2, 3, 4), (None, 4, 5)]),
+            ("...ij,...jk->...ik", [(B, 3, 4), (4, 5), (1,)]), ("...ij,...jk", [(B, 3, 4), (B, 4, 5)]),
+            ("...ij,...jk", [(B, 2, 3, 4), (5, 1, 4, 6)]), ("...ij,...jk->ik", [(3, 4), (4, 5)]),
+            ("...ij,...jk->ik", [(B, 3, 4), (B, 4, 5)]), ("...ij,jk->...ki", [(B, 3, 4), (4, 5)]),
+            ("b...d,bd->b...", [(B, 7, 4), (B, 4)]), ("b...d,bd->b...", [(B, 7, 5, 4), (B, 4)]),
+            ("b...d,bd->b...", [(B, 7, 4), (B, 5)]), ("b...d,bd->b...", [(B, 4), (B, 4)]), ("b...d,bd->b", [(B, 7, 5, 4), (B, 4)]),
+            ("b...d,d->b...", [(B, 7, 4), (4,)]), ("b ... d, b d -> b ...", [(B, 7, 4), (B, 4)]),
+            ("...d,d->...", [(B, 7, 4), (5,)]), ("...i,...i->...", [(B, 1, 4), (3, 4)]), ("...i,...i->...", [(B, 2, 4), (3, 4)]),
+            ("...,...->...", [(B, 3), (3,)]), ("...->", [(B, 3)]), ("...", [(B, 3)]), ("ij...", [(3, 4, 5)]),
+            ("ij...->...ij", [(3, 4, 5, 6)]), ("ij,jk->...ik", [(3, 4), (4, 5)]), ("...Ab,b...", [(B, 3, 4), (4,)]),
+            ("...ij", [(4,)]), ("i...i", [(3, 2, 3)]), ("a...b...", [(B, 3, 4)]), ("...i.,i", [(B, 4), (4,)]),
+            ("...ij,...jk->...ik...", [(3, 4), (4, 5)]), ("b...i,b...j->b...ij", [(B, 5, 3), (B, 5, 4)]),
+            ("b...i,b...j->b...ij", [(B, 5, 3), (B, 6, 4)]), ("bhnd,...d->bhn...", [(B, 2, 5, 4), (7, 4)])]
 
 
-@pytest.mark.parametrize("equation,shapes", EINSUMS)
+@pytest.mark.parametrize("equation,shapes", EINSUMS + ELLIPSES)
 def test_einsum_agrees_with_torch(equation, shapes):
     from flake8_cnnshape.shapes.rules.matmul import einsum
 
@@ -227,15 +246,16 @@ def test_einsum_agrees_with_torch(equation, shapes):
             assert all(w is None or (batch if w is B else w) == t for w, t in zip(got, truth)), (equation, got, truth)
 
 
-def test_einsum_grid_says_something():
+@pytest.mark.parametrize("grid,shapes,faults", [("plain", 8, 3), ("ellipsis", 20, 6)])
+def test_einsum_grid_says_something(grid, shapes, faults):
     from flake8_cnnshape.shapes.rules.matmul import einsum
 
     kinds = []
-    for equation, shapes in EINSUMS:
+    for equation, operands in EINSUMS if grid == "plain" else ELLIPSES:
         ctx = Ctx("e")
         try:
-            einsum(equation, shapes, ctx)
+            einsum(equation, operands, ctx)
             kinds.append("fault" if ctx.faults else "shape")
         except GivesUp:
             kinds.append("gives up")
-    assert kinds.count("shape") >= 8 and kinds.count("fault") >= 3, kinds
+    assert kinds.count("shape") >= shapes and kinds.count("fault") >= faults, kinds

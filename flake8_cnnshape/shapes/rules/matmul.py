@@ -120,37 +120,94 @@ def _inner_ok(k1, k2, a, b, ctx: Ctx) -> bool:
     return True
 
 
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _term(term: str):
+    """A term's labels before and after its ellipsis, (labels, None) without
+    one; None for a term torch refuses (a stray '.', a second ellipsis)."""
+    head, dots, tail = term.partition("...")
+    if not set(head + tail) <= _LETTERS:
+        return None
+    return (head, tail) if dots else (head, None)
+
+
+def _operand(term, dims, index: int, equation: str, ctx: Ctx):
+    """(labels, their dims, the dims under the ellipsis); None after CNS006
+    (the operand has another rank than its term names)."""
+    head, tail = term
+    n = len(head) + len(tail or "")
+    if len(dims) < n or tail is None and len(dims) != n:
+        ctx.fault("CNS006", "einsum_rank", {"equation": equation, "index": index, "term": head + ("" if tail is None else "..." + tail),
+                                            "shape": describe(dims)})
+        return None
+    cut = len(dims) - len(tail or "")
+    return head + (tail or ""), tuple(dims[:len(head)]) + tuple(dims[cut:]), tuple(dims[len(head):cut])
+
+
+def _ellipsis(a: Tuple, b: Tuple, equation: str, ctx: Ctx):
+    """The dims two ellipses cover, broadcast as torch does (aligned on the
+    right); None after CNS009."""
+    n = max(len(a), len(b))
+    a2, b2 = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = tuple(_pair(p, q) for p, q in zip(a2, b2))
+    if False in out:
+        ctx.fault("CNS009", "einsum_ellipsis", {"equation": equation, "a": describe(a), "b": describe(b)})
+        return None
+    return out
+
+
 def einsum(equation: str, operands, ctx: Ctx) -> Optional[Tuple]:
-    """torch.einsum('bhid,bhjd->bhij', q, k) without an ellipsis: each
-    operand's labels name its dims; a label's sizes must agree (a 1
-    broadcasts: CNS009 where two known sizes do not); the output is the right
-    side's labels (or, without one, the labels used once, sorted)."""
+    """torch.einsum('bhid,bhjd->bhij', q, k): each operand's labels name its
+    dims (CNS006 where its rank is another); a label's sizes must agree (a 1
+    broadcasts: CNS009 where two known sizes do not); an ellipsis covers the
+    dims its labels leave, and the ellipses of all operands broadcast
+    together (CNS009 where they do not). The output is the right side's
+    labels, the ellipsis where it stands there (summed where it does not);
+    without a right side, the ellipsis then the labels used once, sorted."""
     eq = equation.replace(" ", "")
-    if "." in eq or eq.count("->") > 1:
-        raise GivesUp()
-    left, _, right = eq.partition("->")
-    terms = left.split(",")
-    if len(terms) != len(operands) or not all(t.isalpha() for t in terms) or right and not right.isalpha():
+    left, arrow, right = eq.partition("->")
+    terms = [_term(t) for t in left.split(",")]
+    out_term = _term(right)
+    if len(terms) != len(operands) or None in terms or out_term is None:
         raise GivesUp()
     sizes: dict = {}
-    for term, dims in zip(terms, operands):
-        if len(term) != len(dims) or len(set(term)) != len(term):
-            raise GivesUp()  # a rank einsum refuses, or a label twice in one operand (a diagonal): not followed
-        for label, d in zip(term, dims):
-            if label not in sizes or sizes[label] == 1:
-                sizes[label] = d if label not in sizes or d != 1 else sizes[label]
-                continue
-            got = _pair(sizes[label], d)
-            if got is False:
-                ctx.fault("CNS009", "einsum", {"equation": equation, "label": label, "a": sizes[label], "b": d})
-                return None
-            sizes[label] = got
-    if not eq.count("->"):
-        counts = {c: left.count(c) for c in sizes}
-        right = "".join(sorted(c for c, n in counts.items() if n == 1))
-    if len(set(right)) != len(right) or any(c not in sizes for c in right):
+    ell: Tuple = ()
+    for i, (term, dims) in enumerate(zip(terms, operands)):
+        got = _operand(term, dims, i, equation, ctx)
+        if got is None:
+            return None
+        labels, ldims, covered = got
+        if len(set(labels)) != len(labels):
+            raise GivesUp()  # a label twice in one operand (a diagonal): not followed
+        if not _labels_agree(labels, ldims, sizes, equation, ctx):
+            return None
+        ell = _ellipsis(ell, covered, equation, ctx)
+        if ell is None:
+            return None
+    # without a right side: the ellipsis first, then the labels used once
+    head, tail = out_term if arrow else ("", "".join(sorted(c for c in sizes if left.count(c) == 1)))
+    labels = head + (tail or "")
+    if len(set(labels)) != len(labels) or any(c not in sizes for c in labels):
         raise GivesUp()
-    return tuple(sizes[c] for c in right)
+    out = tuple(sizes[c] for c in head) + (() if tail is None else ell + tuple(sizes[c] for c in tail))
+    if sum(d is B for d in out) > 1:
+        raise GivesUp()  # the batch twice (two operands' batches): no tensor of ours
+    return out
+
+
+def _labels_agree(labels: str, dims, sizes: dict, equation: str, ctx: Ctx) -> bool:
+    """Each label's sizes so far, a 1 taking the other's; False after CNS009."""
+    for label, d in zip(labels, dims):
+        if label not in sizes or sizes[label] == 1:
+            sizes[label] = d if label not in sizes or d != 1 else sizes[label]
+            continue
+        got = _pair(sizes[label], d)
+        if got is False:
+            ctx.fault("CNS009", "einsum", {"equation": equation, "label": label, "a": sizes[label], "b": d})
+            return False
+        sizes[label] = got
+    return True
 
 
 PRODUCTS = {"matmul": matmul, "bmm": bmm, "mm": mm}
