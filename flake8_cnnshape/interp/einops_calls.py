@@ -14,8 +14,8 @@ from ..shapes.signature import BATCH, UNKNOWN, Args, sig
 from ..shapes.spec import OTHER, Ctx, LayerSpec, no_params
 from .events import Recorder
 from .plain import is_int
-from .values import Layer, Tensor, value_of
-from .whole import on_whole, whole_of
+from .values import Layer, Tensor, value_of, whole_of
+from .whole import on_whole
 
 FUNCTIONS = {"einops.rearrange": "rearrange", "einops.reduce": "reduce", "einops.repeat": "repeat"}
 LAYER_CLASSES = {"einops.layers.torch.Rearrange": "Rearrange", "einops.layers.torch.Reduce": "Reduce"}

@@ -17,7 +17,7 @@ from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
 from .project import in_zoo, zoo_read
-from .values import CHAINS, Fixed, Instance, Layer, Tensor, children, value_of
+from .values import CHAINS, Fixed, Instance, Layer, Packed, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart
@@ -26,6 +26,7 @@ _SPATIAL_FIRST = {f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 
 _EXAMPLE_SIDES = (28, 32, 64, 224)  # the input sides a width is stated at, where a model nobody sizes gets one
 
 
+_NOT_TENSORS = (Fixed, Packed)  # what a layer may be given in place of a model's tensor
 _UNREAD = ("hx", "offsets", "per_sample_weights")  # extra tensors whose shapes no rule reads
 _GIVEN = ("offsets",)  # of those, the ones whose being given changes the output
 
@@ -61,10 +62,8 @@ class Layers:
     def call_module(self, mod, args, kwargs, node):
         if isinstance(mod, Instance):
             return self.call_instance(mod, args, kwargs, node)
-        if args and type(args[0]) is Fixed and type(mod) is Layer:  # `self.lstm(x.permute(1, 0, 2))`: sequence first
-            from . import whole
-
-            return whole.seq_first(self, mod, args, kwargs, node)
+        if args and type(args[0]) in _NOT_TENSORS:
+            return self._other_input(mod, args, kwargs, node)
         if type(mod) is Layer and mod.spec is not None and mod.spec.extra and (len(args) > 1 or kwargs):
             return self._with_extra(mod, args, kwargs, node)
         if type(mod) is Layer and mod.kind in CHAINS and args and type(args[0]) is Tensor:
@@ -77,6 +76,18 @@ class Layers:
                 self.rec.log.applied.add(id(mod))
             return UNKNOWN
         return self.apply_layer(mod, x, node)
+
+    def _other_input(self, mod, args, kwargs, node):
+        """A layer given a Fixed with the model's batch inside (`self.lstm(x.permute(1, 0, 2))`: sequence
+        first, whole.py) or a PackedSequence (packed.py)."""
+        if type(args[0]) is Fixed:
+            from . import whole
+
+            return whole.seq_first(self, mod, args, kwargs, node) if type(mod) is Layer else UNKNOWN
+        from . import packed  # imported when the first PackedSequence is met
+
+        ok = type(mod) is Layer and mod.kind in packed.RECURRENT and len(args) <= 2 and set(kwargs) <= {"hx"}
+        return packed.through(self, mod, args[0], node) if ok else UNKNOWN  # (hx does not change the shapes)
 
     def _with_extra(self, layer: Layer, args, kwargs, node):
         """A layer whose forward() takes more tensors: attention's key and

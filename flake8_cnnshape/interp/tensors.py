@@ -31,6 +31,8 @@ _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", 
 _WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
 _SWAPS = ("transpose", "swapaxes", "swapdims")
 PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
+PACKING = ("torch.nn.utils.rnn.pack_padded_sequence", "torch.nn.utils.rnn.pack_sequence",
+           "torch.nn.utils.rnn.pad_packed_sequence")  # packed.py (imported when one is met)
 FACTORIES = ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.randint")
 _NO_FAULTS: List[Fault] = []
 
@@ -67,7 +69,7 @@ def modelled(qual: str) -> bool:
     from . import einops_calls
 
     return (qual in FUNCTIONS or qual in FACTORIES or qual[6:] in PRODUCTS or qual in einops_calls.FUNCTIONS
-            or qual in _WHOLE_FUNCTIONS or qual in _FOLLOWED)
+            or qual in _WHOLE_FUNCTIONS or qual in _FOLLOWED or qual in PACKING)
 
 
 def _display(qual: str) -> str:
@@ -98,6 +100,10 @@ class TensorOps:
             from . import whole
 
             return whole.call(self.rec, qual, args, kwargs, node)
+        if qual in PACKING:
+            from . import packed
+
+            return packed.call(qual, args, kwargs, self.ev.iterate)
         if qual == "torch.reshape" and len(args) == 2 and not kwargs:
             return self.reshape(args[0], args[1], "torch.reshape", node)
         if (qual == "torch.chunk" or qual == "torch.split") and args and isinstance(args[0], Tensor):

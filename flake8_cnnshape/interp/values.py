@@ -43,6 +43,20 @@ class Fixed(Shown):
         self.param = param  # an nn.Parameter: module.parameters() counts it
 
 
+class Packed(Shown):
+    """A PackedSequence (torch.nn.utils.rnn): what a recurrent layer takes
+    in place of a padded tensor. `batch` is its batch as a whole-shape dim
+    (B the model's, an int, None), `step` the dims of one step of one
+    sequence: its data is (sum of the lengths, *step). The lengths, and so
+    the longest, are not known. Only interp/packed.py takes one."""
+
+    __slots__ = _fields = ("batch", "step")
+
+    def __init__(self, batch, step: tuple):
+        self.batch = batch
+        self.step = step
+
+
 def value_of(dims: Optional[tuple], tensor: bool):
     """A whole shape (shapes/rules/matmul.py: B the batch) as a value: led by
     B, a model's tensor; else a Fixed. None: not known (a tensor when one of
@@ -52,6 +66,15 @@ def value_of(dims: Optional[tuple], tensor: bool):
     if dims and dims[0] is B:
         return Tensor(Shape(dims[1:]))
     return Fixed(dims)
+
+
+def whole_of(v) -> Optional[tuple]:
+    """All of a tensor's dims, the model's batch as B; None when not known."""
+    if type(v) is Fixed:
+        return v.dims
+    if type(v) is Tensor and not v.shape.open:
+        return (B,) + v.shape.dims
+    return None
 
 
 class SizeInt(int):

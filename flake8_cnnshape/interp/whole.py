@@ -5,15 +5,13 @@ tensor meets in attention and position-embedding code. A Fixed value goes
 only through these; anything else done with it is unknown."""
 from __future__ import annotations
 
-from typing import Optional
-
 from ..shapes.rules.matmul import PRODUCTS, B, broadcast, einsum
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN, Unknowable
 from ..shapes.spec import Ctx
 from .events import Recorder
 from .plain import is_int
-from .values import Fixed, Method, Tensor, value_of
+from .values import Fixed, Method, Tensor, value_of, whole_of
 
 # methods that give a tensor of the same shape: whatever their arguments,
 # and (in place, or elementwise) when they are numbers
@@ -24,15 +22,6 @@ _SAME_WITH_NUMBERS = frozenset("fill_ mul_ add_ div_ sub_ clamp_ abs exp log sqr
 
 def is_number(v) -> bool:
     return type(v) in (int, float)
-
-
-def whole_of(v) -> Optional[tuple]:
-    """All of a tensor's dims, the model's batch as B; None when not known."""
-    if type(v) is Fixed:
-        return v.dims
-    if type(v) is Tensor and not v.shape.open:
-        return (B,) + v.shape.dims
-    return None
 
 
 def parameter(args, kwargs):
