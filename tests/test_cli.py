@@ -175,11 +175,11 @@ def test_show_json_shape():
 
 
 def test_show_unknown_parts_are_unknown():
-    src = "import torch.nn as nn\nm = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Unfold(2), nn.Linear(4, 2))\n"
+    src = "import torch.nn as nn\nm = nn.Sequential(nn.Conv2d(3, 8, 3), nn.FractionalMaxPool2d(2, output_ratio=0.5), nn.Linear(4, 2))\n"
     [table] = tables(src.splitlines(True))
     assert table["input"] is None
     assert [r["output_shape"] for r in table["layers"]] == [[8, None, None], None, None]
-    assert table["total_params"] is None  # nn.Unfold is not modelled: the total is not known
+    assert table["total_params"] is None  # nn.FractionalMaxPool2d is not modelled: the total is not known
 
 
 _STOPS = """import torch
@@ -191,7 +191,7 @@ class Net(nn.Module):  # cnnshape: input=(3, 32, 32)
     def __init__(self, width):
         super().__init__()
         self.conv = nn.Conv2d(3, 16, 3)
-        self.unfold = nn.Unfold(2)
+        self.pool = nn.FractionalMaxPool2d(2, output_ratio=0.5)
         self.head = nn.Linear(width, 10)
         self.block = somelib.Block(16)
 
@@ -205,7 +205,7 @@ class Net(nn.Module):  # cnnshape: input=(3, 32, 32)
 @pytest.mark.parametrize("line, want", [
     ("x = torch.fft.fft2(x)", (16, "torch.fft.fft2", "not modelled")),
     ("x = self.block(x)", (16, "self.block", "not known: from a library the analysis does not read, or a value it could not work out")),
-    ("x = self.unfold(x)", (10, "nn.Unfold", "layer not modelled")),
+    ("x = self.pool(x)", (10, "nn.FractionalMaxPool2d", "layer not modelled")),
 ])
 def test_show_says_where_the_known_shape_ends(line, want):
     [table] = tables(_STOPS.replace("{line}", line).splitlines(True))
