@@ -117,7 +117,9 @@ dimensions of batch2 tensor to be ...` when the product runs.
 `nn.TransformerDecoderLayer` and `nn.Transformer` with the
 last dim of the tensor it receives.
 *Why is this bad?* torch raises `input.size(-1) must be equal to input_size. Expected 64, got 128`, or `was
-expecting embedding dimension of 256, but got 32`, on the first batch.
+expecting embedding dimension of 256, but got 32`, on the first batch. (One exception: torch 2.13's CPU build, with
+oneDNN on, runs an `nn.LSTM` given a `PackedSequence` of the wrong width without raising, and reads past its data;
+the meta device, the CPU with oneDNN off and the other recurrent layers refuse it. It is reported all the same.)
 *Example*: `nn.Embedding(1000, 128)` then `nn.LSTM(64, 256)`.
 *Use instead*: `nn.LSTM(128, 256)` (the message gives the number). A bidirectional layer gives `2 * hidden_size`
 features: the next `nn.Linear` is checked against that (CNS001).

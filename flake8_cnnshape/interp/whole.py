@@ -1,8 +1,9 @@
 """Tensors a module makes itself (Fixed: a parameter, no batch dim; or one
-whose batch dim is not first, as an LSTM's h_n) and
-matrix products, on whole shapes (shapes/rules/matmul.py): what a model's
-tensor meets in attention and position-embedding code. A Fixed value goes
-only through these; anything else done with it is unknown."""
+whose batch dim is not first, as an LSTM's h_n or a model's tensor after a
+permute moved its batch, which a sequence-first layer takes) and matrix
+products, on whole shapes (shapes/rules/matmul.py): what a model's tensor
+meets in attention and position-embedding code. A Fixed value goes only
+through these; anything else done with it is unknown."""
 from __future__ import annotations
 
 from ..shapes.rules.matmul import PRODUCTS, B, broadcast, einsum
