@@ -13,7 +13,8 @@ import itertools
 import pytest
 
 from flake8_cnnshape.interp import whole
-from flake8_cnnshape.interp.values import Fixed
+from flake8_cnnshape.interp.values import Fixed, Tensor
+from flake8_cnnshape.shapes.shape import Shape
 from flake8_cnnshape.shapes.rules.matmul import B, GivesUp, PRODUCTS, broadcast
 from flake8_cnnshape.shapes.spec import Ctx
 
@@ -91,6 +92,9 @@ CASES = [
     ((1, 1, 16), "expand", (whole.BATCH, -1, -1), True), ((1, 1, 16), "expand", (whole.BATCH, 5, -1), True),
     ((2, 1, 16), "expand", (whole.BATCH, -1, -1), False), ((3, 4), "contiguous", (), True), ((3, 4), "mul_", (2,), True),
     ((3, 4), "t", (), False),
+    ((1, 5, 7), "repeat", (whole.BATCH, 1, 1, 1), True), ((1, 5, 7), "repeat", (whole.BATCH, 2, 1), True),
+    ((1, 5, 7), "repeat", (whole.BATCH, 1, 1, 2), True), ((2, 5, 7), "repeat", (whole.BATCH, 1, 1), False),
+    ((5, 7), "repeat", (whole.BATCH, 1), False), ((1, 5, 7), "repeat", (whole.BATCH, 1), False),
 ]
 
 
@@ -259,3 +263,10 @@ def test_einsum_grid_says_something(grid, shapes, faults):
         except GivesUp:
             kinds.append("gives up")
     assert kinds.count("shape") >= shapes and kinds.count("fault") >= faults, kinds
+
+
+def test_type_as_keeps_the_shape_as_torch():
+    other = Tensor(Shape((3,)))
+    got = whole.method(_Rec(), Fixed((1, 5, 7)), "type_as", [other], {}, None)
+    assert isinstance(got, Fixed) and got.dims == tuple(torch.zeros(1, 5, 7).type_as(torch.zeros(2, 3, dtype=torch.half)).shape)
+    assert whole.method(_Rec(), Fixed((1, 5, 7)), "type_as", [3], {}, None) is whole.UNKNOWN

@@ -171,6 +171,8 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         return _expand(dims, target)
     if name == "repeat":
         return _repeat(dims, target) if B not in dims else UNKNOWN
+    if name == "type_as" and len(args) == 1 and type(args[0]) in (Tensor, Fixed):
+        return f  # the other's dtype and device, this one's shape
     if name == "gather" and len(args) == 2:
         # its output has the index's shape, of the input's rank (torch refuses another)
         index = whole_of(args[1])
@@ -237,6 +239,11 @@ def as_fixed(v):
 
 
 def _repeat(dims, sizes):
+    """`coords.repeat(x.shape[0], 1, 1, 1)`: the model's batch as the first
+    size, over a new dim or one of 1, makes a model's tensor."""
+    if sizes and sizes[0] is BATCH and (len(sizes) > len(dims) or dims and dims[0] == 1):
+        rest = _repeat(dims if len(sizes) > len(dims) else dims[1:], sizes[1:])
+        return UNKNOWN if rest is UNKNOWN else value_of((B,) + rest.dims, True)
     if not sizes or not _ints(sizes) or len(sizes) < len(dims) or any(v < 0 for v in sizes):
         return UNKNOWN
     extra = len(sizes) - len(dims)
