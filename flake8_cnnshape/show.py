@@ -68,7 +68,7 @@ def _zoo_parts(root) -> Dict[int, Tuple[str, object]]:
                     if not inside and in_zoo((child.cls.node if isinstance(child, Instance) else child.node).lineno):
                         # the child itself, and the members of a ModuleList (never called itself: its last member's
                         # output is what it gives)
-                        members = child.children or [] if type(child) is Layer and child.kind == "ModuleList" else []
+                        members = (child.children or []) if type(child) is Layer and child.kind == "ModuleList" else []
                         for part in [child] + list(members):
                             out.setdefault(id(part), (f"{v.cls.name}.{name}", child))
                     for leaf in _reachable(child, set()):

@@ -103,8 +103,9 @@ def torch_fails(text) -> bool:
 
 
 def followed(cfg) -> bool:
-    """Does the head's input hold the model's batch (led by it, or second: sequence first, which the
-    analysis follows too)? Packed sequence first, the batch is the padded length, which it does not know."""
+    """Does the head's input hold the model's batch? Packed batch first, every head's does (led by it, or
+    second when padded back sequence first). Packed sequence first or from a list, the model's batch is the
+    padded length, which the analysis does not know."""
     kind, bidirectional, layers, proj, pack, pad_first, head = cfg
     return pack == "batch_first"
 

@@ -26,7 +26,7 @@ _SPATIAL_FIRST = {f"{k}{n}d" for k in ("Conv", "ConvTranspose") for n in (1, 2, 
 _EXAMPLE_SIDES = (28, 32, 64, 224)  # the input sides a width is stated at, where a model nobody sizes gets one
 
 
-_NOT_TENSORS = (Fixed, Packed)  # what a layer may be given in place of a model's tensor
+_OTHER_TENSORS = (Fixed, Packed)  # what a layer may be given besides a model's batch-first tensor
 _UNREAD = ("hx", "offsets", "per_sample_weights")  # extra tensors whose shapes no rule reads
 _GIVEN = ("offsets",)  # of those, the ones whose being given changes the output
 
@@ -62,7 +62,7 @@ class Layers:
     def call_module(self, mod, args, kwargs, node):
         if isinstance(mod, Instance):
             return self.call_instance(mod, args, kwargs, node)
-        if args and type(args[0]) in _NOT_TENSORS:
+        if args and type(args[0]) in _OTHER_TENSORS:
             return self._other_input(mod, args, kwargs, node)
         if type(mod) is Layer and mod.spec is not None and mod.spec.extra and (len(args) > 1 or kwargs):
             return self._with_extra(mod, args, kwargs, node)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import LayersPart
 
 RNN = "torch.nn.utils.rnn."
-FUNCTIONS = (RNN + "pack_padded_sequence", RNN + "pack_sequence", RNN + "pad_packed_sequence")
 RECURRENT = ("RNN", "LSTM", "GRU")  # the layers that take a PackedSequence
 
 _SIGS = {

@@ -9,10 +9,11 @@ from __future__ import annotations
 from ..shapes.rules.matmul import PRODUCTS, B, broadcast, einsum
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN, Unknowable
-from ..shapes.spec import Ctx
+from ..shapes.spec import SAME, Ctx
 from .events import Recorder
 from .plain import is_int
-from .values import Fixed, Method, Tensor, value_of, whole_of
+from .packed import RECURRENT
+from .values import CHAINS, Fixed, Layer, Method, Tensor, value_of, whole_of
 
 # methods that give a tensor of the same shape: whatever their arguments,
 # and (in place, or elementwise) when they are numbers
@@ -42,7 +43,7 @@ def on_whole(rec: Recorder, display: str, tensor: bool, node, compute, *wholes):
         out = compute(ctx, *wholes)
     except Unknowable:
         out, ctx.faults = None, []
-    rec.report(ctx.faults, (node.lineno, node.col_offset), None, node)
+    rec.report(ctx.faults, (node.lineno, node.col_offset), None, node)  # layers.place(), which imports this module
     return value_of(out, tensor)
 
 
@@ -199,12 +200,31 @@ def seq_first(layers, layer, args, kwargs, node):
     moved = [a for a in args if type(a) is Fixed] + [v for v in kwargs.values() if type(v) is Fixed]
     if B not in moved[0].dims:
         return UNKNOWN  # a module's own tensor (a parameter) through a layer: not a model's tensor
-    if any(B not in f.dims[1:-1] for f in moved) or len({f.dims.index(B) for f in moved}) != 1:
+    if any(B not in f.dims[1:-1] for f in moved) or len({f.dims.index(B) for f in moved}) != 1 or not _keeps_leading(layer):
         return Tensor(Shape.unknown())
     out = layers.call_module(layer, [_batch_hidden(a) for a in args], {k: _batch_hidden(v) for k, v in kwargs.items()}, node)
-    recurrent = layer.kind in ("RNN", "LSTM", "GRU") and layer.args is not None
-    first = recurrent and layer.args.values.get("batch_first") is False
-    return _batch_back(out, moved[0].dims.index(B), moved[0].dims[0], recurrent, first)
+    recurrent = layer.kind in RECURRENT and layer.args is not None
+    seq_major = recurrent and layer.args.values.get("batch_first") is False
+    return _batch_back(out, moved[0].dims.index(B), moved[0].dims[0], recurrent, seq_major)
+
+
+# layers whose rule changes no dim but the last few (and those only by their own sizes): the model's batch, a dim
+# of unknown size to them, goes through where it was. A layer that reshapes, merges or scales other dims (Flatten,
+# Fold, PixelShuffle, a conv taking the batch for channels) would give a dim of unknown size that is not the batch.
+_LAST_DIMS = frozenset(("RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
+                        "Transformer", "Linear", "Embedding", "Identity"))
+_NORMS = frozenset(("LayerNorm", "RMSNorm"))
+
+
+def _keeps_leading(layer) -> bool:
+    if layer.kind in CHAINS or layer.kind == "Sequential":
+        return layer.children is not None and all(type(c) is Layer and _keeps_leading(c) for c in layer.children)
+    if layer.spec is None or layer.args is None:
+        return False
+    if layer.kind in _NORMS:  # over the last dim only: a wider normalized_shape would reach the batch
+        shape = layer.args.values.get("normalized_shape")
+        return is_int(shape) or type(shape) in (tuple, list) and len(shape) == 1
+    return layer.kind in _LAST_DIMS or layer.spec.axes == SAME
 
 
 def _batch_hidden(v):
@@ -212,20 +232,20 @@ def _batch_hidden(v):
     return Tensor(Shape(tuple(None if d is B else d for d in v.dims[1:]))) if type(v) is Fixed else v
 
 
-def _batch_back(v, at: int, seq, recurrent: bool, first: bool):
+def _batch_back(v, at: int, seq, recurrent: bool, seq_major: bool):
     """What the layer gave, the model's batch at `at` of each whole shape again
-    (`seq` the first dim, the batch its rule saw; `first`: a sequence-first
-    recurrent layer, whose h_n has the model's batch)."""
+    (`seq` the first dim, the batch its rule saw; `seq_major`: a recurrent
+    layer with batch_first=False, whose h_n has the model's batch)."""
     if type(v) is Tensor:
         s = v.shape
         if s.open or len(s.dims) < at or s.dims[at - 1] is not None:
             return Tensor(Shape.unknown())
         return Fixed((seq,) + s.dims[:at - 1] + (B,) + s.dims[at:])
     if type(v) is Fixed and recurrent and len(v.dims) == 3:  # (layers * directions, N, hidden)
-        n = B if first and v.dims[1] is None else seq if v.dims[1] is B else v.dims[1]
+        n = B if seq_major and v.dims[1] is None else seq if v.dims[1] is B else v.dims[1]
         return Fixed((v.dims[0], n, v.dims[2]))
     if type(v) is tuple:
-        return tuple(_batch_back(p, at, seq, recurrent, first) for p in v)
+        return tuple(_batch_back(p, at, seq, recurrent, seq_major) for p in v)
     return UNKNOWN
 
 

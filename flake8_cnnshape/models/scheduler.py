@@ -209,16 +209,20 @@ class Scheduler:
             def thunk():
                 root = scripts.build(model, self.tree, self.interp, scope)
                 if isinstance(root, Instance):
-                    rec = self.interp.rec
-                    if in_zoo(root.cls.node.lineno):  # faults inside it are reported at the build
-                        rec.entry = ((model.node.value.lineno, model.node.value.col_offset), f"torchvision's {root.cls.name}")
-                    try:
-                        self.runner.forward(root, shape, self._searchable)
-                    finally:
-                        rec.entry = None
+                    self._forward_script(model, root, shape, self._searchable)
                 elif isinstance(root, Layer):
                     self.runner.apply(root, shape, self._searchable)
             self._run(thunk, inp)
+
+    def _forward_script(self, model: Model, root: Instance, shape, searchable: bool) -> None:
+        """A script's model run; faults inside a torchvision model are reported at the script's build of it."""
+        rec = self.interp.rec
+        if in_zoo(root.cls.node.lineno):
+            rec.entry = ((model.node.value.lineno, model.node.value.col_offset), f"torchvision's {root.cls.name}")
+        try:
+            self.runner.forward(root, shape, searchable)
+        finally:
+            rec.entry = None
 
     # -- `cnnshape show` -----------------------------------------------------
     def trace(self, model: Model, inp: Optional[InputSource]):
@@ -244,7 +248,9 @@ class Scheduler:
                 root = self.runner.guarded(lambda: scripts.build(model, self.tree, interp, scope), None)
             else:
                 root = self.runner.evaluate(model.node, model.scope_path)
-            if isinstance(root, Instance):
+            if isinstance(root, Instance) and isinstance(model.node, ast.Assign):
+                run = self.runner.run(lambda: self._forward_script(model, root, shape, False), inp)
+            elif isinstance(root, Instance):
                 run = self.runner.run(lambda: self.runner.forward(root, shape, False), inp)
             elif isinstance(root, Layer) and not isinstance(model.node, ast.ClassDef):
                 run = self.runner.run(lambda: self.runner.apply(root, shape, False), inp)

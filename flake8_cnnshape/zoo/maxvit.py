@@ -16,7 +16,7 @@ def conv_bn_act(cin, cout, kernel_size, stride, groups=1, bias=False):
 
 
 class MBConv(nn.Module):
-    def __init__(self, in_channels, out_channels, stride):
+    def __init__(self, in_channels, out_channels, stride, expansion_ratio, squeeze_ratio):
         super().__init__()
         if stride != 1 or in_channels != out_channels:
             proj = [nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=1, bias=True)]
@@ -25,10 +25,10 @@ class MBConv(nn.Module):
             self.proj = nn.Sequential(*proj)
         else:
             self.proj = nn.Identity()
-        mid = int(out_channels * 4)
+        mid = int(out_channels * expansion_ratio)
         self.layers = nn.Sequential(nn.BatchNorm2d(in_channels, eps=1e-3, momentum=0.01),
                                     conv_bn_act(in_channels, mid, 1, 1), conv_bn_act(mid, mid, 3, stride, groups=mid),
-                                    SqueezeExcitation(mid, int(out_channels * 0.25), activation=nn.SiLU),
+                                    SqueezeExcitation(mid, int(out_channels * squeeze_ratio), activation=nn.SiLU),
                                     nn.Conv2d(mid, out_channels, kernel_size=1, bias=True))
 
     def forward(self, x):
@@ -82,7 +82,7 @@ class PartitionAttentionLayer(nn.Module):
     """The partitions come from the grid size the model was built for, not
     from the input: an input of another size fails, or is reshaped, as in torch."""
 
-    def __init__(self, in_channels, head_dim, partition_size, partition_type, grid_size):
+    def __init__(self, in_channels, head_dim, partition_size, partition_type, grid_size, mlp_ratio):
         super().__init__()
         self.grid_size = grid_size
         n_partitions = grid_size[0] // partition_size
@@ -97,8 +97,8 @@ class PartitionAttentionLayer(nn.Module):
         self.attn_layer = nn.Sequential(nn.LayerNorm(in_channels),
                                         RelativePositionalMultiHeadAttention(in_channels, head_dim, partition_size ** 2),
                                         nn.Dropout(0.0))
-        self.mlp_layer = nn.Sequential(nn.LayerNorm(in_channels), nn.Linear(in_channels, in_channels * 4), nn.GELU(),
-                                       nn.Linear(in_channels * 4, in_channels), nn.Dropout(0.0))
+        self.mlp_layer = nn.Sequential(nn.LayerNorm(in_channels), nn.Linear(in_channels, in_channels * mlp_ratio), nn.GELU(),
+                                       nn.Linear(in_channels * mlp_ratio, in_channels), nn.Dropout(0.0))
 
     def forward(self, x):
         gh, gw = self.grid_size[0] // self.p, self.grid_size[1] // self.p
@@ -109,25 +109,26 @@ class PartitionAttentionLayer(nn.Module):
 
 
 class MaxVitLayer(nn.Module):
-    def __init__(self, in_channels, out_channels, stride, head_dim, partition_size, grid_size):
+    def __init__(self, in_channels, out_channels, stride, head_dim, partition_size, grid_size, ratios):
         super().__init__()
+        expansion_ratio, squeeze_ratio, mlp_ratio = ratios
         self.layers = nn.Sequential(
-            MBConv(in_channels, out_channels, stride),
-            PartitionAttentionLayer(out_channels, head_dim, partition_size, "window", grid_size),
-            PartitionAttentionLayer(out_channels, head_dim, partition_size, "grid", grid_size))
+            MBConv(in_channels, out_channels, stride, expansion_ratio, squeeze_ratio),
+            PartitionAttentionLayer(out_channels, head_dim, partition_size, "window", grid_size, mlp_ratio),
+            PartitionAttentionLayer(out_channels, head_dim, partition_size, "grid", grid_size, mlp_ratio))
 
     def forward(self, x):
         return self.layers(x)
 
 
 class MaxVitBlock(nn.Module):
-    def __init__(self, in_channels, out_channels, head_dim, partition_size, input_grid_size, n_layers):
+    def __init__(self, in_channels, out_channels, head_dim, partition_size, input_grid_size, n_layers, ratios):
         super().__init__()
         self.grid_size = conv_output_size(input_grid_size, 3, 2, 1)
         self.layers = nn.ModuleList()
         for idx in range(n_layers):
             self.layers.append(MaxVitLayer(in_channels if idx == 0 else out_channels, out_channels, 2 if idx == 0 else 1,
-                                           head_dim, partition_size, self.grid_size))
+                                           head_dim, partition_size, self.grid_size, ratios))
 
     def forward(self, x):
         for layer in self.layers:
@@ -136,9 +137,10 @@ class MaxVitBlock(nn.Module):
 
 
 class MaxVit(nn.Module):
+    # (no norm_layer or activation_layer: a build that gives one is not followed)
     def __init__(self, input_size, stem_channels, partition_size, block_channels, block_layers, head_dim,
-                 stochastic_depth_prob=0.0, norm_layer=None, activation_layer=None, squeeze_ratio=0.25,
-                 expansion_ratio=4, mlp_ratio=4, mlp_dropout=0.0, attention_dropout=0.0, num_classes=1000):
+                 stochastic_depth_prob=0.0, squeeze_ratio=0.25, expansion_ratio=4, mlp_ratio=4, mlp_dropout=0.0,
+                 attention_dropout=0.0, num_classes=1000):
         super().__init__()
         size = conv_output_size(input_size, 3, 2, 1)
         for _ in block_channels:  # torchvision refuses a build whose blocks' inputs do not split into partitions
@@ -151,7 +153,8 @@ class MaxVit(nn.Module):
         self.blocks = nn.ModuleList()
         in_channels = [stem_channels] + block_channels[:-1]
         for cin, cout, n in zip(in_channels, block_channels, block_layers):
-            self.blocks.append(MaxVitBlock(cin, cout, head_dim, partition_size, grid, n))
+            self.blocks.append(MaxVitBlock(cin, cout, head_dim, partition_size, grid, n,
+                                           (expansion_ratio, squeeze_ratio, mlp_ratio)))
             grid = self.blocks[-1].grid_size
         last = block_channels[-1]
         self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(last), nn.Linear(last, last),

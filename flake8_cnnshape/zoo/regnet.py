@@ -50,8 +50,8 @@ class ResBottleneckBlock(nn.Module):
 
 
 class RegNet(nn.Module):
-    def __init__(self, stages, se_ratio=None, num_classes=1000, stem_width=32, stem_type=None, block_type=None,
-                 norm_layer=None, activation=None):
+    # (no stem_type, block_type, norm_layer or activation: a build that gives one is not followed)
+    def __init__(self, stages, se_ratio=None, num_classes=1000, stem_width=32):
         super().__init__()
         self.stem = conv_norm_act(3, stem_width, 3, 2, act=nn.ReLU)
         current = stem_width

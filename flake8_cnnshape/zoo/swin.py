@@ -56,14 +56,14 @@ class ShiftedWindowAttention(nn.Module):
 
 
 class SwinTransformerBlock(nn.Module):
-    def __init__(self, dim, num_heads, window_size, v2=False):
+    def __init__(self, dim, num_heads, window_size, v2=False, mlp_ratio=4.0):
         super().__init__()
         self.v2 = v2
         self.norm1 = nn.LayerNorm(dim)
         self.attn = ShiftedWindowAttention(dim, window_size, num_heads, v2)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, int(dim * 4.0)), nn.GELU(), nn.Dropout(0.0), nn.Linear(int(dim * 4.0), dim),
-                                 nn.Dropout(0.0))
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(0.0), nn.Linear(hidden, dim), nn.Dropout(0.0))
 
     def forward(self, x):
         if self.v2:
@@ -74,16 +74,16 @@ class SwinTransformerBlock(nn.Module):
 
 
 class SwinTransformer(nn.Module):
+    # (no norm_layer, block or downsample_layer: a build that gives one is not followed)
     def __init__(self, patch_size, embed_dim, depths, num_heads, window_size, v2=False, mlp_ratio=4.0, dropout=0.0,
-                 attention_dropout=0.0, stochastic_depth_prob=0.1, num_classes=1000, norm_layer=None, block=None,
-                 downsample_layer=None):
+                 attention_dropout=0.0, stochastic_depth_prob=0.1, num_classes=1000):
         super().__init__()
         layers = [nn.Sequential(nn.Conv2d(3, embed_dim, kernel_size=(patch_size[0], patch_size[1]),
                                           stride=(patch_size[0], patch_size[1])),
                                 Permute([0, 2, 3, 1]), nn.LayerNorm(embed_dim))]
         for i_stage in range(len(depths)):
             dim = embed_dim * 2 ** i_stage
-            layers.append(nn.Sequential(*[SwinTransformerBlock(dim, num_heads[i_stage], window_size, v2)
+            layers.append(nn.Sequential(*[SwinTransformerBlock(dim, num_heads[i_stage], window_size, v2, mlp_ratio)
                                           for _ in range(depths[i_stage])]))
             if i_stage < len(depths) - 1:
                 layers.append(PatchMergingV2(dim) if v2 else PatchMerging(dim))
