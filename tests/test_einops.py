@@ -88,3 +88,12 @@ def test_the_grid_says_something():
             continue
         kinds.append("fault" if ctx.faults else "shape")
     assert kinds.count("shape") >= 25 and kinds.count("fault") >= 40, {k: kinds.count(k) for k in set(kinds)}
+
+
+@pytest.mark.parametrize("pattern", ["b (h d) ... -> b h (...) d", "b c ... -> b (...) c"])
+def test_a_composed_ellipsis_is_not_read(pattern):
+    """`(...)` composes the ellipsis' dims into one (einops gives rank 4 for the first at (2, 64, 7, 7)); read as a
+    bare `...` it would spread them, a rank that a later einsum or layer would report. It is not followed."""
+    assert len(_einops("rearrange", pattern, {"h": 4} if "h" in pattern else {}, (B, 64, 7, 7), 2)) == len(pattern.split("->")[1].split())
+    with pytest.raises(GivesUp):
+        apply("rearrange", pattern, (B, 64, 7, 7), {"h": 4} if "h" in pattern else {}, Ctx("rearrange"))

@@ -47,6 +47,8 @@ def _side(text: str) -> tuple:
                 raise _Bad()
             groups.append(tuple(current))
             current = None
+        elif token == ELLIPSIS and current is not None:
+            raise _Bad()  # `(...)`: the ellipsis' dims composed into one, not read (a bare `...` would spread them)
         elif token == ELLIPSIS or token.isidentifier() or token.isdigit():
             (current if current is not None else groups).append(token if current is not None else (token,))
         else:
