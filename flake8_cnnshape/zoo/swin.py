@@ -14,23 +14,17 @@ def merge_patches(x):
 
 
 class PatchMerging(nn.Module):
-    def __init__(self, dim, norm_layer=None):
+    """torchvision's PatchMerging, and PatchMergingV2 (v2: the norm after the reduction, over 2C)."""
+
+    def __init__(self, dim, v2=False):
         super().__init__()
+        self.v2 = v2
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
-        self.norm = nn.LayerNorm(4 * dim)
+        self.norm = nn.LayerNorm(2 * dim if v2 else 4 * dim)
 
     def forward(self, x):
-        return self.reduction(self.norm(merge_patches(x)))
-
-
-class PatchMergingV2(nn.Module):
-    def __init__(self, dim, norm_layer=None):
-        super().__init__()
-        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
-        self.norm = nn.LayerNorm(2 * dim)
-
-    def forward(self, x):
-        return self.norm(self.reduction(merge_patches(x)))
+        x = merge_patches(x)
+        return self.norm(self.reduction(x)) if self.v2 else self.reduction(self.norm(x))
 
 
 class ShiftedWindowAttention(nn.Module):
@@ -86,7 +80,7 @@ class SwinTransformer(nn.Module):
             layers.append(nn.Sequential(*[SwinTransformerBlock(dim, num_heads[i_stage], window_size, v2, mlp_ratio)
                                           for _ in range(depths[i_stage])]))
             if i_stage < len(depths) - 1:
-                layers.append(PatchMergingV2(dim) if v2 else PatchMerging(dim))
+                layers.append(PatchMerging(dim, v2))
         self.features = nn.Sequential(*layers)
         num_features = embed_dim * 2 ** (len(depths) - 1)
         self.norm = nn.LayerNorm(num_features)
