@@ -197,9 +197,10 @@ def seq_first(layers, layer, args, kwargs, node):
     comes back where it was in what the layer gives. A recurrent layer's h_n
     and c_n have the batch torch reads (batch_first or not); the other
     tensors a layer gives besides its output are not known."""
-    moved = [a for a in args if type(a) is Fixed] + [v for v in kwargs.values() if type(v) is Fixed]
-    if B not in moved[0].dims:
+    if B not in args[0].dims:
         return UNKNOWN  # a module's own tensor (a parameter) through a layer: not a model's tensor
+    # the tensors the model's batch is in; a module's own (a mask, `self.src_mask`) goes as it is
+    moved = [a for a in args if type(a) is Fixed and B in a.dims] + [v for v in kwargs.values() if type(v) is Fixed and B in v.dims]
     if any(B not in f.dims[1:-1] for f in moved) or len({f.dims.index(B) for f in moved}) != 1 or not _keeps_leading(layer):
         return Tensor(Shape.unknown())
     out = layers.call_module(layer, [_batch_hidden(a) for a in args], {k: _batch_hidden(v) for k, v in kwargs.items()}, node)
@@ -229,7 +230,7 @@ def _keeps_leading(layer) -> bool:
 
 def _batch_hidden(v):
     """A Fixed with the model's batch inside, as the tensor a layer's rule takes: its first dim the batch."""
-    return Tensor(Shape(tuple(None if d is B else d for d in v.dims[1:]))) if type(v) is Fixed else v
+    return Tensor(Shape(tuple(None if d is B else d for d in v.dims[1:]))) if type(v) is Fixed and B in v.dims else v
 
 
 def _batch_back(v, at: int, seq, recurrent: bool, seq_major: bool):
