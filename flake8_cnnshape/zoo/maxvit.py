@@ -2,17 +2,11 @@
 import torch
 import torch.nn as nn
 
-from .mobilenet import SqueezeExcitation
+from .mobilenet import SqueezeExcitation, conv_norm_act
 
 
 def conv_output_size(size, kernel_size, stride, padding):
     return ((size[0] - kernel_size + 2 * padding) // stride + 1, (size[1] - kernel_size + 2 * padding) // stride + 1)
-
-
-def conv_bn_act(cin, cout, kernel_size, stride, groups=1, bias=False):
-    """torchvision.ops.Conv2dNormActivation with MaxViT's BatchNorm2d and GELU."""
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=bias),
-                         nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01), nn.GELU())
 
 
 class MBConv(nn.Module):
@@ -27,7 +21,8 @@ class MBConv(nn.Module):
             self.proj = nn.Identity()
         mid = int(out_channels * expansion_ratio)
         self.layers = nn.Sequential(nn.BatchNorm2d(in_channels, eps=1e-3, momentum=0.01),
-                                    conv_bn_act(in_channels, mid, 1, 1), conv_bn_act(mid, mid, 3, stride, groups=mid),
+                                    conv_norm_act(in_channels, mid, 1, 1, act=nn.GELU),
+                                    conv_norm_act(mid, mid, 3, stride, groups=mid, act=nn.GELU),
                                     SqueezeExcitation(mid, int(out_channels * squeeze_ratio), activation=nn.SiLU),
                                     nn.Conv2d(mid, out_channels, kernel_size=1, bias=True))
 
@@ -147,7 +142,7 @@ class MaxVit(nn.Module):
             size = conv_output_size(size, 3, 2, 1)
             if size[0] % partition_size != 0 or size[1] % partition_size != 0:
                 raise ValueError("input_size is not divisible by the partition size")
-        self.stem = nn.Sequential(conv_bn_act(3, stem_channels, 3, 2),
+        self.stem = nn.Sequential(conv_norm_act(3, stem_channels, 3, 2, act=nn.GELU),
                                   nn.Sequential(nn.Conv2d(stem_channels, stem_channels, 3, 1, 1, bias=True)))
         grid = conv_output_size(input_size, 3, 2, 1)
         self.blocks = nn.ModuleList()
