@@ -30,6 +30,7 @@ _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", 
              "torch.stack")  # call_torch's own
 _WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
 _SWAPS = ("transpose", "swapaxes", "swapdims")
+_TORCH_SWAPS = frozenset("torch." + name for name in _SWAPS)
 PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
 PACKING = ("torch.nn.utils.rnn.pack_padded_sequence", "torch.nn.utils.rnn.pack_sequence",
            "torch.nn.utils.rnn.pad_packed_sequence")  # packed.py (imported when one is met)
@@ -87,7 +88,7 @@ class TensorOps:
     def call_torch(self, qual: str, args, kwargs, node):
         spec = FUNCTIONS.get(qual)
         if spec is not None:
-            if qual[6:] in _SWAPS and len(args) == 3 and type(args[0]) is Tensor:
+            if qual in _TORCH_SWAPS and len(args) == 3 and type(args[0]) is Tensor:
                 return self.method(args[0], qual[6:], list(args[1:]), kwargs, node)
             return self.functional(spec, _display(qual), args, kwargs, node)
         if qual in FACTORIES:
