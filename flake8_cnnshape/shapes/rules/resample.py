@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from ..shape import Shape
-from ..signature import Args, Unknowable, sig
+from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import AXIS, OTHER, Ctx, LayerSpec, OpSpec, no_params
 from .common import need_rank, positive, spatial, window_fault
 
@@ -25,7 +25,7 @@ def pad(n: int, kind: str):
     """Pads take (left, right, top, bottom, front, back): last dim first."""
 
     def rule(a: Args, x: Shape, ctx: Ctx):
-        p = a.ints("padding", 2 * n) if not isinstance(a["padding"], int) else (a.int("padding"),) * (2 * n)
+        p = _paddings(a["padding"], 2 * n)
         if kind == "constant":
             ranks = tuple(range(n - 1, 16))
         else:
@@ -34,7 +34,7 @@ def pad(n: int, kind: str):
             return None
         if kind == "constant" and not x.open and x.rank < n:
             return None  # F.pad pads the batch dim too: it runs, but no batch dim is left
-        if kind != "constant" and any(v < 0 for v in p):
+        if kind != "constant" and any(v is not None and v < 0 for v in p):
             raise Unknowable("negative padding")
         dims = list(x.dims)
         for axis in range(n):
@@ -43,7 +43,8 @@ def pad(n: int, kind: str):
             if j < 0:
                 return None
             L = dims[j]
-            if L is None:
+            if L is None or lo is None or hi is None:
+                dims[j] = None  # an amount nobody knows: only this dim's size is lost
                 continue
             if kind == "reflect" and (lo >= L or hi >= L):
                 return None
@@ -55,6 +56,24 @@ def pad(n: int, kind: str):
         return x.with_dims(dims)
 
     return rule
+
+
+def _paddings(v, count: int):
+    """A padding layer's amounts, `count` of them, None where one is not known
+    (all of them when the argument is not: an int or a tuple, it pads the same
+    last dims)."""
+    if v is UNKNOWN:
+        return (None,) * count
+    if type(v) is int:
+        return (v,) * count
+    if isinstance(v, (tuple, list)) and len(v) == count and all(_amount(e) for e in v):
+        return tuple(None if e is UNKNOWN else e for e in v)
+    raise Unknowable("padding")
+
+
+def _amount(e) -> bool:
+    """An int, or a value nobody knows (`diff // 2` of a size nobody knows)."""
+    return e is UNKNOWN or isinstance(e, int) and not isinstance(e, bool)
 
 
 _INTERP_RANKS = {"nearest": (2, 3, 4), "nearest-exact": (2, 3, 4), "linear": (2,), "bilinear": (3,), "bicubic": (3,), "trilinear": (4,), "area": (2, 3, 4)}
@@ -72,7 +91,7 @@ def upsample(mode_default: str | None):
                 raise Unknowable("align_corners")
             if a.known("recompute_scale_factor") and a.known("size") is not None:
                 raise Unknowable("recompute_scale_factor")
-        return interpolate(x, ctx, a.known("size"), a.known("scale_factor"), mode)
+        return interpolate(x, ctx, a["size"], a["scale_factor"], mode)
 
     return rule
 
@@ -87,15 +106,18 @@ def interpolate(x: Shape, ctx: Ctx, size, scale, mode: str):
         return None
     n = x.rank - 1
     sizes = x.dims[1:]
+    # a size or scale nobody knows (`size=skip.shape[2:]` of an input nobody
+    # knows) loses those sizes only: the batch, the channels and the rank stay
     if size is not None:
-        outs = (size,) * n if isinstance(size, int) else tuple(size)
-        if len(outs) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in outs):
+        outs = (size,) * n if isinstance(size, int) or size is UNKNOWN else tuple(size)
+        if len(outs) != n or not all(_amount(v) for v in outs):
             raise Unknowable("size")
+        outs = tuple(None if v is UNKNOWN else v for v in outs)
     else:
-        scales = (scale,) * n if isinstance(scale, (int, float)) else tuple(scale)
-        if len(scales) != n or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in scales):
+        scales = (scale,) * n if isinstance(scale, (int, float)) or scale is UNKNOWN else tuple(scale)
+        if len(scales) != n or not all(s is UNKNOWN or isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in scales):
             raise Unknowable("scale_factor")
-        outs = tuple(None if L is None else math.floor(float(L) * float(s)) for L, s in zip(sizes, scales))
+        outs = tuple(None if L is None or s is UNKNOWN else math.floor(float(L) * float(s)) for L, s in zip(sizes, scales))
     if mode == "area" and 0 in outs:
         return None  # area is adaptive_avg_pool, which returns an empty tensor here
     if any(v is not None and v < 1 for v in outs) or any(L is not None and L < 1 for L in sizes):
@@ -154,12 +176,12 @@ def _interp(a: Args, x: Shape, ctx: Ctx):
     mode = a.known("mode")
     if mode not in _INTERP_RANKS:
         raise Unknowable("mode")
-    return interpolate(x, ctx, a.known("size"), a.known("scale_factor"), mode)
+    return interpolate(x, ctx, a["size"], a["scale_factor"], mode)
 
 
 def _pad(a: Args, x: Shape, ctx: Ctx):
     p = a.known("pad")
-    if not isinstance(p, (tuple, list)) or len(p) % 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in p):
+    if not isinstance(p, (tuple, list)) or len(p) % 2 or not all(_amount(v) for v in p):
         raise Unknowable("pad")
     mode = a.known("mode")
     kind = {"constant": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}.get(mode)
