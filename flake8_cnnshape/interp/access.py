@@ -16,8 +16,8 @@ from .mutation import DICT_MUTATORS, LIST_MUTATORS
 from .names import normalize
 from .plain import is_int, plain
 from .scope import MISSING
-from .values import (CONTAINERS, POISON, ClassInfo, Config, Fixed, Function, Instance, Layer, Method, ModuleRef, Super, Tensor,
-                     TorchRef)
+from .values import (CONTAINERS, ClassInfo, Config, Fixed, Function, Instance, Layer, Method, ModuleRef, Super, Tensor,
+                     TorchRef, known_position, unknown_length)
 
 _LIST_METHODS = LIST_MUTATORS | {"copy"}
 _PARSER_METHODS = ("add_argument", "set_defaults", "parse_args", "parse_known_args", "add_argument_group",
@@ -50,7 +50,7 @@ class Access:
     def iterate(self, v):
         """The items of an iterable we can enumerate, else UNKNOWN."""
         if isinstance(v, (list, tuple, str)):
-            if isinstance(v, list) and any(e is POISON for e in v):
+            if isinstance(v, list) and unknown_length(v):
                 return UNKNOWN
             return list(v) if len(v) <= MAX_SEQ else UNKNOWN
         if isinstance(v, dict):
@@ -175,6 +175,8 @@ class Access:
                 return obj.items.get(key, UNKNOWN)
             return UNKNOWN
         if isinstance(obj, (list, tuple, str)) and (is_int(key) or isinstance(key, slice)):
+            if type(obj) is list and unknown_length(obj) and (isinstance(key, slice) or not known_position(obj, key)):
+                return UNKNOWN
             try:
                 return obj[key]
             except IndexError:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, TYPE_CHECKING
 
-from ..shapes.catalog import LAYERS
 from ..shapes.signature import UNKNOWN, bind
 from ..speed.build_cache import TOO_BIG, BuildCache
 from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
-from .builtins import BUILTINS, ITERATING, PY_TYPES, SELF_RETURNING, SUPER, Builtin, math_call, nn_class, ordered_dict
+from .builtins import BUILTINS, ITERATING, SELF_RETURNING, SUPER, Builtin, math_call, nn_class, ordered_dict
 from .configs import ArgParser, bind_fields, dataclass_fields, make_namedtuple, namedtuple_type
 from .control import Raised, Return
 from .events import Recorder
@@ -19,19 +18,26 @@ from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import is_int, plain, same_value, template_too_wide, unknown_like
 from .scope import Scope
-from .values import (CONTAINERS, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType, Super, Tensor,
-                     TorchRef, children)
+from .typetests import KIND_TESTS, is_instance, kind_test
+from .values import (CONTAINERS, POISON, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
+                     Repeated, Super, Tensor, TorchRef, children, unknown_length)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart, ExecutorPart, LayersPart, TensorsPart
-
-_LAYER_NAMES = frozenset(LAYERS) | {"Sequential", "ModuleList", "ModuleDict"}
 
 # container methods that read it, or change nothing the analysis tracks;
 # any other is followed by Mutations or leaves the container unknown
 _CONTAINER_READS = ("parameters", "children", "modules", "named_children", "named_modules", "named_parameters",
                     "train", "eval", "to", "cuda", "cpu", "float", "double", "half", "apply", "zero_grad",
                     "requires_grad_", "__len__")
+
+
+def _open_container(kind: str, node, items: list) -> Layer:
+    """An nn.Sequential or nn.ModuleList of a list holding one Repeated (open_loops.py); else of unknown modules."""
+    seq = Layer(kind, node)
+    if POISON not in items and sum(type(e) is Repeated for e in items) == 1:
+        seq.repeat = list(items)
+    return seq
 
 
 def _layer(name: str, spec, args, kwargs, node) -> Layer:
@@ -90,6 +96,8 @@ class Calls:
             return func(args)
         if func.name == "isinstance":
             return is_instance(args[0], args[1]) if len(args) == 2 and not kwargs else UNKNOWN
+        if func.name == "callable":
+            return kind_test("callable", args, kwargs)
         if func.name == "type":
             return BUILTINS.get(type(args[0]).__name__, UNKNOWN) if len(args) == 1 and plain(args[0]) else UNKNOWN
         if any(isinstance(a, Tensor) for a in args):
@@ -128,6 +136,8 @@ class Calls:
             return Layer(name, node) if name else UNKNOWN
         if qual.startswith("math."):
             return math_call(qual[5:], args, kwargs)
+        if qual in KIND_TESTS:
+            return kind_test(qual, args, kwargs)
         return self.ops.call_torch(qual, args, kwargs, node)
 
     def container(self, kind: str, args, kwargs, node):
@@ -137,13 +147,15 @@ class Calls:
             if len(args) == 1 and isinstance(args[0], dict):
                 seq = Layer(kind, node, children=list(args[0].values()), items=dict(args[0]))
             else:
-                seq = Layer(kind, node, children=list(args))
+                seq = _open_container(kind, node, args) if unknown_length(args) else Layer(kind, node, children=list(args))
             self.rec.log.built.append(seq)
             return seq
         if kind == "ModuleList":
             if not args:
                 return Layer(kind, node, children=[])
             items = self.ev.iterate(args[0]) if len(args) == 1 else UNKNOWN
+            if items is UNKNOWN and len(args) == 1 and type(args[0]) is list:
+                return _open_container(kind, node, args[0])
             return Layer(kind, node, children=list(items)) if items is not UNKNOWN else Layer(kind, node)
         if kind == "ModuleDict":
             if not args:
@@ -441,40 +453,6 @@ def _container_children(box: Layer, named: bool):
             seen.add(id(child))
             out.append((key, child) if named else child)
     return out
-
-
-def is_instance(v, kind):
-    """isinstance(v, kind) as Python decides it, or UNKNOWN: Python's own
-    types on plain values, the file's classes on their instances, torch.nn's
-    layer classes on layers (a Lazy layer is an instance of its plain class)."""
-    if isinstance(kind, tuple):
-        got = [is_instance(v, k) for k in kind]
-        return True if True in got else UNKNOWN if UNKNOWN in got else False
-    if v is UNKNOWN:
-        return UNKNOWN
-    if type(kind) is Builtin and kind.name in PY_TYPES:
-        return isinstance(v, PY_TYPES[kind.name]) if plain(v) or type(v) in (list, tuple, dict) else False
-    if type(kind) is ClassInfo:
-        if type(v) is not Instance:
-            return False if plain(v) or type(v) in (Layer, Tensor) else UNKNOWN
-        todo, seen = [v.cls], set()
-        while todo:
-            c = todo.pop()
-            if c is kind:
-                return True
-            if id(c) not in seen:
-                seen.add(id(c))
-                todo += [b for b in c.bases if type(b) is ClassInfo]
-        return False if all(type(b) is ClassInfo or type(b) is TorchRef for b in v.cls.bases) else UNKNOWN
-    if type(kind) is TorchRef and kind.qual.startswith("torch.nn.") and kind.qual.count(".") == 2:
-        name = kind.qual[len("torch.nn."):]
-        if type(v) is Layer:
-            if name == "Module":
-                return True
-            return True if v.kind in (name, "Lazy" + name) else False if name in _LAYER_NAMES else UNKNOWN
-        if plain(v):
-            return False
-    return UNKNOWN
 
 
 def str_method(s: str, name: str, args, kwargs):

@@ -325,6 +325,7 @@ class Evaluator(Access):
         t = self.truth(self.eval(node.test, scope))
         self.rec.sides.add((node, t))
         if t is None:
+            self.rec.undecided += 1
             a = self.eval(node.body, scope)
             b = self.eval(node.orelse, scope)
             return a if same_value(a, b) else unknown_like(a)
@@ -413,9 +414,12 @@ class Evaluator(Access):
                     v = self._module_name(name, s)
                 args.append(v)
             elif t is _STARRED:
-                items = self.iterate(self.eval(a.value, scope))
+                v = self.eval(a.value, scope)
+                items = self.iterate(v)
                 if items is UNKNOWN:
-                    return self._opaque_call(func, node)
+                    if not (type(v) is list and type(func) is TorchRef and func.qual == "torch.nn.Sequential"):
+                        return self._opaque_call(func, node)
+                    items = v  # it holds a Repeated: only nn.Sequential takes one (Calls.container)
                 args.extend(items)
             else:
                 args.append(self.eval(a, scope))

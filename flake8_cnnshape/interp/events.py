@@ -150,7 +150,7 @@ class Recorder:
     a side of a branch while one runs) and the file's log. `sides` and
     `clean` are the run's while one is under way, else the log's."""
 
-    __slots__ = ("run", "log", "sides", "clean", "faults", "entry")
+    __slots__ = ("run", "log", "sides", "clean", "faults", "entry", "undecided")
 
     def __init__(self):
         self.log = FileLog()
@@ -161,6 +161,7 @@ class Recorder:
         self.sides = self.log.sides
         self.clean = self.log.clean
         self.faults = 0  # faults reported so far, in any run
+        self.undecided = 0  # `if`s and `x if c else y`s so far whose test was not known: both sides ran
 
     def begin(self, run: Run) -> None:
         self.run = run

@@ -12,8 +12,9 @@ from .budget import MAX_LOOP, Budget, OutOfBudget
 from .control import Break, Continue, Raised, Return, Unfollowed
 from .events import Recorder
 from .facts import NodeFacts, binding_nodes, yields
-from .mutation import Mutations, contents
+from .mutation import Mutations, boxes_in, contents, same_contents
 from .names import ImportMap
+from .open_loops import open_parts, run_open
 from .plain import plain, safe_binop, same_value, unknown_like
 from .scope import Scope
 from .values import CONTAINERS, Function, Instance, Layer, Tensor, TorchRef
@@ -141,11 +142,12 @@ class Executor:
     def branch(self, body, orelse, scope: Scope) -> None:
         """Follow both sides of an undecidable `if`, then join them."""
         rec, mutation = self.rec, self.mutation
+        rec.undecided += 1
         run = rec.run
         before = dict(scope.vars)
         selves = [v for v in before.values() if isinstance(v, Instance)]
         attrs_before = [dict(i.attrs) for i in selves]
-        boxes = _containers(list(before.values()) + [v for a in attrs_before for v in a.values()])
+        boxes = boxes_in(list(before.values()) + [v for a in attrs_before for v in a.values()])
         held = [contents(b) for b in boxes]
         after = []
         results = []
@@ -174,7 +176,7 @@ class Executor:
         for box, ca, cb in zip(boxes, after[0], after[1]):
             # a list both sides leave alike keeps its items; otherwise its
             # length is no longer known
-            if _same_contents(ca, cb):
+            if same_contents(ca, cb):
                 mutation.restore(box, ca)
             else:
                 mutation.poison(box)
@@ -200,18 +202,38 @@ class Executor:
             self.returns[-1].extend(returns)
 
     def s_For(self, stmt, scope):
-        items = self.ev.iterate(self.ev.eval(stmt.iter, scope))
-        if items is UNKNOWN or len(items) > MAX_LOOP or self.yielding and self.facts.get(yields, stmt):
+        it = self.ev.eval(stmt.iter, scope)
+        items = self.ev.iterate(it)
+        if self.yielding and self.facts.get(yields, stmt) or items is not UNKNOWN and len(items) > MAX_LOOP:
             self.havoc([stmt], scope)
             return
+        if items is UNKNOWN:
+            self._open_loop(stmt, it, scope)
+            return
+        if self._items(stmt, items, scope):
+            self.exec_block(stmt.orelse, scope)  # no break: the loop's `else`
+
+    def _items(self, stmt, items, scope) -> bool:
+        """The passes of a loop over these items; False when it ended before the last."""
         for item in items:
             self.budget.tick()
             if not self.assign(stmt.target, item, scope):
                 self.havoc([stmt], scope)
-                return
+                return False
             if not self._iteration(stmt, scope):
-                return
-        self.exec_block(stmt.orelse, scope)  # no break: the loop's `else`
+                return False
+        return True
+
+    def _open_loop(self, stmt, it, scope) -> None:
+        """A loop over what has no known length (open_loops.py)."""
+        head, blocks, tail = open_parts(it)
+        if not self._items(stmt, head, scope):
+            return
+        # a pass over one block repeated takes it; over a few, any of them (not known which)
+        if not run_open(self, stmt, scope, blocks[0] if len(blocks) == 1 else UNKNOWN):
+            self.havoc([stmt], scope)
+            return
+        self._items(stmt, tail, scope)
 
     def s_While(self, stmt, scope):
         if self.yielding and self.facts.get(yields, stmt):
@@ -326,31 +348,6 @@ class Executor:
         if isinstance(target, ast.Subscript):
             return self.mutation.set_item(self.ev.eval(target.value, scope), self.ev.eval(target.slice, scope), value)
         return False
-
-
-def _containers(values) -> list:
-    """Lists, dicts and layer containers reachable from these values (two levels)."""
-    seen, out = set(), []
-    todo = [(v, 0) for v in values]
-    while todo:
-        v, level = todo.pop()
-        if id(v) in seen:
-            continue
-        if isinstance(v, (list, dict)) or (isinstance(v, Layer) and (v.children is not None or v.items is not None)):
-            seen.add(id(v))
-            out.append(v)
-            if level < 2:
-                inner = v.values() if isinstance(v, dict) else (v if isinstance(v, list) else (v.children or []))
-                todo.extend((e, level + 1) for e in list(inner))
-    return out
-
-
-def _same_contents(a, b) -> bool:
-    if isinstance(a, tuple):
-        return all(_same_contents(x, y) if x is not None and y is not None else x is y for x, y in zip(a, b))
-    if isinstance(a, list):
-        return len(a) == len(b) and all(x is y or same_value(x, y) for x, y in zip(a, b))
-    return a.keys() == b.keys() and all(a[k] is b[k] or same_value(a[k], b[k]) for k in a)
 
 
 def _simple(node: ast.expr) -> bool:

@@ -17,6 +17,7 @@ from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .mutation import Mutations
 from .project import in_zoo, zoo_read
+from .open_loops import open_parts
 from .values import CHAINS, Fixed, Instance, Layer, Packed, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -123,17 +124,17 @@ class Layers:
         if layer.kind == "Sequential" or layer.kind in CHAINS:
             rec.log.applied.add(id(layer))
             if layer.children is None:
-                return Tensor(Shape.unknown())
+                return self._open_chain(layer, x) if layer.repeat is not None else Tensor(Shape.unknown())
             where = call_node if call_node is not None else layer.node
             if rec.entry is None and zoo_read() and where is not None and not in_zoo(where.lineno):
                 # the file's nn.Sequential over parts of a torchvision model: their faults are reported at it
                 rec.entry = (place(where), "a torchvision model")
                 try:
-                    out = self._chain(layer, x)
+                    out = self._chain(layer.children, x)
                 finally:
                     rec.entry = None
             else:
-                out = self._chain(layer, x)
+                out = self._chain(layer.children, x)
             if rec.log.trace is not None and type(out) is Tensor:
                 rec.log.trace.append((layer, None, out.shape, ()))  # what a part gives as a whole (show.py)
             return out
@@ -174,9 +175,23 @@ class Layers:
         step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
         return Tensor(out, (x, step, layer, spec.axes))
 
-    def _chain(self, layer: Layer, x):
+    def _open_chain(self, layer: Layer, x: Tensor):
+        """An nn.Sequential of a list that holds a Repeated (open_loops.py): its
+        items before, then the blocks repeated any number of times (known only
+        when they give back the shape they take: none gives the same), then the
+        items after."""
+        head, blocks, tail = open_parts(layer)
+        x = self._chain(head, x)
+        if type(x) is not Tensor or UNKNOWN in blocks:
+            return Tensor(Shape.unknown())
+        y = self._chain(blocks, x)
+        if type(y) is not Tensor or y.shape != x.shape:
+            return Tensor(Shape.unknown())
+        return self._chain(tail, Tensor(x.shape))  # no history: the count of blocks it went through is not known
+
+    def _chain(self, children, x):
         """An nn.Sequential's (or a chain's) children, one after another."""
-        for child in layer.children:
+        for child in children:
             if type(x) is not Tensor:  # what an LSTM returns: a tuple, which only a module of the file takes
                 if type(child) is not Instance:
                     return Tensor(Shape.unknown())

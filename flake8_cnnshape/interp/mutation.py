@@ -14,8 +14,8 @@ from typing import Callable, Dict
 
 from ..shapes.signature import UNKNOWN
 from .budget import MAX_SEQ, OutOfBudget
-from .plain import is_int, plain, unknown_like
-from .values import CONTAINERS, POISON, Instance, Layer, Tensor
+from .plain import is_int, plain, same_value, unknown_like
+from .values import CONTAINERS, POISON, Instance, Layer, Tensor, known_position, unknown_length
 
 
 class Mutations:
@@ -56,7 +56,7 @@ class Mutations:
             self.note(obj)
             obj[key] = value
             return True
-        if isinstance(obj, list) and is_int(key) and -len(obj) <= key < len(obj):
+        if isinstance(obj, list) and is_int(key) and known_position(obj, key):
             self.note(obj)
             obj[key] = value
             return True
@@ -75,7 +75,7 @@ class Mutations:
         """del obj[key]: exact for a position in a list or container, else the
         object becomes unknown."""
         seq = obj.children if isinstance(obj, Layer) else obj if isinstance(obj, list) else None
-        if seq is not None and is_int(key) and -len(seq) <= key < len(seq):
+        if seq is not None and is_int(key) and known_position(seq, key):
             self.note(obj)
             del seq[key]
         elif isinstance(obj, (Layer, list, dict)):
@@ -100,6 +100,7 @@ class Mutations:
         if isinstance(box, Layer):
             box.children = None if contents[0] is None else list(contents[0])
             box.items = None if contents[1] is None else dict(contents[1])
+            box.repeat = None if contents[2] is None else list(contents[2])
         elif isinstance(box, list):
             box[:] = contents
         else:
@@ -123,14 +124,41 @@ class Mutations:
 def contents(box):
     """What a list, dict or container holds now, for restore()."""
     if isinstance(box, Layer):
-        return (list(box.children) if box.children is not None else None, dict(box.items) if box.items is not None else None)
+        return (list(box.children) if box.children is not None else None, dict(box.items) if box.items is not None else None,
+                list(box.repeat) if box.repeat is not None else None)
     return list(box) if isinstance(box, list) else dict(box)
+
+
+def boxes_in(values) -> list:
+    """Lists, dicts and layer containers reachable from these values (two levels)."""
+    seen, out = set(), []
+    todo = [(v, 0) for v in values]
+    while todo:
+        v, level = todo.pop()
+        if id(v) in seen:
+            continue
+        if isinstance(v, (list, dict)) or (isinstance(v, Layer) and (v.children is not None or v.items is not None)):
+            seen.add(id(v))
+            out.append(v)
+            if level < 2:
+                inner = v.values() if isinstance(v, dict) else (v if isinstance(v, list) else (v.children or []))
+                todo.extend((e, level + 1) for e in list(inner))
+    return out
+
+
+def same_contents(a, b) -> bool:
+    if isinstance(a, tuple):
+        return all(same_contents(x, y) if x is not None and y is not None else x is y for x, y in zip(a, b))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(x is y or same_value(x, y) for x, y in zip(a, b))
+    return a.keys() == b.keys() and all(a[k] is b[k] or same_value(a[k], b[k]) for k in a)
 
 
 def _poison(box) -> None:
     if isinstance(box, Layer):
         box.children = None
         box.items = None
+        box.repeat = None
     elif isinstance(box, list):
         box[:] = [POISON]
     else:
@@ -142,7 +170,7 @@ _NOT_FOLLOWED = object()
 
 
 def _known(lst: list) -> bool:
-    return not any(e is POISON for e in lst)
+    return not unknown_length(lst)
 
 
 def _equal(a, b):
@@ -187,7 +215,7 @@ def _list_extend(lst, args, kwargs, iterate):
 
 
 def _list_insert(lst, args, kwargs, iterate):
-    if len(args) != 2 or not is_int(args[0]):
+    if len(args) != 2 or not is_int(args[0]) or not _known(lst) and not (args[0] >= 0 and known_position(lst, args[0])):
         return _NOT_FOLLOWED
     lst.insert(args[0], args[1])
     return None

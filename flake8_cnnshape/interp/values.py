@@ -101,7 +101,7 @@ class Layer(Shown):
     """A constructed torch.nn layer. `spec` is None for torch layers the engine
     does not model (LSTM, MultiheadAttention...): calling one ends the shape."""
 
-    __slots__ = ("kind", "node", "spec", "args", "children", "items", "owner")
+    __slots__ = ("kind", "node", "spec", "args", "children", "items", "owner", "repeat")
     _fields = ("kind", "children", "items")
 
     def __init__(self, kind: str, node: ast.Call, spec: Optional[LayerSpec] = None, args: Optional[Args] = None,
@@ -113,6 +113,9 @@ class Layer(Shown):
         self.children = children  # Sequential / ModuleList
         self.items = items  # ModuleDict
         self.owner: Optional[tuple] = None  # (the ClassInfo, the attribute) of the instance a container was assigned to
+        # a container built from a list that holds a Repeated (its children
+        # then None: unknown to every reader but the ones that take this)
+        self.repeat: Optional[list] = None
 
     @property
     def display(self) -> str:
@@ -298,3 +301,30 @@ class _Poison:
 
 
 POISON = _Poison()
+
+
+class Repeated(Shown):
+    """Stands in a list for zero or more copies of a few blocks: what a
+    builder's loop of a count nobody knows appends when every pass appends
+    blocks built the same way (interp/open_loops.py). A reader that does not
+    take it reads a list of unknown length, as with POISON."""
+
+    __slots__ = ("items",)
+    _fields = ("items",)
+
+    def __init__(self, items: tuple):
+        self.items = items  # what one pass appends, in order
+
+
+def unknown_length(lst: list) -> bool:
+    """A list holding POISON or a Repeated: its length is not known."""
+    return any(e is POISON or type(e) is Repeated for e in lst)
+
+
+def known_position(lst: list, i: int) -> bool:
+    """lst[i] is the item it names in a list of unknown length: before the
+    first unknown stretch, or counted from the end after the last one."""
+    marks = [k for k, e in enumerate(lst) if e is POISON or type(e) is Repeated]
+    if not marks:
+        return -len(lst) <= i < len(lst)
+    return 0 <= i < marks[0] or -(len(lst) - marks[-1] - 1) <= i < 0

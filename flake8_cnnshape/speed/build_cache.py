@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 
 from ..interp.plain import PLAIN
 from ..interp.scope import ModuleScope
-from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, SizeInt, TorchRef
+from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, Repeated, SizeInt, TorchRef
 from . import SWITCHES
 
 MAX_COPY = 20_000  # objects copied for one build: larger ones are built again
@@ -84,6 +84,8 @@ class Copier:
             return v
         if t is tuple:
             return tuple([self.copy(x) for x in v])
+        if t is Repeated:  # not kept in the memo: parts_of() does not list it either
+            return Repeated(tuple([self.copy(x) for x in v.items]))
         if t is not Instance and t is not Layer and t is not list and t is not dict:
             return v
         got = self.memo.get(id(v))
@@ -107,6 +109,8 @@ class Copier:
                 out.children = [self.copy(x) for x in v.children]
             if v.items is not None:
                 out.items = {k: self.copy(x) for k, x in v.items.items()}
+            if v.repeat is not None:
+                out.repeat = [self.copy(x) for x in v.repeat]
             if v.kind == "Sequential":
                 self.sequentials.append(out)
             return out
@@ -168,6 +172,9 @@ def parts_of(inst: Instance):
         if t is tuple:
             todo.extend(reversed(v))
             continue
+        if t is Repeated:
+            todo.extend(reversed(v.items))
+            continue
         if t is not Instance and t is not Layer and t is not list and t is not dict or id(v) in seen:
             continue
         seen[id(v)] = v
@@ -176,6 +183,7 @@ def parts_of(inst: Instance):
         if t is Instance:
             todo.extend(reversed(list(v.attrs.values())))
         elif t is Layer:
+            todo.extend(reversed(v.repeat or ()))
             todo.extend(reversed(list((v.items or {}).values())))
             todo.extend(reversed(v.children or ()))
         else:
