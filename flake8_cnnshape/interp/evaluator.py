@@ -183,9 +183,8 @@ class Evaluator(Access):
             budget.depth -= 1
 
     def _module_name(self, name: str, scope):
-        """A name no function scope binds: the module's (a ModuleScope works
-        out a pending definition, which nests an evaluation), an import, a
-        builtin."""
+        """A name no function scope binds: the module's (a ModuleScope works out a
+        pending definition, which nests an evaluation), an import, a builtin."""
         if scope is not None:  # the commonest first: a name the module bound, or imported
             v = scope.vars.get(name, MISSING)
             if v is IMPORTED:
@@ -326,8 +325,7 @@ class Evaluator(Access):
         self.rec.sides.add((node, t))
         if t is None:
             self.rec.undecided += 1
-            a = self.eval(node.body, scope)
-            b = self.eval(node.orelse, scope)
+            a, b = self.eval(node.body, scope), self.eval(node.orelse, scope)
             return a if same_value(a, b) else unknown_like(a)
         return self.eval(node.body if t else node.orelse, scope)
 
@@ -414,13 +412,11 @@ class Evaluator(Access):
                     v = self._module_name(name, s)
                 args.append(v)
             elif t is _STARRED:
-                v = self.eval(a.value, scope)
-                items = self.iterate(v)
-                if items is UNKNOWN:
+                items = self.iterate(v := self.eval(a.value, scope))
+                if items is UNKNOWN:  # a list holding a Repeated: only nn.Sequential takes one (Calls.container)
                     if not (type(v) is list and type(func) is TorchRef and func.qual == "torch.nn.Sequential"):
                         return self._opaque_call(func, node)
-                    items = v  # it holds a Repeated: only nn.Sequential takes one (Calls.container)
-                args.extend(items)
+                args.extend(items if items is not UNKNOWN else v)
             else:
                 args.append(self.eval(a, scope))
         kwargs, opaque = self._keywords(node.keywords, scope) if node.keywords else ({}, False)

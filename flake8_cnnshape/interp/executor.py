@@ -32,6 +32,7 @@ class Executor:
         self.scopes = scopes  # see Evaluator.scopes
         self.returns: List[List[object]] = []  # early returns of the functions being run (Calls.call_function)
         self.yielding = True  # some file read has a `yield` (machine.py): only then may a loop hold one
+        self.open_loops = 0  # loops of unknown length under way (open_loops.py)
         # the other parts, set by machine.py
         self.ev: EvaluatorPart = None  # type: ignore[assignment]
         self.ops: TensorsPart = None  # type: ignore[assignment]

@@ -29,6 +29,9 @@ from .plain import same_value, unknown_like
 from .values import POISON, Instance, Layer, Repeated, Tensor, unknown_length
 
 MAX_DEPTH = 4  # how deep two blocks are compared
+# open loops under way at once: a recursive helper that loops over what it is
+# given (`for child in module.children(): helper(child)`) would nest without end
+MAX_NESTED = 2
 
 
 class _State:
@@ -59,8 +62,16 @@ def open_parts(it):
 def run_open(ex, loop, scope, item) -> bool:
     """The loop run any number of times, each pass on `item`; False (nothing
     changed) when it cannot be followed so."""
-    if loop.orelse:
+    if loop.orelse or ex.open_loops >= MAX_NESTED:
         return False
+    ex.open_loops += 1
+    try:
+        return _run_open(ex, loop, scope, item)
+    finally:
+        ex.open_loops -= 1
+
+
+def _run_open(ex, loop, scope, item) -> bool:
     rec, mutation = ex.rec, ex.mutation
     before = _State(scope, [], [])
     selves = [v for v in before.vars.values() if type(v) is Instance]

@@ -59,11 +59,8 @@ def pad(n: int, kind: str):
 
 
 def _paddings(v, count: int):
-    """A padding layer's amounts, `count` of them, None where one is not known
-    (all of them when the argument is not: an int or a tuple, it pads the same
-    last dims)."""
-    if v is UNKNOWN:
-        return (None,) * count
+    """A padding layer's amounts, `count` of them, None where one is not known.
+    An argument nobody knows is not taken: a shorter tuple pads fewer dims."""
     if type(v) is int:
         return (v,) * count
     if isinstance(v, (tuple, list)) and len(v) == count and all(_amount(e) for e in v):
