@@ -26,9 +26,6 @@ Path = Tuple[ast.AST, ...]  # the definitions around a node, outermost first
 _PLAIN, _STMT, _DEF_STMT, _GLOBAL, _CALL, _TARGETABLE, _YIELD, _LAMBDA, _NAME, _LEAF, _IF, _IFEXP = range(12)
 _LEAF_TYPES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _KINDS: Dict[type, Tuple[int, Tuple[str, ...]]] = {}
-# the node classes the walk visits (a Name is handled where it is met)
-_PUSHED = frozenset(c for c in vars(ast).values()
-                    if isinstance(c, type) and issubclass(c, ast.AST) and not issubclass(c, _LEAF_TYPES) and c is not ast.Name)
 # The fields of these nodes the walk looks in: the others are names and
 # numbers, or hold nothing it looks for (a parameter is not a Name, and its
 # annotation, like a return annotation, holds no model; names.py reads imports).
@@ -45,6 +42,8 @@ def _kind(cls: type) -> Tuple[int, Tuple[str, ...]]:
     """What the walk does at a node of this class, and the fields that may
     hold nodes it looks at, last to first (pushed so, they pop in source order)."""
     got = _KINDS.get(cls)
+    if got is None and not issubclass(cls, ast.AST):  # None in a list (kw_defaults), a name in a pattern
+        got = _KINDS[cls] = (_LEAF, ())
     if got is None:
         if issubclass(cls, _LEAF_TYPES):
             code = _LEAF
@@ -96,44 +95,66 @@ class FileIndex:
         got = self._info.get(id(stmt))
         return got if got is not None else StatementInfo()
 
+    # What is around a node: the definitions (path), the statement, the infos
+    # of the body-level statements that hold it (chain). A node that changes
+    # them pushes, under its children, the tuple that restores them. Children
+    # are pushed last first (they pop in source order), a list at a time; the
+    # commonest nodes come first, a few steps each, and a name plainly read
+    # (what an attribute or a callee is read from) is not pushed.
     def _walk(self, tree: ast.Module) -> None:
-        calls, by_name = self.calls, self.calls_by_name
-        kinds, kind_of, Load, Store, pushed = _KINDS, _kind, ast.Load, ast.Store, _PUSHED
-        infos, bodies = self._info, _BODIES
-        Name, Attribute, keyword = ast.Name, ast.Attribute, ast.keyword
-        # What is around the node: the definitions (path), the statement, the
-        # infos of the body-level statements that hold it (chain). A node that
-        # changes them pushes, under its children, the tuple that restores them.
-        path: Path = ()
-        stmt: Optional[ast.stmt] = None
-        chain: tuple = ()
-        stack: list = [tree]
-        pop, push = stack.pop, stack.append
+        calls, by_name, kinds, kind_of, Load, Store = self.calls, self.calls_by_name, _KINDS, _kind, ast.Load, ast.Store
+        infos, bodies, Name, Attribute, Call, Constant = self._info, _BODIES, ast.Name, ast.Attribute, ast.Call, ast.Constant
+        path, stmt, chain, stack = (), None, (), [tree]
+        pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
             node = pop()
             t = type(node)
+            if t is Name:
+                if type(node.ctx) is Store:
+                    for i in chain:
+                        i.stores.add(node.id)
+                continue
+            if t is Call or t is Attribute:
+                if t is Call:
+                    calls.append((node, path, stmt))
+                    if node.keywords:
+                        extend([k.value for k in reversed(node.keywords)])
+                    if node.args:
+                        extend(reversed(node.args))
+                    func = node.func
+                    if type(func) is not Attribute:
+                        if type(func) is Name:
+                            by_name.setdefault(func.id, []).append(node)
+                        else:
+                            push(func)
+                        continue
+                    if func.attr in MUTATORS:
+                        self._mutated(func.value, chain)
+                    node = func
+                elif type(node.ctx) is not Load:
+                    self._mutated(node.value, chain)
+                node = node.value  # down `a.b.c`, read, to its root
+                while type(node) is Attribute:
+                    node = node.value
+                if type(node) is not Name:
+                    push(node)
+                continue
+            if t is Constant:
+                continue
             if t is tuple:
                 path, stmt, chain = node
                 continue
             code, fields = kinds.get(t) or kind_of(t)
-            if code == _CALL:
-                calls.append((node, path, stmt))
-                func = node.func
-                if type(func) is Name:
-                    got = by_name.get(func.id)
-                    if got is None:
-                        by_name[func.id] = [node]
-                    else:
-                        got.append(node)
-                elif type(func) is Attribute and func.attr in MUTATORS:
-                    self._mutated(func.value, chain)
-            elif code == _STMT:  # _statement() inlined for the commonest statements
+            if code == _STMT:  # _statement() inlined for the commonest statements
                 push((path, stmt, chain))
                 if stmt is None or type(stmt) in bodies:
-                    entry = StatementInfo()
-                    infos[id(node)] = entry
+                    infos[id(node)] = entry = StatementInfo()
                     chain = chain + (entry,)
                 stmt = node
+                if t is ast.Assign:  # the commonest statement: its fields without the loop over them
+                    push(node.value)
+                    extend(reversed(node.targets))
+                    continue
             elif code == _DEF_STMT or code == _GLOBAL or code == _IF:
                 push((path, stmt, chain))
                 path, chain = self._statement(node, code, path, stmt, chain)
@@ -142,25 +163,8 @@ class FileIndex:
                 path = self._expression(node, code, path, stmt, chain, push)
             for field in fields:
                 value = getattr(node, field, None)
-                if not value:  # None, or no decorators, keywords, `else`...: nothing to look at
-                    continue
-                for child in (reversed(value) if type(value) is list else (value,)):
-                    # the commonest children are handled here, not pushed: a
-                    # name (only a store matters), a constant, `a.b.c` read,
-                    # a keyword argument (its value)
-                    t = type(child)
-                    if t is keyword:
-                        child = child.value
-                        t = type(child)
-                    while t is Attribute and type(child.ctx) is Load:
-                        child = child.value
-                        t = type(child)
-                    if t is Name:
-                        if type(child.ctx) is Store:
-                            for i in chain:
-                                i.stores.add(child.id)
-                    elif t in pushed:
-                        push(child)
+                if value:  # None, or no decorators, keywords, `else`...: nothing to look at
+                    extend(reversed(value)) if type(value) is list else push(value)
 
     def _expression(self, node: ast.expr, code: int, path: Path, stmt, chain: tuple, push) -> Path:
         """The rarer expressions the walk looks at; the path around their children."""
