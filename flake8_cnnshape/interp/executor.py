@@ -12,10 +12,10 @@ from .budget import MAX_LOOP, Budget, OutOfBudget
 from .control import Break, Continue, Raised, Return, Unfollowed
 from .events import Recorder
 from .facts import NodeFacts, binding_nodes, yields
-from .mutation import Mutations, boxes_in, contents, same_contents
+from .mutation import Mutations, Snapshot, same_contents
 from .names import ImportMap
 from .open_loops import open_parts, run_open
-from .plain import plain, safe_binop, same_value, unknown_like
+from .plain import join_vars, plain, safe_binop, same_value, unknown_like
 from .scope import Scope
 from .values import CONTAINERS, Function, Instance, Layer, Tensor, TorchRef
 
@@ -145,20 +145,12 @@ class Executor:
         rec, mutation = self.rec, self.mutation
         rec.undecided += 1
         run = rec.run
-        before = dict(scope.vars)
-        selves = [v for v in before.values() if isinstance(v, Instance)]
-        attrs_before = [dict(i.attrs) for i in selves]
-        boxes = boxes_in(list(before.values()) + [v for a in attrs_before for v in a.values()])
-        held = [contents(b) for b in boxes]
+        before = Snapshot(scope)
+        selves = before.selves
         after = []
         results = []
         for block in (body, orelse):
-            # each side starts from what was before the `if`
-            scope.vars = dict(before)
-            for inst, attrs in zip(selves, attrs_before):
-                mutation.set_attrs(inst, dict(attrs))
-            for box, c in zip(boxes, held):
-                mutation.restore(box, c)
+            before.restore(mutation, scope)  # each side starts from what was before the `if`
             side = run.fork() if run is not None else None
             rec.run = side
             outcome = None
@@ -172,9 +164,10 @@ class Executor:
                 raise Unfollowed()  # the loop's state after it would be a join of paths: not followed
             finally:
                 rec.run = run
-            results.append((outcome, dict(scope.vars), [dict(i.attrs) for i in selves], side))
-            after.append([contents(b) for b in boxes])
-        for box, ca, cb in zip(boxes, after[0], after[1]):
+            now = before.again(scope)
+            results.append((outcome, now.vars, now.attrs, side))
+            after.append(now.held)
+        for box, ca, cb in zip(before.boxes, after[0], after[1]):
             # a list both sides leave alike keeps its items; otherwise its
             # length is no longer known
             if same_contents(ca, cb):
@@ -359,14 +352,7 @@ def _simple(node: ast.expr) -> bool:
 
 
 def _merge_vars(sides: List[Dict[str, object]]) -> Dict[str, object]:
-    if len(sides) == 1:
-        return sides[0]
-    a, b = sides
-    out = {}
-    for k in set(a) | set(b):
-        va, vb = a.get(k, UNKNOWN), b.get(k, UNKNOWN)
-        out[k] = va if same_value(va, vb) else unknown_like(va if k in a else vb)
-    return out
+    return sides[0] if len(sides) == 1 else join_vars(*sides)
 
 
 def _as_load(target: ast.expr) -> Optional[ast.expr]:

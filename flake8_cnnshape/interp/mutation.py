@@ -129,6 +129,32 @@ def contents(box):
     return list(box) if isinstance(box, list) else dict(box)
 
 
+class Snapshot:
+    """What a side of a branch or a pass of a loop may change: a scope's
+    values, the attributes of the instances among them, the lists and
+    containers they hold. Taken again after (the same instances and boxes),
+    and set back."""
+
+    __slots__ = ("vars", "selves", "attrs", "boxes", "held")
+
+    def __init__(self, scope, selves=None, boxes=None):
+        self.vars = dict(scope.vars)
+        self.selves = [v for v in self.vars.values() if type(v) is Instance] if selves is None else selves
+        self.attrs = [dict(i.attrs) for i in self.selves]
+        self.boxes = boxes_in(list(self.vars.values()) + [v for a in self.attrs for v in a.values()]) if boxes is None else boxes
+        self.held = [contents(b) for b in self.boxes]
+
+    def again(self, scope) -> "Snapshot":
+        return Snapshot(scope, self.selves, self.boxes)
+
+    def restore(self, mutation: Mutations, scope) -> None:
+        scope.vars = dict(self.vars)
+        for inst, attrs in zip(self.selves, self.attrs):
+            mutation.set_attrs(inst, dict(attrs))
+        for box, held in zip(self.boxes, self.held):
+            mutation.restore(box, held)
+
+
 def boxes_in(values) -> list:
     """Lists, dicts and layer containers reachable from these values (two levels)."""
     seen, out = set(), []

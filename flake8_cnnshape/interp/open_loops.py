@@ -24,25 +24,14 @@ from typing import List, Optional
 from ..shapes.signature import UNKNOWN
 from ..speed.build_cache import build_key
 from .control import Break, Continue, Raised, Return, Unfollowed
-from .mutation import boxes_in, contents
-from .plain import same_value, unknown_like
+from .mutation import Snapshot
+from .plain import join_vars, same_value
 from .values import POISON, Instance, Layer, Repeated, Tensor, unknown_length
 
 MAX_DEPTH = 4  # how deep two blocks are compared
 # open loops under way at once: a recursive helper that loops over what it is
 # given (`for child in module.children(): helper(child)`) would nest without end
 MAX_NESTED = 2
-
-
-class _State:
-    """The values a pass may change: the scope's, its instances' attributes, the lists and containers they hold."""
-
-    __slots__ = ("vars", "attrs", "held")
-
-    def __init__(self, scope, selves, boxes):
-        self.vars = dict(scope.vars)
-        self.attrs = [dict(i.attrs) for i in selves]
-        self.held = [contents(b) for b in boxes]
 
 
 def open_parts(it):
@@ -73,44 +62,38 @@ def run_open(ex, loop, scope, item) -> bool:
 
 def _run_open(ex, loop, scope, item) -> bool:
     rec, mutation = ex.rec, ex.mutation
-    before = _State(scope, [], [])
-    selves = [v for v in before.vars.values() if type(v) is Instance]
-    boxes = boxes_in(list(before.vars.values()) + [v for i in selves for v in i.attrs.values()])
-    before = _State(scope, selves, boxes)
+    before = Snapshot(scope)
     marks = _marks(rec)
     run = rec.run
     first = run.fork() if run is not None else None
     undecided = rec.undecided
     ok = _pass(ex, loop, scope, item, first)
-    once = _State(scope, selves, boxes) if ok else None
+    once = before.again(scope) if ok else None
     # Its faults hold for the first iteration only where it ran no `if` it could
     # not decide: the other side may need another item than the first's.
     keep = ok and rec.undecided == undecided
     if ok:
         again = _marks(rec)
         ok = _pass(ex, loop, scope, item, run.fork() if run is not None else None)
-        twice = _State(scope, selves, boxes)
+        twice = before.again(scope)
         _rewind(rec, again)  # what the second pass logged is the first's again, or not kept at all
         grown = _grown(before, once, twice) if ok else None
         ok = grown is not None
     if not ok:
-        _restore(mutation, scope, selves, boxes, before)
-        if once is None:
-            _rewind(rec, marks)
-            return False
+        before.restore(mutation, scope)
         # the first pass ran as the first iteration runs: what it found holds whenever the loop runs
-        _rewind(rec, marks[:3] + (rec.faults,) + marks[4:] if keep else marks)
+        _rewind(rec, marks, keep_faults=keep)
         if run is not None and keep:
             run.join(run.fork(), first)
         return False
-    _restore(mutation, scope, selves, boxes, once)
-    for box, c0, block in zip(boxes, before.held, grown):
+    once.restore(mutation, scope)
+    for box, c0, block in zip(before.boxes, before.held, grown):
         if block is not None:
             _open(mutation, box, c0, block)
-    scope.vars = _join(before.vars, once.vars)
-    for inst, a0, a1 in zip(selves, before.attrs, once.attrs):
-        mutation.set_attrs(inst, _join(a0, a1))
-    for box, c0, c1, block in zip(boxes, before.held, once.held, grown):
+    scope.vars = join_vars(before.vars, once.vars, _alike)
+    for inst, a0, a1 in zip(before.selves, before.attrs, once.attrs):
+        mutation.set_attrs(inst, join_vars(a0, a1, _alike))
+    for box, c0, c1, block in zip(before.boxes, before.held, once.held, grown):
         if block is None and not _same(c0, c1, 0):
             mutation.poison(box)  # the passes changed it, and no count is known
     if run is not None and keep:
@@ -137,7 +120,7 @@ def _pass(ex, loop, scope, item, side) -> bool:
     return True
 
 
-def _grown(before: _State, once: _State, twice: _State) -> Optional[List[object]]:
+def _grown(before: Snapshot, once: Snapshot, twice: Snapshot) -> Optional[List[object]]:
     """Per box, the blocks each pass appends to it (None: a box the second pass left as the first did);
     None when the second pass changed anything else."""
     if once.vars.keys() != twice.vars.keys() or not all(_same(once.vars[k], twice.vars[k], 0) for k in once.vars):
@@ -182,8 +165,8 @@ def _open(mutation, box, held, blocks) -> None:
         box[:] = list(held) + [Repeated(blocks)]
 
 
-def _join(a: dict, b: dict) -> dict:
-    return {k: a[k] if k in a and k in b and _same(a[k], b[k], 0) else unknown_like(a.get(k, b.get(k))) for k in set(a) | set(b)}
+def _alike(a, b) -> bool:
+    return _same(a, b, 0)
 
 
 def _same(a, b, depth: int) -> bool:
@@ -218,8 +201,9 @@ def _marks(rec):
             rec.faults, set(rec.sides), {k: dict(v) for k, v in rec.clean.items()})
 
 
-def _rewind(rec, marks) -> None:
-    """The file log as it was at marks: what a pass not kept built, traced, or covered is not the file's."""
+def _rewind(rec, marks, keep_faults: bool = False) -> None:
+    """The file log as it was at marks: what a pass not kept built, traced, or covered is not the file's
+    (keep_faults: the faults it found are counted, they stand)."""
     built, trace, stops, faults, sides, clean = marks
     log = rec.log
     del log.built[built:]
@@ -227,16 +211,9 @@ def _rewind(rec, marks) -> None:
         del log.trace[trace:]
     if stops is not None and log.stops is not None:
         del log.stops[stops:]
-    rec.faults = faults
+    if not keep_faults:
+        rec.faults = faults
     rec.sides.clear()
     rec.sides.update(sides)
     rec.clean.clear()
     rec.clean.update(clean)
-
-
-def _restore(mutation, scope, selves, boxes, state: _State) -> None:
-    scope.vars = dict(state.vars)
-    for inst, attrs in zip(selves, state.attrs):
-        mutation.set_attrs(inst, dict(attrs))
-    for box, held in zip(boxes, state.held):
-        mutation.restore(box, held)

@@ -140,6 +140,13 @@ def unknown_like(v):
     return Tensor(Shape.unknown()) if isinstance(v, Tensor) else UNKNOWN
 
 
+def join_vars(a: dict, b: dict, same=None) -> dict:
+    """Two paths' values by name (a branch's sides, none or some passes of a
+    loop): one both have and agree on stays, any other becomes unknown."""
+    same = same or same_value
+    return {k: a[k] if k in a and k in b and same(a[k], b[k]) else unknown_like(a[k] if k in a else b[k]) for k in set(a) | set(b)}
+
+
 def same_value(a, b) -> bool:
     if a is b:
         return True
