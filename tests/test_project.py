@@ -175,3 +175,19 @@ def test_show_names_the_other_file_where_the_shape_ends(project):
     first = table["stops"][0]
     assert (first["file"], first["line"], first["what"]) == (str(project / "models" / "opaque.py"), 8, "torch.special_op")
     assert "known shape ends at opaque.py line 8: torch.special_op: not modelled" in render(table)
+
+
+def test_a_file_read_once_is_not_kept_and_a_change_is_read_again(tmp_path):
+    from flake8_cnnshape.interp import project as proj
+
+    path = tmp_path / "blocks.py"
+    path.write_text("import torch.nn as nn\nWIDTH = 3\n")
+    first = proj.load(str(path))
+    assert first is not None and str(path) not in proj._PARSED  # read for one file only: its tree is not held
+    second = proj.load(str(path))
+    assert second is not first and proj._PARSED[str(path)][2] is second  # read again: kept from now on
+    assert proj.load(str(path)) is second
+    path.write_text("import torch.nn as nn\nWIDTH = 33\n")  # a new size: the old tree is stale
+    changed = proj.load(str(path))
+    assert changed is not second
+    assert changed[0].body[1].value.value == 33

@@ -32,8 +32,11 @@ EXTERNAL = frozenset(
     "os sys math re json time random copy logging pathlib typing collections functools itertools argparse dataclasses "
     "abc warnings pickle glob shutil subprocess io enum string inspect contextlib tqdm yaml h5py".split())
 
-# path -> (mtime, size, (tree, index, imports) or None), for the whole process
+# path -> (mtime, size, (tree, index, imports) or None), for the whole process: a
+# file's trees are kept from its second reading on (most files are read for one
+# other only, and a kept tree lengthens each of flake8's later cyclic collections)
 _PARSED: Dict[str, Tuple[float, int, Optional[tuple]]] = {}
+_READ_ONCE: Dict[str, Tuple[float, int]] = {}
 _OFFSETS: Dict[str, int] = {}  # path -> its line offset (the same in every analysis of the process)
 _ZOO_OFFSETS: set = set()  # the offsets of the zoo's files
 
@@ -167,6 +170,12 @@ def load(path: str) -> Optional[Tuple[ast.Module, object, ImportMap]]:
             loaded = (tree, file_index(tree), module_imports(tree))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         loaded = None
+    stamp = (st.st_mtime, st.st_size)
+    if _READ_ONCE.get(path) != stamp and not path.startswith(ZOO_DIR):
+        if len(_READ_ONCE) >= 16 * _CACHE_SIZE:
+            _READ_ONCE.clear()
+        _READ_ONCE[path] = stamp
+        return loaded
     if len(_PARSED) >= _CACHE_SIZE:
         _PARSED.clear()
     _PARSED[path] = (st.st_mtime, st.st_size, loaded)
