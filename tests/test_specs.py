@@ -128,3 +128,20 @@ def test_the_shape_keeping_check_can_fail(monkeypatch):
     monkeypatch.setattr(LAYERS["Conv2d"], "keeps_shape", True)
     with pytest.raises(AssertionError):
         test_shape_keeping_layers_keep_it("Conv2d")
+
+
+def test_layers_built_alike_share_their_bound_arguments():
+    from flake8_cnnshape.shapes.signature import UNKNOWN, bind_alike
+
+    sig = LAYERS["Conv2d"].sig
+    memo: dict = {}
+    a = bind_alike(memo, "Conv2d", sig, [3, 8, 3], {"padding": 1})
+    assert a is bind_alike(memo, "Conv2d", sig, [3, 8, 3], {"padding": 1})
+    assert dict(a.values) == dict(bind(sig, [3, 8, 3], {"padding": 1}).values)
+    assert bind_alike(memo, "Conv2d", sig, [3, 8, 3], {"padding": 2}) is not a
+    assert bind_alike(memo, "Conv2d", sig, [3, 8, UNKNOWN], {"padding": 1}) is not a
+    # equal but not alike: True == 1, and a tuple may hold either, so neither is shared
+    assert bind_alike(memo, "Conv2d", sig, [3, 8, 3], {"padding": 1, "bias": True}) is not \
+        bind_alike(memo, "Conv2d", sig, [3, 8, 3], {"padding": 1, "bias": 1})
+    assert bind_alike(memo, "Conv2d", sig, [3, 8, (3, 3)], {}) is not bind_alike(memo, "Conv2d", sig, [3, 8, (3, 3)], {})
+    assert bind_alike(memo, "Conv2d", sig, [3], {}) is None  # torch refuses it: a missing argument

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, TYPE_CHECKING
 
-from ..shapes.signature import UNKNOWN, bind
+from ..shapes.signature import UNKNOWN, bind_alike
 from ..speed.build_cache import TOO_BIG, BuildCache
 from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
 from .builtins import BUILTINS, ITERATING, SELF_RETURNING, SUPER, Builtin, math_call, nn_class, ordered_dict
@@ -40,9 +40,9 @@ def _open_container(kind: str, node, items: list) -> Layer:
     return seq
 
 
-def _layer(name: str, spec, args, kwargs, node) -> Layer:
+def _layer(name: str, spec, args, kwargs, node, memo: dict) -> Layer:
     """A torch.nn layer the engine models, its arguments bound (a call torch would refuse leaves them unknown)."""
-    bound = bind(spec.sig, args, kwargs)
+    bound = bind_alike(memo, name, spec.sig, args, kwargs)
     return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
 
 
@@ -59,6 +59,7 @@ class Calls:
         self.facts = facts
         self.cache = cache
         self.generators = generators  # ids of the functions that yield (speed/index.py)
+        self.bound: dict = {}  # layers' arguments bound, by the values (shapes/signature.py's bind_alike)
         self.watch = None  # (a class's node, [the (args, kwargs) of its builds]) while Interp.watch_builds runs
         # the other parts, set by machine.py
         self.ev: EvaluatorPart = None  # type: ignore[assignment]
@@ -71,7 +72,7 @@ class Calls:
         if kind is TorchRef:
             layer = func.layer
             if layer is not None:  # `nn.Conv2d(...)` again
-                return _layer(layer[0], layer[1], args, kwargs, node)
+                return _layer(layer[0], layer[1], args, kwargs, node, self.bound)
             return self.call_torch(func.qual, args, kwargs, node, func)
         if kind is Function:
             return self.call_function(func, args, kwargs)
@@ -132,7 +133,7 @@ class Calls:
             if spec is not None:
                 if ref is not None:
                     ref.layer = found
-                return _layer(name, spec, args, kwargs, node)
+                return _layer(name, spec, args, kwargs, node, self.bound)
             return Layer(name, node) if name else UNKNOWN
         if qual.startswith("math."):
             return math_call(qual[5:], args, kwargs)

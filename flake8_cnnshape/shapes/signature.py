@@ -149,3 +149,23 @@ def bind(spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Option
                 return None  # a required argument is missing: torch raises TypeError
         values = {**spec_sig.defaults, **values}
     return Args(values)
+
+
+# The values whose type and equality say all a rule reads of them (UNKNOWN is
+# equal to itself only): no float (-0.0 == 0.0), no tuple ((3, True) == (3, 1)).
+_ALIKE = frozenset((int, bool, str, type(None), type(UNKNOWN)))
+
+
+def bind_alike(memo: dict, name: str, spec_sig: Sig, args: List[object], kwargs: Dict[str, object]) -> Optional[Args]:
+    """bind(), shared by the calls of a file that build a layer alike (the
+    same values of the same types): a model builds the same few many times,
+    and a rule's outcome is kept by its Args (interp/layers.py), so the layers
+    built alike share it too. Args are never changed once bound."""
+    types = tuple(map(type, args)) + tuple(map(type, kwargs.values())) if kwargs else tuple(map(type, args))
+    if not _ALIKE.issuperset(types):
+        return bind(spec_sig, args, kwargs)
+    key = (name, id(spec_sig), tuple(args), tuple(kwargs.items()), types)
+    got = memo.get(key, memo)  # (the memo itself: never a bound value)
+    if got is memo:
+        got = memo[key] = bind(spec_sig, args, kwargs)
+    return got
