@@ -18,7 +18,7 @@ from .facts import NodeFacts, params, split_return
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import is_int, plain, same_value, template_too_wide, unknown_like
 from .scope import Scope
-from .typetests import KIND_TESTS, is_instance, kind_test
+from .typetests import KIND_TESTS, has_attribute, is_instance, kind_test
 from .values import (CONTAINERS, POISON, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
                      Repeated, Super, Tensor, TorchRef, children, unknown_length)
 
@@ -99,6 +99,8 @@ class Calls:
             return is_instance(args[0], args[1]) if len(args) == 2 and not kwargs else UNKNOWN
         if func.name == "callable":
             return kind_test("callable", args, kwargs)
+        if func.name == "hasattr":
+            return has_attribute(*args) if len(args) == 2 and not kwargs else UNKNOWN
         if func.name == "type":
             return BUILTINS.get(type(args[0]).__name__, UNKNOWN) if len(args) == 1 and plain(args[0]) else UNKNOWN
         if any(isinstance(a, Tensor) for a in args):

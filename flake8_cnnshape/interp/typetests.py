@@ -1,9 +1,12 @@
 """What Python answers about a value's kind, for builders that branch on it:
 isinstance(v, kind), callable(v), inspect.isfunction(v), inspect.isclass(v)
-(`if isfunction(norm): norm = norm(channels)`). UNKNOWN where the answer
-depends on what the interpreter does not model (a library's object, a value
-nobody knows)."""
+(`if isfunction(norm): norm = norm(channels)`), hasattr(self, name)
+(`self.shortcut(out) if hasattr(self, 'shortcut') else x`). UNKNOWN where the
+answer depends on what the interpreter does not model (a library's object, a
+value nobody knows)."""
 from __future__ import annotations
+
+import ast
 
 from ..shapes.catalog import LAYERS
 from ..shapes.signature import UNKNOWN
@@ -68,3 +71,79 @@ def kind_test(name: str, args, kwargs):
     if t is TorchRef and (nn_class(v.qual) or ("",))[0]:  # a torch.nn layer class
         return name != "inspect.isfunction"
     return UNKNOWN
+
+
+# the public names every torch.nn.Module instance has (dir(nn.Module()); tests/test_typetests.py holds it against torch)
+MODULE_NAMES = frozenset(
+    "T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches "
+    "eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict "
+    "modules mtia named_buffers named_children named_modules named_parameters parameters register_backward_hook "
+    "register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook "
+    "register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook "
+    "register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ "
+    "set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad".split())
+# what sets attributes by names the source does not spell (`self.__dict__.update(kw)`, `setattr(self, k, v)`)
+_DYNAMIC = frozenset({"__dict__", "setattr", "delattr", "vars", "__setattr__", "__delattr__", "locals"})
+
+
+def has_attribute(v, name):
+    """hasattr(v, name) for an instance of the file's classes, or UNKNOWN:
+    every base the file's own or nn.Module, none setting attributes by names
+    it does not spell; then True for an attribute set to a known value, a name
+    a class body binds or nn.Module has, and False for any other once __init__
+    was followed to the end."""
+    if type(v) is not Instance or type(name) is not str or name.startswith("_"):
+        return UNKNOWN
+    chain = _chain(v.cls)
+    if chain is None or any(_bound_names(c)[1] for c in chain):
+        return UNKNOWN
+    got = v.attrs.get(name, _ABSENT)
+    if got is not _ABSENT:
+        # a value both sides of an `if` set stays as it was; one only one side set is unknown now
+        return UNKNOWN if got is UNKNOWN or type(got) is Tensor and got.shape.rank is None else True
+    if not v.complete:
+        return UNKNOWN
+    return name in MODULE_NAMES or any(name in _bound_names(c)[0] for c in chain)
+
+
+_ABSENT = object()
+
+
+def _chain(cls: ClassInfo):
+    """The class and its bases, when each base is the file's own or torch.nn.Module; else None."""
+    out, todo = [], [cls]
+    while todo:
+        c = todo.pop()
+        if c in out:
+            continue
+        out.append(c)
+        for b in c.bases:
+            if type(b) is ClassInfo:
+                todo.append(b)
+            elif not (type(b) is TorchRef and b.qual == "torch.nn.Module"):
+                return None
+    return out
+
+
+def _bound_names(cls: ClassInfo):
+    """(names the class body binds, whether any of its code sets or deletes
+    attributes in ways the interpreter does not follow: by names it does not
+    spell, or `del`)."""
+    got = cls.attr_defs.get(_BOUND)
+    if got is None:
+        binds, dynamic = set(), False
+        for stmt in cls.node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                binds.add(stmt.name)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                    binds.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+            elif not isinstance(stmt, (ast.Expr, ast.Pass)):
+                dynamic = True  # a name the body binds only sometimes (`if`, `try`)
+        dynamic = dynamic or any(isinstance(n, ast.Name) and n.id in _DYNAMIC or isinstance(n, ast.Attribute)
+                                 and n.attr in _DYNAMIC or isinstance(n, ast.Delete) for n in ast.walk(cls.node))
+        got = cls.attr_defs[_BOUND] = (frozenset(binds), dynamic)
+    return got
+
+
+_BOUND = " bound names"  # the key of _bound_names' answer in ClassInfo.attr_defs (no attribute is named so)
