@@ -133,7 +133,8 @@ class TensorOps:
             if x is None:
                 return UNKNOWN
             self.rec.report(_NO_FAULTS, place(node), None, node)
-            return Tensor(x.shape, (x, _unchanged, None, spec.axes) if _from_input(x) else None)
+            # a factory's tensor keeps all its dims (`nn.Parameter(torch.log(t))`)
+            return Tensor(x.shape, (x, _unchanged, None, spec.axes) if _from_input(x) else None, whole=x.whole)
         bound = bind(spec.sig, list(args), dict(kwargs))
         if bound is None:
             return UNKNOWN
@@ -406,6 +407,7 @@ class TensorOps:
             return Tensor(out if out is not None else Shape.unknown())
         t, other = (a, b) if ta else (b, a)
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            # a new tensor (an in-place method on it must not change t), of t's shape and history
-            return Tensor(t.shape, (t, _unchanged, None, SAME) if _from_input(t) else None)
+            # a new tensor (an in-place method on it must not change t), of t's shape and
+            # history, and a factory's all its dims (`nn.Parameter(torch.randn(n, d) * 0.02)`)
+            return Tensor(t.shape, (t, _unchanged, None, SAME) if _from_input(t) else None, whole=t.whole)
         return Tensor(Shape.unknown())
