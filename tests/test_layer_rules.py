@@ -13,6 +13,7 @@ keep its contract ("never guess"):
                             shape the engine continued with.
   * bind() refuses       -> torch's constructor raises TypeError.
   * the engine never raises.
+  * a layer marked keeps_shape gives back, in torch, the shape it is given.
 For calls torch runs, the same input with a dim made unknown (None) or its
 leading dims made open must give no fault and a shape agreeing with torch
 wherever it is known: the concrete input is one instance of the vaguer one.
@@ -636,6 +637,9 @@ def check(case: Case, depth: int = 0) -> "oracle.Verdict":
         assert out.shape is None, where
     if verdict.kind == oracle.OK:
         assert not out.faults, f"{where}; a fault on a call torch runs"
+        if LAYERS[case.layer].keeps_shape:
+            # the interpreter goes on with the input's shape where the rule cannot say (an argument unknown)
+            assert verdict.shape == tuple(case.dims), f"{where}; marked keeps_shape, but torch changes the shape"
         if out.shape is None:
             # (an empty result is not an ordinary one: the engine may leave it)
             assert not case.known or 0 in verdict.shape, f"{where}; the engine gives up on an ordinary valid call"

@@ -155,8 +155,9 @@ class Layers:
             outcome = apply(spec, args, shape, layer.display, layer.kind)
             self.outcomes[key] = (args, outcome)
         if trace is not None:
-            trace.append((layer, shape, outcome.shape, outcome.faults))
-            if outcome.shape is None and not shape.open and not (outcome.faults and spec.keeps_shape):
+            shown = shape if outcome.shape is None and spec.keeps_shape and not outcome.faults else outcome.shape
+            trace.append((layer, shape, shown, outcome.faults))
+            if outcome.shape is None and not shape.open and not spec.keeps_shape:
                 rec.log.stop(layer.node.lineno, layer.display, _why_unknown(outcome.faults))
         faults = outcome.faults
         node = layer.node
@@ -167,7 +168,9 @@ class Layers:
             rec.run.drop(at, "linear_multiple")  # the search's verdict says more: for which input sizes
         out = outcome.shape
         if out is None:
-            out = shape if faults and spec.keeps_shape else Shape.unknown()
+            # a layer that gives back the shape it takes does so whatever its
+            # arguments (`nn.PReLU(c)`, c unknown) and whatever it refused
+            out = shape if spec.keeps_shape else Shape.unknown()
         if spec.returns is not None:
             return returned(spec, args, shape, Tensor(out))
         if not x.root and x.origin is None:  # not from the model's input: no history to keep
