@@ -4,6 +4,7 @@ torch runs them; a fault inside the other file is that file's report, not
 this one's; what cannot be read stays unknown."""
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from flake8_cnnshape.analysis import analyze
+from flake8_cnnshape.interp.project import shift_lines
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FILES = {
     "models/__init__.py": "from .blocks import Block\n",
@@ -191,3 +195,15 @@ def test_a_file_read_once_is_not_kept_and_a_change_is_read_again(tmp_path):
     changed = proj.load(str(path))
     assert changed is not second
     assert changed[0].body[1].value.value == 33
+
+
+def test_the_line_shift_is_asts():
+    """project.shift_lines moves every line as ast.increment_lineno does: on the
+    package's own sources and on the nodes with holes and names in their lists."""
+    tricky = "global g\nd = {**a, 'k': 1}\ndef f(*, x, y=2): pass\nfrom . import m  # type: ignore\nmatch v:\n    case [1, *r]: pass\n"
+    sources = [tricky] + [Path(p).read_text() for p in sorted((ROOT / "flake8_cnnshape").rglob("*.py"))]
+    for src in sources:
+        a, b = ast.parse(src, type_comments=True), ast.parse(src, type_comments=True)
+        ast.increment_lineno(a, 3_000_000)
+        shift_lines(b, 3_000_000)
+        assert ast.dump(a, include_attributes=True) == ast.dump(b, include_attributes=True)

@@ -166,7 +166,7 @@ def load(path: str) -> Optional[Tuple[ast.Module, object, ImportMap]]:
             offset = _OFFSETS.setdefault(path, FOREIGN_LINE * (len(_OFFSETS) + 1))
             if path.startswith(ZOO_DIR):
                 _ZOO_OFFSETS.add(offset)
-            ast.increment_lineno(tree, offset)
+            shift_lines(tree, offset)
             loaded = (tree, file_index(tree), module_imports(tree))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         loaded = None
@@ -180,3 +180,25 @@ def load(path: str) -> Optional[Tuple[ast.Module, object, ImportMap]]:
         _PARSED.clear()
     _PARSED[path] = (st.st_mtime, st.st_size, loaded)
     return loaded
+
+
+def shift_lines(tree: ast.AST, n: int) -> None:
+    """ast.increment_lineno(tree, n), at half its cost: one pass over each
+    node's own values, without the generator walk and the attribute lookups
+    (a zoo family or a project's package is thousands of nodes)."""
+    todo = [tree]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    while todo:
+        node = pop()
+        if node is None or type(node) is str:  # a list's hole (`{**x}`'s key, a kw_default) or a name (`global a`)
+            continue
+        d = node.__dict__
+        for k, v in d.items():
+            t = type(v)
+            if t is list:
+                extend(v)
+            elif t is int:
+                if k == "lineno" or k == "end_lineno":
+                    d[k] = v + n
+            elif isinstance(v, ast.AST):
+                push(v)
