@@ -35,6 +35,11 @@ PATTERNS = [
     ("repeat", "1 n d -> b n d", {"b": 2}),
     ("repeat", "1 n d -> b n d", {"b": B}),
     ("rearrange", "b n d -> b d n", {"b": B}),
+    ("rearrange", "b (h d) ... -> b h (...) d", {"h": 4}),
+    ("rearrange", "b c ... -> b (...) c", {}),
+    ("rearrange", "b c ... -> b (c ...)", {}),
+    ("reduce", "b c ... -> b (c ...)", {}),
+    ("repeat", "b c ... -> b (...) (c r)", {"r": 2}),
 ]
 SHAPES = [(B, 3, 16, 16), (B, 3, 15, 16), (B, 16, 8), (B, 12, 8), (B, 2, 16, 8), (B, 16), (16, 3), (12, 3), (4, 4),
           (B, 3, 4, 4), (1, 16, 8), (B, 8, 3), (None, 3), (B, None, 8)]
@@ -90,10 +95,9 @@ def test_the_grid_says_something():
     assert kinds.count("shape") >= 25 and kinds.count("fault") >= 40, {k: kinds.count(k) for k in set(kinds)}
 
 
-@pytest.mark.parametrize("pattern", ["b (h d) ... -> b h (...) d", "b c ... -> b (...) c"])
-def test_a_composed_ellipsis_is_not_read(pattern):
-    """`(...)` composes the ellipsis' dims into one (einops gives rank 4 for the first at (2, 64, 7, 7)); read as a
-    bare `...` it would spread them, a rank that a later einsum or layer would report. It is not followed."""
-    assert len(_einops("rearrange", pattern, {"h": 4} if "h" in pattern else {}, (B, 64, 7, 7), 2)) == len(pattern.split("->")[1].split())
+@pytest.mark.parametrize("pattern", ["b (...) -> b ...", "(b ...) c -> b c"])
+def test_a_composed_ellipsis_on_the_left_is_not_read(pattern):
+    """einops takes `(...)` on the right only; on the left it refuses, and we claim nothing."""
+    assert _einops("rearrange", pattern, {}, (B, 64, 7), 2) is None
     with pytest.raises(GivesUp):
-        apply("rearrange", pattern, (B, 64, 7, 7), {"h": 4} if "h" in pattern else {}, Ctx("rearrange"))
+        apply("rearrange", pattern, (B, 64, 7), {}, Ctx("rearrange"))

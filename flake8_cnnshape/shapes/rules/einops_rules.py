@@ -2,7 +2,7 @@
 whole shapes (the batch among the dims as B, see matmul.py), as einops works
 them out (einops/einops.py, `_reconstruct_from_shape`): the left side names
 one group of axes per input dim (`(h p1)`: h times p1), `...` stands for any
-number of dims, `1` for a dim of 1; an axis whose length is given
+number of dims (`(...)` on the right: all of them as one), `1` for a dim of 1; an axis whose length is given
 (`p1=16`) divides its dim, and at most one axis of a group is left to be
 worked out. The right side says how they come out; reduce drops axes,
 repeat adds them (their lengths given). Where einops raises, a fault:
@@ -19,6 +19,7 @@ from ..spec import Ctx
 from .matmul import B, GivesUp, describe
 
 ELLIPSIS = "..."
+COMPOSED = "(...)"  # the ellipsis inside a group: its dims multiplied into the group's
 
 
 class _Bad(Exception):
@@ -48,7 +49,7 @@ def _side(text: str) -> tuple:
             groups.append(tuple(current))
             current = None
         elif token == ELLIPSIS and current is not None:
-            raise _Bad()  # `(...)`: the ellipsis' dims composed into one, not read (a bare `...` would spread them)
+            current.append(COMPOSED)  # `(...)`: the ellipsis' dims composed into one (a bare `...` spreads them)
         elif token == ELLIPSIS or token.isidentifier() or token.isdigit():
             (current if current is not None else groups).append(token if current is not None else (token,))
         else:
@@ -61,12 +62,14 @@ def _side(text: str) -> tuple:
 def _check(kind: str, left, right) -> None:
     """What einops refuses before it looks at a shape (or we do not read): _Bad."""
     def names(side):
-        return [a for g in side for a in g if a != "1" and not a.isdigit()]
+        return [ELLIPSIS if a == COMPOSED else a for g in side for a in g if a != "1" and not a.isdigit()]
 
     for side in (left, right):
         flat = names(side)
         if len(flat) != len(set(flat)) or any(ELLIPSIS in g and g != (ELLIPSIS,) for g in side):
             raise _Bad()
+    if any(COMPOSED in g for g in left):
+        raise _Bad()  # einops: no ellipsis inside parentheses on the left
     if kind != "reduce" and any(a.isdigit() and a != "1" for g in left for a in g):
         raise _Bad()  # anonymous lengths on the left: reduce's windows only
     if kind != "repeat" and any(a.isdigit() and a != "1" for g in right for a in g):
@@ -153,7 +156,11 @@ def apply(kind: str, pattern: str, dims: Tuple, axes: Dict[str, object], ctx: Ct
             continue
         sizes = []
         for a in group:
-            if a in lengths:
+            if a == COMPOSED:
+                if ELLIPSIS not in lengths:
+                    raise GivesUp()
+                sizes.extend(lengths[ELLIPSIS])  # none: a dim of 1
+            elif a in lengths:
                 sizes.append(lengths[a])
             elif a.isdigit():
                 sizes.append(int(a))
