@@ -155,10 +155,7 @@ class Layers:
             outcome = apply(spec, args, shape, layer.display, layer.kind)
             self.outcomes[key] = (args, outcome)
         if trace is not None:
-            shown = shape if outcome.shape is None and spec.keeps_shape and not outcome.faults else outcome.shape
-            trace.append((layer, shape, shown, outcome.faults))
-            if outcome.shape is None and not shape.open and not spec.keeps_shape:
-                rec.log.stop(layer.node.lineno, layer.display, _why_unknown(outcome.faults))
+            _trace(rec.log, layer, shape, outcome)
         faults = outcome.faults
         node = layer.node
         at = (node.lineno, node.col_offset)  # place(), inlined
@@ -334,6 +331,16 @@ def _value(part, out: Tensor):
     if type(part) is tuple and part and all(type(p) is tuple or p is None or p == "out" for p in part):
         return tuple(_value(p, out) for p in part)
     return value_of(part, True)
+
+
+def _trace(log, layer, shape: Shape, outcome) -> None:
+    """A layer applied, for `cnnshape show`: what it gave (a layer that keeps
+    its shape gives it, known or not its arguments), where the shape ended."""
+    keeps = layer.spec.keeps_shape
+    log.trace.append((layer, shape, shape if outcome.shape is None and keeps and not outcome.faults else outcome.shape,
+                      outcome.faults))
+    if outcome.shape is None and not shape.open and not keeps:
+        log.stop(layer.node.lineno, layer.display, _why_unknown(outcome.faults))
 
 
 def _why_unknown(faults) -> str:
