@@ -12,7 +12,7 @@ from ..shapes.catalog import LAYERS
 from ..shapes.signature import UNKNOWN
 from .builtins import PY_TYPES, Builtin, nn_class
 from .plain import plain
-from .values import ClassInfo, Fixed, Function, Instance, Layer, Method, Tensor, TorchRef
+from .values import MODULES_UNKNOWN, ClassInfo, Fixed, Function, Instance, Layer, Method, Tensor, TorchRef
 
 _LAYER_NAMES = frozenset(LAYERS) | {"Sequential", "ModuleList", "ModuleDict"}
 KIND_TESTS = ("callable", "inspect.isfunction", "inspect.isclass")
@@ -101,7 +101,7 @@ def has_attribute(v, name):
     if got is not _ABSENT:
         # a value both sides of an `if` set stays as it was; one only one side set is unknown now
         return UNKNOWN if got is UNKNOWN or type(got) is Tensor and got.shape.rank is None else True
-    if not v.complete:
+    if not v.complete or MODULES_UNKNOWN in v.attrs:
         return UNKNOWN
     return name in MODULE_NAMES or any(name in _bound_names(c)[0] for c in chain)
 
