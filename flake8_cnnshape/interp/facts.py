@@ -84,3 +84,17 @@ def class_attr_def(cls, attr: str):
         if count > 1:
             return None, None
     return None, None
+
+
+def class_body_names(cls: ast.ClassDef) -> set:
+    """Names a class body binds by name: its methods, nested classes, and
+    class attributes assigned to a plain name (`width = 32`)."""
+    names = set()
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(t, ast.Name):
+                    names.add(t.id)
+    return names

@@ -11,6 +11,7 @@ import ast
 from ..shapes.catalog import LAYERS
 from ..shapes.signature import UNKNOWN
 from .builtins import PY_TYPES, Builtin, nn_class
+from .facts import class_body_names
 from .plain import plain
 from .values import MODULES_UNKNOWN, ClassInfo, Fixed, Function, Instance, Layer, Method, Tensor, TorchRef
 
@@ -111,11 +112,12 @@ _ABSENT = object()
 
 def _chain(cls: ClassInfo):
     """The class and its bases, when each base is the file's own or torch.nn.Module; else None."""
-    out, todo = [], [cls]
+    out, seen, todo = [], set(), [cls]
     while todo:
         c = todo.pop()
-        if c in out:
+        if id(c) in seen:
             continue
+        seen.add(id(c))
         out.append(c)
         for b in c.bases:
             if type(b) is ClassInfo:
@@ -131,18 +133,14 @@ def _bound_names(cls: ClassInfo):
     spell, or `del`)."""
     got = cls.attr_defs.get(_BOUND)
     if got is None:
-        binds, dynamic = set(), False
-        for stmt in cls.node.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                binds.add(stmt.name)
-            elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
-                    binds.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
-            elif not isinstance(stmt, (ast.Expr, ast.Pass)):
-                dynamic = True  # a name the body binds only sometimes (`if`, `try`)
+        # a body statement that binds other than a plain name (`a, b = ...`, `n += 1`, an `if`, a `try`) is not read
+        dynamic = any(not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Expr, ast.Pass))
+                      and not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and all(
+                          isinstance(t, ast.Name) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])))
+                      for stmt in cls.node.body)
         dynamic = dynamic or any(isinstance(n, ast.Name) and n.id in _DYNAMIC or isinstance(n, ast.Attribute)
                                  and n.attr in _DYNAMIC or isinstance(n, ast.Delete) for n in ast.walk(cls.node))
-        got = cls.attr_defs[_BOUND] = (frozenset(binds), dynamic)
+        got = cls.attr_defs[_BOUND] = (frozenset(class_body_names(cls.node)), dynamic)
     return got
 
 

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding, InputSource
 from ..interp.events import Run
+from ..interp.facts import class_body_names
 from ..interp.machine import Interp
 from ..interp.project import in_zoo
 from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer
@@ -114,7 +115,7 @@ class Scheduler:
         """Names a class body binds: class attributes and methods."""
         got = self._defined.get(id(cls))
         if got is None:
-            got = self._defined[id(cls)] = _defined_names(cls)
+            got = self._defined[id(cls)] = class_body_names(cls)
         return got
 
     def run_instances(self, cls: ClassInfo, inputs: List[Optional[InputSource]]) -> None:
@@ -439,18 +440,6 @@ def _attributes_read(cls: ast.ClassDef) -> frozenset:
         got.update(n.attr for n in nodes if type(n) is ast.Attribute and type(n.value) is ast.Name
                    and n.value.id == "self" and id(n) not in called)
     return frozenset(got)
-
-
-def _defined_names(cls: ast.ClassDef) -> set:
-    names = set()
-    for stmt in cls.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(stmt.name)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
-                if isinstance(t, ast.Name):
-                    names.add(t.id)
-    return names
 
 
 def _differ(a, b) -> bool:

@@ -66,7 +66,7 @@ def _check(kind: str, left, right) -> None:
 
     for side in (left, right):
         flat = names(side)
-        if len(flat) != len(set(flat)) or any(ELLIPSIS in g and g != (ELLIPSIS,) for g in side):
+        if len(flat) != len(set(flat)):
             raise _Bad()
     if any(COMPOSED in g for g in left):
         raise _Bad()  # einops: no ellipsis inside parentheses on the left
