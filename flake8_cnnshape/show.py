@@ -188,8 +188,8 @@ def _rows(trace, parts, faults: Dict[int, list], inputs: Dict[int, Shape]) -> Li
             first = id(layer) not in counted
             counted.add(id(layer))
             params = count_params(layer.spec, layer.args, x) if layer.spec is not None else None
-            rows.append({"line": layer.node.lineno, "type": layer.kind, "output_shape": _dims(y),
-                         "params": params if first else 0})
+            rows.append(_in_its_file({"line": layer.node.lineno, "type": layer.kind, "output_shape": _dims(y),
+                                      "params": params if first else 0}))
         if found and "fault" not in rows[-1]:
             rows[-1]["fault"] = _fault(found[0])
     for r in rows:
@@ -213,13 +213,16 @@ def _fault(f) -> dict:
 
 
 def _stop(line: Optional[int], what: str, why: str) -> dict:
-    """A stop, in the other file of the project it is in when it is not this one's."""
-    out = {"line": line, "what": what, "why": why}
-    there = foreign_place(line) if line is not None else None
+    return _in_its_file({"line": line, "what": what, "why": why})
+
+
+def _in_its_file(row: dict) -> dict:
+    """A row or stop with the line of the other file of the project it is in (and that file) when not this one's."""
+    there = foreign_place(row["line"]) if row["line"] is not None else None
     if there is not None:
-        out["line"] = there[1]
-        out["file"] = there[0]
-    return out
+        row["line"] = there[1]
+        row["file"] = there[0]
+    return row
 
 
 def render(table: dict) -> str:
@@ -239,7 +242,8 @@ def render(table: dict) -> str:
         head += "  input size unknown (give one with --input or a '# cnnshape: input=(...)' pragma)"
     rows = [("line", "layer", "output shape", "params")]
     for r in table["layers"]:
-        rows.append(("" if r["line"] is None else str(r["line"]), r["type"], shape(r["output_shape"]), "?" if r["params"] is None else f"{r['params']:,}"))
+        line = "" if r["line"] is None else f"{os.path.basename(r['file'])}:{r['line']}" if r.get("file") else str(r["line"])
+        rows.append((line, r["type"], shape(r["output_shape"]), "?" if r["params"] is None else f"{r['params']:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [head, "  ".join(h.ljust(w) for h, w in zip(rows[0], widths)), "  ".join("-" * w for w in widths)]
     for row, r in zip(rows[1:], table["layers"]):

@@ -228,7 +228,9 @@ def pool_cases():
             for layer, args in ((mx, (2,)), (av, (2,)), (lp, (1.5, 2))):
                 _c(out, f, layer, args, {}, dims, known=r in (n, n + 1))
         # return_indices, divisor_override, count_include_pad, non-positive parameters
-        _c(out, f, mx, (2,), dict(return_indices=True), (3,) + (4,) * n)
+        # (output, indices): the output is compared here, the indices by tests/test_sequence.py
+        _c(out, f, mx, (2,), dict(return_indices=True), (3,) + (4,) * n, known=True)
+        _c(out, f, mx, (3, 2, 1), dict(return_indices=True, ceil_mode=True), (3,) + (5,) * n, known=True)
         _c(out, f, mx, (2,), dict(return_indices=True), (3,) + (1,) * n)
         _c(out, f, av, (2,), dict(padding=1, count_include_pad=False), (3,) + (4,) * n, known=True)
         if n > 1:
@@ -257,8 +259,26 @@ def adaptive_cases():
         for r in range(0, n + 3):
             _c(out, f, name, (2,), {}, ((3,) + (5,) * (r - 1)) if r else (), known=r in (n, n + 1))
         if kind == "Max":
-            _c(out, f, name, (2, True), {}, (3,) + (4,) * n)
+            _c(out, f, name, (2, True), {}, (3,) + (4,) * n, known=True)
+            _c(out, f, name, (3, True), {}, (2,) + (7,) * n, known=True)
         _c(out, f, name, ([2] * n,), {}, (3,) + (4,) * n, known=True)
+    return out
+
+
+def unpool_cases():
+    """nn.MaxUnpool fed indices of its input's shape (the oracle's zeros), no output_size:
+    out = (L - 1)*stride - 2*padding + kernel_size (output_size: test_unpool_output_size)."""
+    out: List[Case] = []
+    f = "unpool"
+    for n in (1, 2, 3):
+        name = f"MaxUnpool{n}d"
+        for k, s, p, L in product((1, 2, 3), (None, 1, 2, 3), (0, 1), (1, 2, 5)):
+            _c(out, f, name, (k,), dict(stride=s, padding=p), (3,) + (L,) * n, known=True)
+        for r in range(0, n + 3):
+            _c(out, f, name, (2,), {}, ((3,) + (4,) * (r - 1)) if r else (), known=r in (n, n + 1))
+        _c(out, f, name, ((2,) * n, (1,) * n), {}, (3,) + (4,) * n, known=True)
+        for kw in (dict(kernel_size=0), dict(kernel_size=2, stride=0), dict(kernel_size=(2,) * (n + 1))):
+            _c(out, f, name, (), kw, (3,) + (4,) * n)
     return out
 
 
@@ -580,7 +600,7 @@ def zero_size_cases():
     return out
 
 
-ALL_GRID = (conv_cases() + conv_transpose_cases() + pool_cases() + adaptive_cases() + norm_cases() + activation_cases()
+ALL_GRID = (conv_cases() + conv_transpose_cases() + pool_cases() + adaptive_cases() + unpool_cases() + norm_cases() + activation_cases()
             + softmax_glu_cases() + linear_cases() + flatten_cases() + upsample_cases() + shuffle_cases() + pad_cases()
             + sequence_cases() + pairwise_cases() + fold_cases())
 ALL_GRID += bind_cases() + zero_size_cases()

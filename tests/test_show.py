@@ -69,3 +69,20 @@ def test_the_configured_input_is_shown_as_check_takes_it(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.cnnshape]\ninput = "1,32,32"\n')  # the conv wants 3 channels
     [table] = json.loads(_show(tmp_path / "m.py", "--format", "json").stdout)
     assert table["layers"][0]["output_shape"] == [8, None, None] and table["not_taken"]["input"] == [1, 32, 32], table
+
+
+def test_a_layer_of_another_file_has_its_own_line_and_file(tmp_path):
+    """Blocks imported from another file of the project: their rows carry that
+    file's line numbers and its name, never the analysis' inner numbering."""
+    (tmp_path / "blocks.py").write_text(
+        "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self, c, d):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(c, d, 3, padding=1)\n\n    def forward(self, x):\n        return self.conv(x)\n")
+    model = tmp_path / "model.py"
+    model.write_text("import torch.nn as nn\nfrom blocks import Block\n\n\nclass Net(nn.Module):  # cnnshape: input=(3, 8, 8)\n"
+                     "    def __init__(self):\n        super().__init__()\n        self.block = Block(3, 4)\n"
+                     "        self.fc = nn.Linear(4 * 8 * 8, 2)\n\n    def forward(self, x):\n"
+                     "        return self.fc(self.block(x).flatten(1))\n")
+    table = next(t for t in json.loads(_show(model, "--format", "json").stdout) if t["model"] == "Net")
+    rows = [(r["line"], r["type"], Path(r["file"]).name if "file" in r else None) for r in table["layers"]]
+    assert rows == [(7, "Conv2d", "blocks.py"), (9, "Linear", None)]
+    assert "blocks.py:7" in _show(model).stdout

@@ -73,7 +73,11 @@ def build(name: str, args: Sequence[object], kwargs: Dict[str, object], device: 
 
 # Layers that return a tuple whose first item is their output (the others:
 # tests/test_sequence.py); attention takes the input three times (self-attention).
-TUPLE_LAYERS = (torch.nn.RNNBase, torch.nn.LSTMCell, torch.nn.MultiheadAttention)
+# Max pools built with return_indices=True return (output, indices).
+TUPLE_LAYERS = (torch.nn.RNNBase, torch.nn.LSTMCell, torch.nn.MultiheadAttention, torch.nn.modules.pooling._MaxPoolNd,
+                torch.nn.modules.pooling._AdaptiveMaxPoolNd)
+# fed, after the input, indices of its shape (zeros: in range for any output size)
+UNPOOL_LAYERS = (torch.nn.modules.pooling._MaxUnpoolNd,)
 INDEX_LAYERS = frozenset({"Embedding", "EmbeddingBag"})  # fed integer indices (zeros: in range)
 # layers that take two tensors (three for attention): fed the same one again
 TWO_INPUTS = (torch.nn.Bilinear, torch.nn.CosineSimilarity, torch.nn.PairwiseDistance, torch.nn.TransformerDecoderLayer,
@@ -94,7 +98,10 @@ def _forward(module, dims, batch, device):
     """('raise', exc) | ('ok', shape) | ('untracked', what came out)."""
     try:
         x = sample(type(module).__name__, (batch,) + tuple(dims), device)
-        out = module(*(x,) * inputs(module))
+        if isinstance(module, UNPOOL_LAYERS):
+            out = module(x, torch.zeros(x.shape, dtype=torch.long, device=device))
+        else:
+            out = module(*(x,) * inputs(module))
         if isinstance(module, TUPLE_LAYERS) and isinstance(out, tuple):
             out = out[0]
     except Exception as exc:  # noqa: BLE001 - any failure is torch failing

@@ -18,7 +18,7 @@ from .events import Recorder
 from .mutation import Mutations
 from .project import in_zoo, zoo_read
 from .open_loops import open_parts
-from .values import CHAINS, Fixed, Instance, Layer, Packed, Tensor, children, value_of
+from .values import CHAINS, Fixed, Instance, Layer, Packed, SizeInt, Tensor, children, value_of
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart
@@ -30,6 +30,7 @@ _EXAMPLE_SIDES = (28, 32, 64, 224)  # the input sides a width is stated at, wher
 _OTHER_TENSORS = (Fixed, Packed)  # what a layer may be given besides a model's batch-first tensor
 _UNREAD = ("hx", "offsets", "per_sample_weights")  # extra tensors whose shapes no rule reads
 _GIVEN = ("offsets",)  # of those, the ones whose being given changes the output
+_SIZES = ("output_size",)  # extra arguments that are sizes, not tensors (MaxUnpool's): handed over as they are
 
 
 def place(node) -> tuple:
@@ -96,16 +97,20 @@ class Layers:
         read), an EmbeddingBag's offsets (only whether there are any).
         Other keywords (masks, need_weights) do not change the shapes."""
         names = layer.spec.extra
+        first = "query" if "key" in names else "input"  # forward()'s name for the input (attention's, the others')
+        if not args and first in kwargs:
+            args, kwargs = [kwargs[first]], {k: v for k, v in kwargs.items() if k != first}
         given = dict(zip(names, args[1:]))
         given.update((k, v) for k, v in kwargs.items() if k in names)
         x = as_tensor(args[0]) if args else None
         if x is None or len(args) > 1 + len(names) or layer.args is None:
             return UNKNOWN
-        read = {k: v for k, v in given.items() if k not in _UNREAD}
+        read = {k: v for k, v in given.items() if k not in _UNREAD and k not in _SIZES}
         if any(type(v) is not Tensor for v in read.values()):
             return UNKNOWN
         read = {k: v.shape for k, v in read.items()}
         read.update((k, True) for k, v in given.items() if k in _GIVEN and v is not None)
+        read.update((k, _size_value(v)) for k, v in given.items() if k in _SIZES)
         bound = Args({**layer.args.values, **read}) if read else layer.args
         return self.apply_layer(layer, x, node, bound)
 
@@ -168,12 +173,12 @@ class Layers:
             # a layer that gives back the shape it takes does so whatever its
             # arguments (`nn.PReLU(c)`, c unknown) and whatever it refused
             out = shape if spec.keeps_shape else Shape.unknown()
-        if spec.returns is not None:
-            return returned(spec, args, shape, Tensor(out))
         if not x.root and x.origin is None:  # not from the model's input: no history to keep
-            return Tensor(out)
-        step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
-        return Tensor(out, (x, step, layer, spec.axes))
+            y = Tensor(out)
+        else:
+            step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
+            y = Tensor(out, (x, step, layer, spec.axes))
+        return y if spec.returns is None else returned(spec, args, shape, y)
 
     def _open_chain(self, layer: Layer, x: Tensor):
         """An nn.Sequential of a list that holds a Repeated (open_loops.py): its
@@ -312,6 +317,16 @@ class Layers:
             return False
         self.rec.report([_width_fault(layer, want, verdict, replay, channels, n)], at, layer, None)
         return True
+
+
+def _size_value(v):
+    """A size argument as a rule reads it: None, a tuple of ints (a side
+    nobody knows, or the batch, as UNKNOWN), or UNKNOWN."""
+    if v is None:
+        return None
+    if type(v) is not tuple and type(v) is not list:
+        return UNKNOWN
+    return tuple(int(d) if type(d) is SizeInt or type(d) is int else UNKNOWN for d in v)
 
 
 def returned(spec, args, shape: Shape, out: Tensor):

@@ -4,14 +4,20 @@ MaxPool/AvgPool docs state as
 with ceil instead of floor under ceil_mode, minus one if the last window would
 start in the right padding. Padding may be at most half the kernel size.
 Pools accept a sample with or without the channel dim (torch's unbatched form).
-They have no parameters.
+They have no parameters. A MaxPool layer built with return_indices=True gives
+(output, indices), the indices of the output's shape; MaxUnpool takes them
+back to the size nn.MaxUnpool's docs give:
+  out = (L - 1)*stride - 2*padding + kernel_size
+or the output_size forward() is given, which must lie strictly within stride
+of that (torch's _unpool_output_size).
 """
 from __future__ import annotations
 
 from ..shape import Shape
 from ..signature import UNKNOWN, Args, Unknowable, sig
-from ..spec import AXIS, Ctx, LayerSpec, OpSpec, no_params
+from ..spec import AXIS, OTHER, Ctx, LayerSpec, OpSpec, no_params
 from .common import leading, need_rank, positive, sample_form, spatial, window_fault
+from .matmul import B
 
 F = "torch.nn.functional."
 
@@ -72,9 +78,11 @@ def _ceil(a: Args):
     return None if v is UNKNOWN else bool(v)
 
 
-def max_pool(n):
+def max_pool(n, indices: bool = False):
+    """indices: the layer, whose (output, indices) its returns() gives; the
+    functional's tuple is not followed."""
     def rule(a: Args, x: Shape, ctx: Ctx):
-        if a.known("return_indices") is not False:
+        if a.known("return_indices") is not False and not (indices and a["return_indices"] is True):
             return None  # a tuple comes out: the next layer cannot take it
         k = a.opt_ints("kernel_size", n)
         return _window(n, a, x, ctx, k, _stride(a, n, k), a.opt_ints("padding", n), a.opt_ints("dilation", n), _ceil(a))
@@ -103,9 +111,9 @@ def lp_pool(n):
     return rule
 
 
-def adaptive(n, indices: bool):
+def adaptive(n, indices: bool, layer: bool = False):
     def rule(a: Args, x: Shape, ctx: Ctx):
-        if indices and a.known("return_indices") is not False:
+        if indices and a.known("return_indices") is not False and not (layer and a["return_indices"] is True):
             return None
         size = a["output_size"]
         if size is UNKNOWN:  # the spatial sizes it gives are not known; the rest is
@@ -131,6 +139,56 @@ def adaptive(n, indices: bool):
     return rule
 
 
+def with_indices(a: Args, x: Shape, out: Shape):
+    """What a max pool layer returns: its output, and with return_indices
+    the indices, of the output's shape."""
+    return ("out", (B,) + out.dims) if a["return_indices"] is True and not out.open else None
+
+
+def _unpool_size(a: Args, n: int, sizes, k, s, p):
+    """The output's sides: out = (L - 1)*stride - 2*padding + kernel_size, or
+    forward()'s output_size (the last n of n or n + 2 entries, each strictly
+    within stride of that); None for a side not known."""
+    default = tuple(None if None in (L, ki, si, pi) else (L - 1) * si - 2 * pi + ki for L, ki, si, pi in zip(sizes, k, s, p))
+    given = a.values.get("output_size")
+    if given is None:
+        return default
+    if given is UNKNOWN or not isinstance(given, (tuple, list)):
+        return (None,) * n
+    if len(given) == n + 2:
+        given = given[2:]
+    if len(given) != n:
+        raise Unknowable("output_size")  # torch: ValueError
+    outs = []
+    for v, want, si in zip(given, default, s):
+        if type(v) is bool or not isinstance(v, int):
+            outs.append(None)  # (the batch, or a size nobody knows)
+            continue
+        if want is not None and si is not None and not want - si < v < want + si:
+            raise Unknowable("output_size")  # torch: ValueError, no layer argument to change
+        outs.append(v)
+    return tuple(outs)
+
+
+def max_unpool(n):
+    def rule(a: Args, x: Shape, ctx: Ctx):
+        k = a.opt_ints("kernel_size", n)
+        s = _stride(a, n, k)
+        p = a.opt_ints("padding", n)
+        positive(*(v for v in k + s if v is not None))
+        if not need_rank(x, ctx, (n, n + 1), sample_form(n)):
+            return None
+        index = a.values.get("indices")
+        if index is not None and (index.open or index.dims != x.dims):
+            return None  # torch wants indices of the input's shape (a model's own, from its pool, mostly)
+        outs = _unpool_size(a, n, spatial(x, n), k, s, p)
+        if any(o is not None and o < 1 for o in outs):
+            return None
+        return x.with_dims(leading(x, n) + outs)
+
+    return rule
+
+
 def _torch_pool(rule):
     """torch.max_pool2d: F.max_pool2d without the return_indices option, and
     stride () for the kernel size."""
@@ -150,14 +208,18 @@ for _n in (1, 2, 3):
     if _n > 1:
         _avg["divisor_override"] = None
     LAYERS[f"MaxPool{_n}d"] = LayerSpec(sig("kernel_size", stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False),
-                                        max_pool(_n), no_params, AXIS, functional=F + f"max_pool{_n}d")
+                                        max_pool(_n, True), no_params, AXIS, functional=F + f"max_pool{_n}d",
+                                        returns=with_indices)
+    # the output depends on forward()'s indices and output_size too: no axis of the size search
+    LAYERS[f"MaxUnpool{_n}d"] = LayerSpec(sig("kernel_size", stride=None, padding=0), max_unpool(_n), no_params, OTHER,
+                                          keeps_shape=False, extra=("indices", "output_size"))
     LAYERS[f"AvgPool{_n}d"] = LayerSpec(sig("kernel_size", **_avg), avg_pool(_n), no_params, AXIS, functional=F + f"avg_pool{_n}d")
     LAYERS[f"LPPool{_n}d"] = LayerSpec(sig("norm_type", "kernel_size", stride=None, ceil_mode=False), lp_pool(_n), no_params, AXIS,
                                        functional=F + f"lp_pool{_n}d")
     LAYERS[f"AdaptiveAvgPool{_n}d"] = LayerSpec(sig("output_size"), adaptive(_n, False), no_params, AXIS,
                                                 functional=F + f"adaptive_avg_pool{_n}d")
-    LAYERS[f"AdaptiveMaxPool{_n}d"] = LayerSpec(sig("output_size", return_indices=False), adaptive(_n, True), no_params, AXIS,
-                                                functional=F + f"adaptive_max_pool{_n}d")
+    LAYERS[f"AdaptiveMaxPool{_n}d"] = LayerSpec(sig("output_size", return_indices=False), adaptive(_n, True, True), no_params, AXIS,
+                                                functional=F + f"adaptive_max_pool{_n}d", returns=with_indices)
     FUNCTIONS[F + f"max_pool{_n}d"] = OpSpec(
         sig("input", "kernel_size", stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False), max_pool(_n), AXIS)
     FUNCTIONS[F + f"avg_pool{_n}d"] = OpSpec(sig("input", "kernel_size", **_avg), avg_pool(_n), AXIS)
