@@ -3,7 +3,9 @@ ConvTranspose{1,2,3}d:
   conv:      out = floor((L + 2*padding - dilation*(kernel_size-1) - 1) / stride + 1)
   transpose: out = (L-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1
 Parameters: weight (out, in/groups, *k), or (in, out/groups, *k) when
-transposed, and a bias of out when bias=True.
+transposed, and a bias of out when bias=True. A transposed conv given
+forward()'s output_size gives those sides (each within stride - 1 above the
+formula's with no output_padding).
 """
 from __future__ import annotations
 
@@ -142,6 +144,9 @@ def conv_transpose(n: int, lazy: bool = False):
         if any(_known(o, si, di) and o >= si and o >= di for o, si, di in zip(op, s, d)):
             raise Unknowable("output_padding")  # torch: must be smaller than stride or dilation
         sizes = spatial(x, n)
+        if a.values.get("output_size") is not None:  # forward()'s: output_padding is worked out from it
+            outs = _sized_transpose(a, x, n, sizes, k, s, p, d)
+            return None if 0 in outs else Shape((out_ch,) + outs)
         outs = tuple(
             (L - 1) * si - 2 * pi + di * (ki - 1) + oi + 1 if _known(L, ki, si, pi, di, oi) else None
             for L, ki, si, pi, di, oi in zip(sizes, k, s, p, d, op)
@@ -154,6 +159,32 @@ def conv_transpose(n: int, lazy: bool = False):
         return Shape((out_ch,) + outs)
 
     return rule
+
+
+def _sized_transpose(a: Args, x: Shape, n: int, sizes, k, s, p, d) -> tuple:
+    """The sides of a transposed conv given forward()'s output_size (torch's
+    _output_padding): its spatial entries, each between the side with no
+    output padding and stride - 1 more; None for a side nobody knows."""
+    given = a["output_size"]
+    if given is UNKNOWN or not isinstance(given, (tuple, list)):
+        return (None,) * n
+    if len(given) == n + (2 if x.rank == n + 1 else 1):
+        given = given[len(given) - n:]
+    if len(given) != n:
+        raise Unknowable("output_size")  # torch: ValueError
+    outs = []
+    for v, L, ki, si, pi, di in zip(given, sizes, k, s, p, d):
+        if type(v) is bool or not isinstance(v, int):
+            outs.append(None)  # (the batch, or a size nobody knows)
+            continue
+        if v < 0:
+            raise Unknowable("output_size")
+        if _known(L, ki, si, pi, di):
+            low = (L - 1) * si - 2 * pi + di * (ki - 1) + 1
+            if not low <= v <= low + si - 1:
+                raise Unknowable("output_size")  # torch: ValueError, no layer argument to change
+        outs.append(v)
+    return tuple(outs)
 
 
 def params(n: int, transposed: bool, lazy: bool):
@@ -178,7 +209,8 @@ for _n in (1, 2, 3):
                                      params(_n, False, False), AXIS, takes_empty=True)
     LAYERS[f"LazyConv{_n}d"] = LayerSpec(sig("out_channels", "kernel_size", **_CONV), conv(_n, lazy=True),
                                          params(_n, False, True), AXIS)
+    # forward(input, output_size=None)
     LAYERS[f"ConvTranspose{_n}d"] = LayerSpec(sig("in_channels", "out_channels", "kernel_size", **_TRANSPOSE),
-                                              conv_transpose(_n), params(_n, True, False), AXIS)
+                                              conv_transpose(_n), params(_n, True, False), AXIS, extra=("output_size",))
     LAYERS[f"LazyConvTranspose{_n}d"] = LayerSpec(sig("out_channels", "kernel_size", **_TRANSPOSE),
-                                                  conv_transpose(_n, lazy=True), params(_n, True, True), AXIS)
+                                                  conv_transpose(_n, lazy=True), params(_n, True, True), AXIS, extra=("output_size",))

@@ -1,8 +1,8 @@
-"""nn.MaxUnpool given forward()'s output_size, against torch: the engine's
-side for each size torch takes, and no shape (never a fault: no constructor
-argument fixes it) for each size torch refuses. The sizes tried run from
-below to above the window torch allows around (L - 1)*stride - 2*padding +
-kernel_size, in both the n and the n + 2 entry forms."""
+"""The layers whose forward() takes an output_size (nn.MaxUnpool, the
+transposed convolutions), against torch: the engine's side for each size
+torch takes, and no shape (never a fault: no constructor argument fixes it)
+for each size torch refuses. The sizes tried run from below to above the
+window torch allows, in the forms with and without the leading dims."""
 from __future__ import annotations
 
 from itertools import product
@@ -65,3 +65,36 @@ def test_indices_of_another_shape_end_the_shape():
     x = torch.empty(2, 4, 3, 3, device="meta")
     with pytest.raises(RuntimeError):
         torch.nn.MaxUnpool2d(2)(x, torch.zeros(2, 4, 3, 2, dtype=torch.long, device="meta"))
+
+
+def _torch_transpose(n, k, s, p, d, dims, size):
+    layer = getattr(torch.nn, f"ConvTranspose{n}d")(4, 3, k, stride=s, padding=p, dilation=d)
+    try:
+        return tuple(layer(torch.empty((2,) + dims, device="meta"), output_size=size).shape[1:])
+    except (ValueError, RuntimeError):
+        return None
+
+
+def _ours_transpose(n, k, s, p, d, dims, size):
+    spec = LAYERS[f"ConvTranspose{n}d"]
+    args = bind(spec.sig, [4, 3, k], dict(stride=s, padding=p, dilation=d))
+    args.values["output_size"] = size
+    out = apply(spec, args, Shape(dims), "nn.ConvTranspose")
+    assert not out.faults
+    return None if out.shape is None else out.shape.dims
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_transposed_conv_output_size_is_torchs(n):
+    compared = refused = 0
+    for k, s, p, d, L in product((1, 3), (1, 2, 3), (0, 1), (1, 2), (1, 3)):
+        dims = (4,) + (L,) * n
+        low = (L - 1) * s - 2 * p + d * (k - 1) + 1
+        for side in range(low - 2, low + s + 1):
+            for size in ((side,) * n, (2, 3) + (side,) * n, (3,) + (side,) * n):
+                theirs = _torch_transpose(n, k, s, p, d, dims, size)
+                ours = _ours_transpose(n, k, s, p, d, dims, size)
+                assert ours == theirs or ours is None and theirs is not None and 0 in theirs, (n, k, s, p, d, L, size, theirs, ours)
+                compared += theirs is not None
+                refused += theirs is None
+    assert compared > 50 and refused > 50
