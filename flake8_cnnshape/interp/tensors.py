@@ -26,8 +26,12 @@ from .values import Fixed, Method, SizeInt, Tensor
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart
 
+# the wrapper of torch before 0.4, now a function that gives its tensor back
+_VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
 _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk", "torch.split",
-             "torch.stack")  # call_torch's own
+             "torch.stack") + _VARIABLE  # call_torch's own
+# `x.new_zeros(size)`: a tensor of that size (x gives only the dtype and device)
+_NEW = {"new_zeros": "torch.zeros", "new_ones": "torch.ones", "new_empty": "torch.empty", "new_full": "torch.full"}
 _WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
 _SWAPS = ("transpose", "swapaxes", "swapdims")
 _TORCH_SWAPS = frozenset("torch." + name for name in _SWAPS)
@@ -115,6 +119,8 @@ class TensorOps:
             from . import whole
 
             return whole.product(self.rec, qual[6:], qual, args[0], args[1], node)
+        if qual in _VARIABLE:
+            return args[0] if args and type(args[0]) in (Tensor, Fixed) else UNKNOWN
         if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             from . import whole
 
@@ -279,10 +285,24 @@ class TensorOps:
                 return self.permute(t, order)
         if name == "chunk" or name == "split":
             return self.pieces(name, t, list(args), dict(kwargs))
+        if name in _NEW or name == "new":
+            return self.new(name, args)
         spec = METHODS.get(name)
         if spec is not None:
             return self.functional(spec, f"x.{name}", [t] + list(args), kwargs, node)
         return UNKNOWN
+
+    def new(self, name: str, args):
+        """`x.new_zeros(x.size())`, `x.new(x.size())`, `x.new(2, 3)`: a tensor of that size. `x.new` of
+        anything but ints or a size read off a tensor makes one of that data: not followed."""
+        if name == "new":
+            if not (args and all(type(a) is int or type(a) is SizeInt for a in args)
+                    or len(args) == 1 and type(args[0]) is tuple and args[0] and args[0][0] is BATCH):
+                return UNKNOWN
+            return self.factory("torch.zeros", list(args), {})
+        if name == "new_full":
+            return self.factory("torch.full", list(args[:1]), {}) if len(args) == 2 else UNKNOWN
+        return self.factory(_NEW[name], list(args), {})
 
     def reshape(self, t, target, name, node):
         t = as_tensor(t)

@@ -90,7 +90,8 @@ class Scheduler:
         self.interp.start_model()
         # the size search is for models nobody gives a size for, in any way
         self._searchable = inputs == [None]
-        self._quiet = self._is_template(cls)
+        # a pragma on it says it is a model as it stands, template or not
+        self._quiet = not any(i is not None and i.kind == "pragma" for i in inputs) and self._is_template(cls)
         try:
             self.run_instances(cls, inputs)
         finally:
