@@ -201,6 +201,10 @@ def _instances(namespace, cls, path):
 
     factories = [f for f in tree.body if isinstance(f, ast.FunctionDef) and any(builds(n) for n in ast.walk(f))]
     inside = {id(n) for f in factories for n in ast.walk(f)}
+    # and the module functions that call a factory (`densenet121()` calling `_densenet(32, ...)`)
+    names = {f.name for f in factories}
+    factories += [g for g in tree.body if isinstance(g, ast.FunctionDef) and g not in factories and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names for n in ast.walk(g))]
     for node in ast.walk(tree):
         if builds(node) and id(node) not in inside and (node.args or node.keywords):
             try:

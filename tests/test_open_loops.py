@@ -162,3 +162,18 @@ def test_the_grid_has_every_kind() -> None:
     assert {m.block for m in models} == set(BLOCKS) and {m.form for m in models} == set(FORMS)
     assert sum(m.findable for m in models) >= 40
     assert sum(m.fault is not None and not m.findable for m in models) >= 10
+
+
+def test_a_join_keeps_the_order_of_the_names() -> None:
+    """Two paths joined (a branch's sides, a loop of unknown length) keep the
+    names in the first one's order, then the second's own: an instance's
+    attributes are its modules in the order torch runs an nn.Sequential's.
+    (A join in a set's order ran a DenseNet block's layers shuffled, by the
+    hash seed.)"""
+    from flake8_cnnshape.interp.plain import join_vars
+
+    names = [f"denselayer{i}" for i in range(1, 25)]
+    a = {n: i for i, n in enumerate(names)}
+    b = dict(reversed(list(a.items())), extra=0)
+    assert list(join_vars(a, b)) == names + ["extra"]
+    assert list(join_vars(b, a)) == list(b)

@@ -60,6 +60,8 @@ class LayersPart(Protocol):
 
     def call_instance(self, inst: Instance, args, kwargs, node): ...
 
+    def sequential_forward(self, inst: Instance, x: Tensor, node) -> Tensor: ...
+
 
 class TensorsPart(Protocol):
     """torch.* and F.* ops, tensor methods and arithmetic (tensors.py)."""

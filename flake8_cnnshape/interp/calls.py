@@ -174,8 +174,12 @@ class Calls:
     def call_method(self, m: Method, args, kwargs, node):
         obj, name = m.obj, m.name
         if isinstance(obj, Super):
-            if name == "__init__" and obj.cls is not None and obj.cls.derives("torch.nn.Sequential") and type(obj.obj) is Instance:
+            sequential = obj.cls is not None and obj.cls.derives("torch.nn.Sequential") and type(obj.obj) is Instance
+            if name == "__init__" and sequential:
                 self.sequential_init(obj.obj, args, kwargs)
+            if name == "forward":  # `super().forward(x)` in a subclass of nn.Sequential: its modules in turn
+                one = sequential and len(args) == 1 and not kwargs and type(args[0]) is Tensor
+                return self.layers.sequential_forward(obj.obj, args[0], node) if one else UNKNOWN
             return None  # super().__init__(...) and friends: nothing else we track
         if type(obj) is ClassInfo and name == "apply":  # a torch.autograd.Function's
             found = obj.lookup("forward")

@@ -240,7 +240,7 @@ class Layers:
             return UNKNOWN
         if forward is None:
             if inst.cls.derives("torch.nn.Sequential") and len(args) == 1 and not kwargs and type(args[0]) is Tensor:
-                return self._sequential_forward(inst, args[0], node)  # nn.Sequential.forward of a subclass
+                return self.sequential_forward(inst, args[0], node)  # nn.Sequential.forward of a subclass
             return UNKNOWN
         args = [Tensor(Shape.unknown()) if a is UNKNOWN else a for a in args]
         key, seqs, given = self.replays.find(inst, args, kwargs)
@@ -264,7 +264,8 @@ class Layers:
                 self.replays.keep(key, seqs, args[0], out, budget.steps - steps)
         return out
 
-    def _sequential_forward(self, inst: Instance, x: Tensor, node) -> Tensor:
+    def sequential_forward(self, inst: Instance, x: Tensor, node) -> Tensor:
+        """nn.Sequential.forward of a subclass's instance: its modules one after another."""
         kids = children(inst)
         if kids is UNKNOWN:
             return Tensor(Shape.unknown())

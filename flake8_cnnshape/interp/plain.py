@@ -144,7 +144,9 @@ def join_vars(a: dict, b: dict, same=None) -> dict:
     """Two paths' values by name (a branch's sides, none or some passes of a
     loop): one both have and agree on stays, any other becomes unknown."""
     same = same or same_value
-    return {k: a[k] if k in a and k in b and same(a[k], b[k]) else unknown_like(a[k] if k in a else b[k]) for k in set(a) | set(b)}
+    # in a's order, then b's own names: an instance's attributes are its modules in the order torch registers them
+    keys = list(a) + [k for k in b if k not in a]
+    return {k: a[k] if k in a and k in b and same(a[k], b[k]) else unknown_like(a[k] if k in a else b[k]) for k in keys}
 
 
 def same_value(a, b) -> bool:

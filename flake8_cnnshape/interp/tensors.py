@@ -28,8 +28,11 @@ if TYPE_CHECKING:  # annotations only: machine.py wires the parts
 
 # the wrapper of torch before 0.4, now a function that gives its tensor back
 _VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
+# the typed constructors of old code: `torch.FloatTensor(x.size())` makes one of that size, as x.new does
+_LEGACY = tuple(f"torch.{where}{kind}Tensor" for where in ("", "cuda.")
+                for kind in ("Float", "Double", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool")) + ("torch.Tensor",)
 _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", "torch.permute", "torch.chunk", "torch.split",
-             "torch.stack") + _VARIABLE  # call_torch's own
+             "torch.stack") + _VARIABLE + _LEGACY  # call_torch's own
 # `x.new_zeros(size)`: a tensor of that size (x gives only the dtype and device)
 _NEW = {"new_zeros": "torch.zeros", "new_ones": "torch.ones", "new_empty": "torch.empty", "new_full": "torch.full"}
 _WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
@@ -83,6 +86,11 @@ def _display(qual: str) -> str:
     return qual
 
 
+def _other_batch(v) -> bool:
+    """A reshape's first size that is not the model's batch: one nobody knows, or a number (not -1)."""
+    return v is UNKNOWN or is_int(v) and v != -1
+
+
 class TensorOps:
     def __init__(self, rec: Recorder):
         self.rec = rec
@@ -121,6 +129,8 @@ class TensorOps:
             return whole.product(self.rec, qual[6:], qual, args[0], args[1], node)
         if qual in _VARIABLE:
             return args[0] if args and type(args[0]) in (Tensor, Fixed) else UNKNOWN
+        if qual in _LEGACY:
+            return self.new("new", args) if not kwargs else UNKNOWN
         if qual in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             from . import whole
 
@@ -318,6 +328,9 @@ class TensorOps:
             out, faults = self._unfold(target, t.shape, name, text)
         if out is None and not faults and target and (target[0] is BATCH or target[0] == -1):
             out = _partly_known(target[1:])
+        elif out is None and not faults and target and _other_batch(target[0]):
+            # `x.view(x.size(0) * k, ...)`, a hard-coded batch: what comes out is not led by the model's batch
+            return Fixed(tuple(None if not is_int(v) or v < 0 else int(v) for v in target))
         self.rec.report(faults, place(node), None, node)
         if not _from_input(t):
             return Tensor(out if out is not None else Shape.unknown())
