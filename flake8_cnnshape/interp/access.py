@@ -11,13 +11,13 @@ from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, MAX_SEQ
 from .builtins import SELF_RETURNING, STR_METHODS
 from .configs import ArgParser
-from .facts import class_attr_def, method_kind
+from .facts import class_attr_def, method_kind, modules_only_read
 from .mutation import DICT_MUTATORS, LIST_MUTATORS
 from .names import normalize
 from .plain import is_int, plain
 from .scope import MISSING
 from .values import (CONTAINERS, ClassInfo, Config, Fixed, Function, Instance, Layer, Method, ModuleRef, Super, Tensor,
-                     TorchRef, known_position, unknown_length)
+                     TorchRef, children, known_position, unknown_length)
 
 _LIST_METHODS = LIST_MUTATORS | {"copy"}
 _PARSER_METHODS = ("add_argument", "set_defaults", "parse_args", "parse_known_args", "add_argument_group",
@@ -75,6 +75,8 @@ class Access:
                 if type(v) is Layer and v.kind in CONTAINERS and self.rec.run is not None:
                     self.rec.log.reach(v)
                 return v
+            if attr == "_modules":
+                return self._registered(obj)
             v = self.class_attr(obj.cls, attr)
             if v is UNKNOWN and attr in _MODULE_METHODS:
                 return Method(obj, attr)
@@ -123,6 +125,18 @@ class Access:
                 return Function(found[1], found[0].scope, obj.obj, found[0]) if not found[1].decorator_list else UNKNOWN
             return Method(obj, attr)
         return UNKNOWN
+
+    def _registered(self, inst: Instance):
+        """`self._modules`: the modules registered on inst by name, in the
+        order torch keeps them, where its classes only read it."""
+        todo, classes = [inst.cls], []
+        while todo:
+            c = todo.pop()
+            classes.append(c)
+            todo.extend(b for b in c.bases if type(b) is ClassInfo and b not in classes)
+        if not all(self.facts.get(modules_only_read, c.node) for c in classes) or children(inst) is UNKNOWN:
+            return UNKNOWN
+        return {k: v for k, v in inst.attrs.items() if type(v) is Layer or type(v) is Instance}
 
     def _library_attribute(self, qual: str):
         """`torch.nn.Conv2d`, `torchvision.models.resnet18` (from our zoo): one reference per name."""

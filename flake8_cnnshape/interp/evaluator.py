@@ -20,6 +20,7 @@ from .plain import (CMPOPS, PLAIN, REFUSED, is_int, joined, our_call_failed, pla
                     unknown_like)
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
 from .tensors import modelled
+from .typetests import IDENTITY, classes
 from .values import (ClassInfo, Fixed, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
                      TorchRef)
 
@@ -295,8 +296,8 @@ class Evaluator(Access):
         left = self.eval(node.left, scope)
         for op, right_node in zip(node.ops, node.comparators):
             right = self.eval(right_node, scope)
-            if type(left) is Builtin and type(right) is Builtin and isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
-                r = (left is right) == isinstance(op, (ast.Eq, ast.Is))  # `type(v) == int`
+            if (type(left) is Builtin and type(right) is Builtin or classes(left, right)) and isinstance(op, IDENTITY):
+                r = (left is right) == isinstance(op, (ast.Eq, ast.Is))  # `type(v) == int`, `if unit == InceptionBUnit:`
             elif isinstance(op, (ast.Is, ast.IsNot)):
                 if left is UNKNOWN or right is UNKNOWN or not (left is None or right is None):
                     return UNKNOWN
@@ -495,6 +496,5 @@ _CONSTANT = ast.Constant
 _STARRED = ast.Starred
 _PLAIN_TYPES = frozenset(PLAIN)
 _NUMBERS = frozenset((int, float, bool, type(None)))  # constants eval() gives as they are
-# node type -> the Evaluator method for it (e_Call...; eval() itself does names,
-# attribute reads and constants)
+# node type -> the Evaluator method for it (e_Call...; eval() does names, attribute reads and constants)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Evaluator).items() if k.startswith("e_") and hasattr(ast, k[2:])}

@@ -98,3 +98,32 @@ def class_body_names(cls: ast.ClassDef) -> set:
                 if isinstance(t, ast.Name):
                     names.add(t.id)
     return names
+
+
+# what a method may do with `self._modules` and still only read it: `.values()`, `.items()`, `.keys()`,
+# `len(...)`, `[name]`, a loop over it
+_READS = frozenset(("values", "items", "keys"))
+
+
+def modules_only_read(cls: ast.ClassDef) -> bool:
+    """Does the class body read `<x>._modules` only as torch's dict of the
+    modules registered on it (no `self._modules[k] = m`, no `.update`, no
+    alias that could change it)? Then the interpreter may serve it from the
+    instance's modules."""
+    todo: List[tuple] = [(cls, None)]
+    while todo:
+        node, parent = todo.pop()
+        if type(node) is ast.Attribute and node.attr == "_modules" and not _read(node, parent):
+            return False
+        todo.extend((child, node) for child in ast.iter_child_nodes(node))
+    return True
+
+
+def _read(node: ast.Attribute, parent) -> bool:
+    if type(parent) is ast.Attribute:
+        return parent.attr in _READS  # (only ever called: a bound method of a dict reads it)
+    if type(parent) is ast.Subscript:
+        return type(parent.ctx) is ast.Load
+    if type(parent) in (ast.For, ast.comprehension):
+        return parent.iter is node
+    return type(parent) is ast.Call and type(parent.func) is ast.Name and parent.func.id == "len"

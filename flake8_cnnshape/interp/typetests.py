@@ -145,3 +145,11 @@ def _bound_names(cls: ClassInfo):
 
 
 _BOUND = " bound names"  # the key of _bound_names' answer in ClassInfo.attr_defs (no attribute is named so)
+
+
+IDENTITY = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)
+
+
+def classes(a, b) -> bool:
+    """Two classes of the files read, or one and a torch class: `==` is `is` for them."""
+    return type(a) is ClassInfo and (type(b) is ClassInfo or type(b) is TorchRef) or type(b) is ClassInfo and type(a) is TorchRef
