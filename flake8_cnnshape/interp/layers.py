@@ -183,15 +183,22 @@ class Layers:
     def _open_chain(self, layer: Layer, x: Tensor):
         """An nn.Sequential of a list that holds a Repeated (open_loops.py): its
         items before, then the blocks repeated any number of times (known only
-        when they give back the shape they take: none gives the same), then the
-        items after."""
+        when they give back the shape they take, or its channels with sides
+        nobody knows: upsampling blocks), then the items after."""
         head, blocks, tail = open_parts(layer)
         x = self._chain(head, x)
         if type(x) is not Tensor or UNKNOWN in blocks:
             return Tensor(Shape.unknown())
         y = self._chain(blocks, x)
         if type(y) is not Tensor or y.shape != x.shape:
-            return Tensor(Shape.unknown())
+            # none of them gives x; any count gives the channels when one gives them back from any sides
+            sides = Shape(x.shape.dims[:1] + (None,) * (x.shape.rank - 1)) if not x.shape.open and x.shape.rank > 1 else None
+            if sides is None or type(y) is not Tensor or y.shape.open or y.shape.dims[:1] != sides.dims[:1]:
+                return Tensor(Shape.unknown())
+            z = self._chain(blocks, Tensor(sides))
+            if type(z) is not Tensor or z.shape != sides:
+                return Tensor(Shape.unknown())
+            return self._chain(tail, Tensor(sides))
         return self._chain(tail, Tensor(x.shape))  # no history: the count of blocks it went through is not known
 
     def _chain(self, children, x):

@@ -31,7 +31,7 @@ def _channels(a: Args, x: Shape, ctx: Ctx, n: int, lazy: bool):
     in_ch = None if lazy else a.opt_int("in_channels")
     if in_ch is not None and in_ch <= 0:
         raise Unknowable("in_channels")
-    if groups is not None:
+    if groups is not None and groups != 1:  # (every size is a multiple of 1)
         sizes = (("in_channels", in_ch), ("out_channels", out_ch))
         bad = tuple(f"{name}={v}" for name, v in sizes if v is not None and v % groups)
         if bad:
