@@ -127,6 +127,8 @@ class TensorOps:
             from . import whole
 
             return whole.product(self.rec, qual[6:], qual, args[0], args[1], node)
+        if qual in ("torch.max", "torch.min") and args and type(args[0]) is Tensor:
+            return self.extreme(qual[6:], args[0], list(args[1:]), kwargs, node)
         if qual in _VARIABLE:
             return args[0] if args and type(args[0]) in (Tensor, Fixed) else UNKNOWN
         if qual in _LEGACY:
@@ -295,12 +297,27 @@ class TensorOps:
                 return self.permute(t, order)
         if name == "chunk" or name == "split":
             return self.pieces(name, t, list(args), dict(kwargs))
+        if name in ("max", "min"):
+            return self.extreme(name, t, list(args), kwargs, node)
         if name in _NEW or name == "new":
             return self.new(name, args)
         spec = METHODS.get(name)
         if spec is not None:
             return self.functional(spec, f"x.{name}", [t] + list(args), kwargs, node)
         return UNKNOWN
+
+    def extreme(self, name: str, t: Tensor, args, kwargs, node):
+        """torch.max / x.max (and min): of another tensor, elementwise as torch.maximum; over a dim,
+        (values, indices), both of the reduced shape; of all the values, a number (not followed)."""
+        other = args[0] if args else kwargs.get("other")
+        if type(other) is Tensor or type(other) is Fixed:
+            return self.functional(METHODS[name + "imum"], f"torch.{name}", [t, other], {}, node) if len(args) + len(kwargs) == 1 else UNKNOWN
+        dim = args[0] if args else kwargs.get("dim")
+        if dim is None or not set(kwargs) <= {"dim", "keepdim"} or len(args) > 2:
+            return UNKNOWN
+        keep = args[1] if len(args) > 1 else kwargs.get("keepdim", False)
+        values = self.functional(METHODS["amax"], f"x.{name}", [t, dim], {"keepdim": keep}, node)
+        return (values, Tensor(values.shape)) if type(values) is Tensor and not values.shape.open else UNKNOWN
 
     def new(self, name: str, args):
         """`x.new_zeros(x.size())`, `x.new(x.size())`, `x.new(2, 3)`: a tensor of that size. `x.new` of
