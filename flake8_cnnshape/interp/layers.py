@@ -76,6 +76,9 @@ class Layers:
                 # the model feeds it a tuple or more: checking it on its own
                 # with one tensor, as for a part never reached, is a guess
                 self.rec.log.applied.add(id(mod))
+                kids = mod.children
+                if kids and type(kids[0]) is Instance and len(args) == 1 and not kwargs and type(args[0]) is tuple:
+                    return self._chain(kids, args[0])  # blocks of the file that take and give (a, b)
             return UNKNOWN
         return self.apply_layer(mod, x, node)
 
