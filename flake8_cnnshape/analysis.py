@@ -69,6 +69,7 @@ class FileAnalysis:
             self.pragmas, self.pragma_findings = attach(find_pragmas(lines, tree), by_line)
         self.interp = Interp(tree, imports, index, max_steps, path)
         self.scheduler = Scheduler(tree, self.interp, index)
+        self.scheduler.declared = {id(m.node): p.build for m, p in self.pragmas.items() if p.build is not None}
         finder = SourceFinder(tree, imports, index, self.scheduler.runner.evaluate, self.classes, self.seqs,
                               self.scripts)
         self.found_sources, datasets = finder.find()

@@ -136,7 +136,8 @@ and by `cnnshape check` alike; `select = CNS` does not turn it on (flake8-bugbea
 ### CNS900
 *What it does*: reports a `# cnnshape:` pragma it cannot read or that stands where no model is defined.
 *Why is this bad?* The size you meant to give is not used: the model is checked without it.
-*Example*: `# cnnshape: input=(1, 28` (`'(1, 28' has no closing ')'`) or a pragma on a line that defines no model.
+*Example*: `# cnnshape: input=(1, 28` (`'(1, 28' has no closing ')'`), a pragma on a line that defines no model, or
+a `build=` that does not call the class it stands on.
 *Use instead*: `# cnnshape: input=(1, 28, 28)` on (or directly above) the `class` or `nn.Sequential(` line. A
 `cnnshape-input` setting (or `--input`) that cannot be read is not a CNS900: the run stops at once with a usage
 error (exit code 2) that names the setting.

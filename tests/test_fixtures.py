@@ -190,11 +190,14 @@ def _run_statements(path: Path):
 
 
 def _instances(namespace, cls, path):
-    """Build the class the ways the fixture file does: its calls that stand
-    at module level, and the module functions that build it (factories) called
-    with their defaults; else with no arguments."""
+    """Build the class the ways the fixture file does: its pragma's build=,
+    its calls that stand at module level, and the module functions that build
+    it (factories) called with their defaults; else with no arguments."""
     out = []
     tree = ast.parse(path.read_text())
+    declared = re.search(rf"#\s*cnnshape:.*\bbuild=({cls.__name__}\(.*?\))\s*(#|$)", path.read_text(), re.M)
+    if declared:
+        return [eval(declared.group(1), namespace)]
 
     def builds(node):
         return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.__name__

@@ -413,8 +413,10 @@ def design_give_up(case: Case, verdict: Verdict) -> Optional[str]:
         return "F.batch_norm checks its statistics' size against dim 1: a tensor argument's size is not the engine's to know"
     dim = case.args[0] if case.args else case.kwargs.get("dim")
     if case.entry in ("squeeze", "torch.squeeze"):
-        if dim is None or (isinstance(dim, int) and dim % (len(case.dims) + 1) == 0):
-            return "squeeze() / squeeze(0) also drop the batch dim when the batch size is 1"
+        if isinstance(dim, int) and dim % (len(case.dims) + 1) == 0:
+            return "squeeze(0) drops the batch dim when the batch size is 1, and only then"
+        if dim is None and None in case.dims:
+            return "squeeze() of a dim nobody knows: it may be 1"
     if case.entry in ("transpose", "torch.transpose"):
         d0, d1 = (case.args + (None, None))[:2] if case.args else (case.kwargs.get("dim0"), case.kwargs.get("dim1"))
         R = len(case.dims) + 1

@@ -85,19 +85,24 @@ def model_name(bug):
     return bug.get("cls") or re.match(r"\s*([A-Za-z_]\w*)", bug["model"]).group(1)
 
 
-def pragma(bug):
+def pragma(bug, declare=False):
+    """The input pragma; with declare, also build= with the reporter's call where it calls the class itself
+    (not a factory) on one line (the --declare-build variant: how a user who tells the linter the build fares)."""
     inp = bug["input"]
-    return "  # cnnshape: input=(%s)" % (", ".join(map(str, inp)) + ("," if len(inp) == 1 else ""))
+    text = "  # cnnshape: input=(%s)" % (", ".join(map(str, inp)) + ("," if len(inp) == 1 else ""))
+    if declare and "\n" not in bug["model"] and re.match(rf"\s*{re.escape(model_name(bug))}\s*\(", bug["model"]):
+        text += " build=" + bug["model"].strip()
+    return text
 
 
-def add_pragma(text, bug):
+def add_pragma(text, bug, declare=False):
     """The text with the pragma at the end of the model's definition line."""
     name = re.escape(model_name(bug))
     pat = re.compile(rf"^\s*(class\s+{name}\b|{name}\s*=\s*(nn\.|torch\.nn\.)?Sequential\()")
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if pat.match(line):
-            lines[i] = line.rstrip() + pragma(bug)
+            lines[i] = line.rstrip() + pragma(bug, declare)
             return "\n".join(lines)
     raise SystemExit(f"{bug['id']}: no definition line for {model_name(bug)}")
 
@@ -131,7 +136,7 @@ def build(args):
                 for name in fnmatch.filter(names, pattern):
                     if name != bug["path"]:
                         write(base / name, show(gd, commit, name))
-            write(base / bug["path"], add_pragma(text, bug))
+            write(base / bug["path"], add_pragma(text, bug, args.declare_build))
         print(f"{bug['id']:32} {bug['repo']}:{bug['path']}")
 
 
@@ -298,6 +303,8 @@ def main():
     b.add_argument("--out", required=True)
     b.add_argument("--mirror")
     b.add_argument("--only", nargs="*")
+    b.add_argument("--declare-build", action="store_true",
+                   help="also give the reporter's constructor call in the pragma (build=), where it calls the class itself")
     c = sub.add_parser("confirm")
     c.add_argument("dir")
     c.add_argument("--only", nargs="*")

@@ -1,5 +1,8 @@
-"""The input-size pragma `# cnnshape: input=(C, H, W)`, on or directly above
-a model's definition line, and the cnnshape-input setting's value."""
+"""The pragma `# cnnshape: input=(C, H, W)`, on or directly above a model's
+definition line, and the cnnshape-input setting's value. A class's pragma may
+also say how the model is built, where nothing in the file does
+(`build=CoordConv(3, 32, with_r=True)`): that call is its first way of being
+built, its arguments read in the file's module scope."""
 from __future__ import annotations
 
 import ast
@@ -11,20 +14,22 @@ from ..findings import Fault, Finding
 from ..records import Record
 
 PRAGMA = re.compile(r"#\s*cnnshape\s*:(?P<body>.*)$")  # anywhere in a comment, also after other text
-_ITEM = re.compile(r"^\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
+_KEY = re.compile(r"([A-Za-z_]+)\s*=(?!=)")
 MAX_DIM = 1 << 20
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 class Pragma(Record):
-    __slots__ = _fields = ("line", "col", "own_line", "dims", "error")
+    __slots__ = _fields = ("line", "col", "own_line", "dims", "error", "build")
 
-    def __init__(self, line: int, col: int, own_line: bool, dims: Optional[Tuple[int, ...]], error: Optional[str] = None):
+    def __init__(self, line: int, col: int, own_line: bool, dims: Optional[Tuple[int, ...]], error: Optional[str] = None,
+                 build: Optional[ast.Call] = None):
         self.line = line
         self.col = col
         self.own_line = own_line  # the comment stands alone on its line
         self.dims = dims
         self.error = error
+        self.build = build  # build=Net(...): the call, its lines the pragma's
 
 
 def parse_value(text: str, example: str = "input=(1, 28, 28)") -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
@@ -105,16 +110,60 @@ def find_pragmas(lines: List[str], tree: ast.Module) -> List[Pragma]:
         own = lines[line_no - 1][:col].strip() == ""
         col += m.start()
         body = m.group("body").split("#", 1)[0].strip()  # another comment may follow
-        item = _ITEM.match(body)
-        if item is None:
-            out.append(Pragma(line_no, col, own, None, f"expected 'input=(C, H, W)', got '{body}'"))
-            continue
-        if item.group("key") != "input":
-            out.append(Pragma(line_no, col, own, None, f"unknown setting '{item.group('key')}' (the pragma takes input=...)"))
-            continue
-        dims, err = parse_value(item.group("value"))
-        out.append(Pragma(line_no, col, own, dims, err))
+        out.append(_read(body, line_no, col, own))
     return out
+
+
+def _read(body: str, line: int, col: int, own: bool) -> Pragma:
+    items = _items(body)
+    if not items:
+        return Pragma(line, col, own, None, f"expected 'input=(C, H, W)', got '{body}'")
+    dims = build = None
+    for key, value in items:
+        if key == "input":
+            dims, err = parse_value(value)
+        elif key == "build":
+            build, err = _build(value)
+        else:
+            err = f"unknown setting '{key}' (the pragma takes input=... and build=...)"
+        if err is not None:
+            return Pragma(line, col, own, None, err)
+    if build is not None:
+        ast.increment_lineno(build, line - 1)
+    return Pragma(line, col, own, dims, None, build)
+
+
+def _items(body: str) -> List[Tuple[str, str]]:
+    """`input=(3, 64, 64) build=Net(3, k=2)` -> [("input", "(3, 64, 64)"), ("build", "Net(3, k=2)")]:
+    a new item starts at `name=` outside brackets and strings. [] when the text starts otherwise."""
+    starts, depth, quote = [], 0, None
+    for i, ch in enumerate(body):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and (i == 0 or body[i - 1] in " \t,;"):
+            key = _KEY.match(body, i)
+            if key is not None:
+                starts.append((i, key.group(1), key.end()))
+    if not starts or starts[0][0] != 0:
+        return []
+    ends = [s[0] for s in starts[1:]] + [len(body)]
+    return [(k, body[v:e].strip().rstrip(",;").strip()) for (_, k, v), e in zip(starts, ends)]
+
+
+def _build(text: str) -> Tuple[Optional[ast.Call], Optional[str]]:
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        node = None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None, f"build= takes a call of the class, like build=Net(3, 10), got '{text}'"
+    return node, None
 
 
 def attach(pragmas: List[Pragma], model_lines: Dict[int, object]) -> Tuple[Dict[object, Pragma], List[Finding]]:
@@ -125,6 +174,11 @@ def attach(pragmas: List[Pragma], model_lines: Dict[int, object]) -> Tuple[Dict[
     for p in pragmas:
         target = p.line + 1 if p.own_line else p.line
         model = model_lines.get(target)
+        if p.error is None and model is not None and p.build is not None:
+            if not isinstance(model.node, ast.ClassDef):
+                p.error = "build= is for a class: an nn.Sequential is built where it stands"
+            elif p.build.func.id != model.name:
+                p.error = f"build= must call the class it stands on ({model.name}), got {p.build.func.id}(...)"
         if p.error is not None:
             errors.append(Finding((p.line, p.col), Fault("CNS900", "pragma_unreadable", None, {"error": p.error})))
         elif model is None:

@@ -57,6 +57,7 @@ class Scheduler:
         self._searchable = False  # the size search may run: no size is given for this model in any way
         self._quiet = False  # running a template class: its faults are its subclasses' to show
         self._ways: Dict[ast.AST, "_WaySearch"] = {}  # the ways of each class found so far
+        self.declared: Dict[int, ast.Call] = {}  # by the class node's id: its pragma's build=, its first way
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
         self._otherwise: dict = {}  # _used_otherwise, by (class, attribute)
@@ -282,7 +283,8 @@ class Scheduler:
         that would give the second are not read yet."""
         search = self._ways.get(cls.node)
         if search is None:
-            search = self._ways[cls.node] = _WaySearch(self._calls(cls.name)[:MAX_CALLS_READ])
+            declared = self.declared.get(id(cls.node))
+            search = self._ways[cls.node] = _WaySearch(([declared] if declared else []) + self._calls(cls.name)[:MAX_CALLS_READ])
         self._read_ways(cls, search, second)
         ways = search.known + search.unknown
         if ways:
