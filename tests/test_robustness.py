@@ -316,6 +316,11 @@ def _hostile_cases() -> Dict[str, Hostile]:
         "input=(" + "1, " * 5000 + ")",
         "input=(\u00b2, \u00b3)",  # superscripts: not digits for int()
         "input=(1, 28, 28) input=(3, 32, 32)",
+        "build=",
+        "build=Net(",
+        "input=(4,) build=1 + 2",
+        "input=(4,) build=nn.Sequential(nn.Linear(4, 4))",
+        "build=Net() build=Net()",
     ]
     body = "".join(
         f"m{i} = nn.Sequential(nn.Linear(4, 4))  # cnnshape: {p}  # expect: CNS900\n" for i, p in enumerate(bad_pragmas)

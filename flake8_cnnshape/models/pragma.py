@@ -119,7 +119,10 @@ def _read(body: str, line: int, col: int, own: bool) -> Pragma:
     if not items:
         return Pragma(line, col, own, None, f"expected 'input=(C, H, W)', got '{body}'")
     dims = build = None
+    keys = [k for k, _ in items]
     for key, value in items:
+        if keys.count(key) > 1:
+            return Pragma(line, col, own, None, f"{key}= is given {keys.count(key)} times")
         if key == "input":
             dims, err = parse_value(value)
         elif key == "build":
