@@ -317,7 +317,7 @@ class Scheduler:
         if search.calls or search.known:
             return
         if search.todo is None:  # every call read, none fully known: the factories
-            search.todo = self._outer_factories(search.factories)[:MAX_FACTORIES]
+            search.todo = search.factories[:MAX_FACTORIES]
         while search.todo and not search.settled(second):
             for way in self._factory_ways(cls, search.todo.pop(0)):
                 search.add(way, self._complete(cls, *way))
@@ -375,20 +375,6 @@ class Scheduler:
     @cached_property
     def _paths(self) -> dict:
         return {id(node): path for node, path, _ in self.index.calls if type(node.func) is ast.Name}
-
-    def _outer_factories(self, factories: List[ast.FunctionDef]) -> List[ast.FunctionDef]:
-        """The factories to run: before one with required parameters, the module
-        functions that call it (`def densenet121(**kwargs): return _densenet(32,
-        (6, 12, 24, 16), 64, **kwargs)` gives _densenet's), which run alone
-        leaves unknown."""
-        outer: List[ast.FunctionDef] = []
-        for fn in factories:
-            if _required(fn):
-                for call in self._calls(fn.name)[:MAX_CALLS_READ]:
-                    caller = self._factory_of(call)
-                    if caller is not None and caller not in factories and caller not in outer:
-                        outer.append(caller)
-        return outer + factories
 
     def _factory_ways(self, cls: ClassInfo, fn: ast.FunctionDef):
         """The builds of cls the factory fn makes, run with its parameters'
