@@ -97,6 +97,7 @@ BUILTINS["super"] = _SuperBuiltin("super", None)
 BUILTINS["isinstance"] = Builtin("isinstance", None)  # Calls.call_builtin does these
 BUILTINS["type"] = Builtin("type", None)
 BUILTINS["callable"] = Builtin("callable", None)
+EVAL = BUILTINS["eval"] = Builtin("eval", None)  # of a name only (Evaluator._eval_name): any other text is not followed
 BUILTINS["hasattr"] = Builtin("hasattr", None)
 # the builtins that name a Python type, for isinstance() and type()
 PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "tuple": tuple, "dict": dict}

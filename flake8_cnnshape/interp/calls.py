@@ -89,6 +89,8 @@ class Calls:
         return UNKNOWN
 
     def call_builtin(self, func: Builtin, args, kwargs, node):
+        if func.fn is None and func.name == "eval":
+            return UNKNOWN  # of anything but a name (Evaluator._eval_name)
         if func.name in ("setattr", "getattr"):
             return self.builtin_attr(func.name, args, kwargs)
         if func.name == "map":

@@ -4,6 +4,7 @@ by machine.py). Whatever it does not understand is UNKNOWN; it never guesses."""
 from __future__ import annotations
 
 import ast
+import keyword
 import operator
 from typing import Dict, List, Optional, Tuple, TYPE_CHECKING
 
@@ -12,14 +13,13 @@ from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
 from .access import Access
 from .comprehensions import comprehension
 from .configs import parsed_defaults
-from .builtins import BUILTINS, SUPER, Builtin, is_layer_class, is_module_class, nn_class
+from .builtins import BUILTINS, EVAL, SUPER, Builtin, is_layer_class, is_module_class, nn_class
 from .events import Recorder
 from .facts import NodeFacts
 from .names import ImportMap
 from .plain import (CMPOPS, PLAIN, REFUSED, is_int, joined, our_call_failed, plain, safe_binop, same_value, spec_too_wide,
                     unknown_like)
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
-from .tensors import modelled
 from .typetests import IDENTITY, classes
 from .values import (ClassInfo, Fixed, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
                      TorchRef)
@@ -393,6 +393,8 @@ class Evaluator(Access):
                 return Super(None, None)
         else:
             func = self.eval(f, scope)
+            if func is EVAL and len(node.args) == 1 and not node.keywords:
+                return self._eval_name(self.eval(node.args[0], scope), scope)
         args: List[object] = []
         for a in node.args:
             t = type(a)
@@ -427,7 +429,9 @@ class Evaluator(Access):
             return self._partial_layer(func, args, kwargs, node) or self._opaque_call(func, node)
         out = self.calls.call(func, args, kwargs, node)
         if self.noting_stops and (out is UNKNOWN or type(out) is Tensor and out.shape.open):
-            self._note_stop(func, args, node)
+            from .stops import note_stop  # show's alone: not imported for a flake8 run
+
+            note_stop(self.rec, func, args, node)
         return out
 
     def _keywords(self, keywords, scope) -> Tuple[Dict[str, object], bool]:
@@ -450,18 +454,11 @@ class Evaluator(Access):
                 kwargs[kw.arg] = self.eval(value, scope)
         return kwargs, opaque
 
-    def _note_stop(self, func, args, node) -> None:
-        """For `cnnshape show`: a known shape went into a call and none came out."""
-        if not any(type(a) is Tensor and not a.shape.open for a in args):
-            return
-        if type(func) is TorchRef and not modelled(func.qual):
-            why = "not modelled"
-        elif func is UNKNOWN:
-            why = "not known: from a library the analysis does not read, or a value it could not work out"
-        else:
-            why = "its result could not be worked out"
-        text = ast.unparse(node.func)
-        self.rec.log.stop(node.lineno, text if len(text) <= 40 else text[:37] + "...", why)
+    def _eval_name(self, text, scope):
+        """`eval(block_type)` of a string that is a name (`"BasicBlock"`): what the name is where eval() stands."""
+        if type(text) is not str or not text.isidentifier() or keyword.iskeyword(text):
+            return UNKNOWN
+        return self.eval(ast.Name(id=text, ctx=ast.Load()), scope)
 
     def _partial_layer(self, func, args, kwargs, node) -> Optional[Layer]:
         """`nn.Conv2d(cin, cout, **kw)` with kw unknown: what is given positionally
