@@ -5,7 +5,7 @@ of the methods of lists, dicts and containers."""
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, TYPE_CHECKING
+from typing import Dict, List, Optional, TYPE_CHECKING
 
 from ..shapes.signature import UNKNOWN, bind_alike
 from ..speed.build_cache import TOO_BIG, BuildCache
@@ -46,6 +46,16 @@ def _layer(name: str, spec, args, kwargs, node, memo: dict) -> Layer:
     return Layer(name, node, spec, bound) if bound is not None else Layer(name, node)
 
 
+def _record_base(cls: ClassInfo) -> Optional[NamedTupleType]:
+    """`class Bottleneck(namedtuple('Block', [...])):` with a docstring: the
+    namedtuple it is, where its body adds no method."""
+    if len(cls.bases) != 1 or type(cls.bases[0]) is not NamedTupleType:
+        return None
+    plain_body = all(isinstance(s, (ast.Pass, ast.Expr)) or isinstance(s, ast.Assign) and [t.id for t in s.targets
+                     if isinstance(t, ast.Name)] == ["__slots__"] for s in cls.node.body)
+    return cls.bases[0] if plain_body else None
+
+
 def _static(fn: ast.FunctionDef) -> bool:
     return [type(d) for d in fn.decorator_list] == [ast.Name] and fn.decorator_list[0].id == "staticmethod"
 
@@ -77,7 +87,8 @@ class Calls:
         if kind is Function:
             return self.call_function(func, args, kwargs)
         if kind is ClassInfo:
-            return self.instantiate(func, args, kwargs, node)
+            record = _record_base(func)
+            return make_namedtuple(record, args, kwargs) if record is not None else self.instantiate(func, args, kwargs, node)
         if kind is Layer or kind is Instance:
             return self.layers.call_module(func, args, kwargs, node)
         if kind is Method:
