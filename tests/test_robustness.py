@@ -321,6 +321,7 @@ def _hostile_cases() -> Dict[str, Hostile]:
         "input=(4,) build=1 + 2",
         "input=(4,) build=nn.Sequential(nn.Linear(4, 4))",
         "build=Net() build=Net()",
+        "build=" + "a + " * 5000 + "a",
     ]
     body = "".join(
         f"m{i} = nn.Sequential(nn.Linear(4, 4))  # cnnshape: {p}  # expect: CNS900\n" for i, p in enumerate(bad_pragmas)

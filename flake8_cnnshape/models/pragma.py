@@ -162,7 +162,7 @@ def _items(body: str) -> List[Tuple[str, str]]:
 def _build(text: str) -> Tuple[Optional[ast.Call], Optional[str]]:
     try:
         node = ast.parse(text, mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (a comment's text: anything may stand there)
         node = None
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         return None, f"build= takes a call of the class, like build=Net(3, 10), got '{text}'"
