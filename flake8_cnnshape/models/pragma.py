@@ -165,7 +165,8 @@ def _build(text: str) -> Tuple[Optional[ast.Call], Optional[str]]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # (a comment's text: anything may stand there)
         node = None
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        return None, f"build= takes a call of the class, like build=Net(3, 10), got '{text}'"
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        return None, f"build= takes a call of the class, like build=Net(3, 10), got '{shown}'"
     return node, None
 
 
