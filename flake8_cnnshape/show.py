@@ -2,6 +2,7 @@
 counts, worked out statically like the checks (no torch, no forward pass)."""
 from __future__ import annotations
 
+import ast
 import os
 from math import prod
 from typing import Dict, List, Optional, Tuple
@@ -160,6 +161,9 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource], at=None) -> Optional
     }
     if not_taken is not None:
         table["not_taken"] = {"input": list(not_taken.dims), "input_source": not_taken.where}
+    pragma = fa.pragmas.get(m)
+    if pragma is not None and pragma.build is not None:
+        table["build"] = ast.unparse(pragma.build)  # the way the pragma gives, the model's first
     return table
 
 
@@ -240,6 +244,8 @@ def render(table: dict) -> str:
                  " model's first sized layer rejects it; shown for any input size")
     else:
         head += "  input size unknown (give one with --input or a '# cnnshape: input=(...)' pragma)"
+    if table.get("build"):
+        head += f", built as {table['build']} (pragma)"
     rows = [("line", "layer", "output shape", "params")]
     for r in table["layers"]:
         line = "" if r["line"] is None else f"{os.path.basename(r['file'])}:{r['line']}" if r.get("file") else str(r["line"])

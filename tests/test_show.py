@@ -86,3 +86,14 @@ def test_a_layer_of_another_file_has_its_own_line_and_file(tmp_path):
     rows = [(r["line"], r["type"], Path(r["file"]).name if "file" in r else None) for r in table["layers"]]
     assert rows == [(7, "Conv2d", "blocks.py"), (9, "Linear", None)]
     assert "blocks.py:7" in _show(model).stdout
+
+
+def test_a_declared_build_is_shown():
+    """show says which build it shows: the pragma's build=, in the head and in the JSON."""
+    builds = ROOT / "fixtures" / "pragma" / "builds.py"
+    table = next(t for t in json.loads(_show(builds, "--format", "json").stdout) if t["model"] == "CoordConv")
+    assert table["build"] == "CoordConv(3, 8, with_r=True, kernel_size=3)"
+    assert [r["fault"]["code"] for r in table["layers"] if "fault" in r] == ["CNS002"]
+    head = next(line for line in _show(builds).stdout.splitlines() if line.startswith("CoordConv "))
+    assert head.endswith("built as CoordConv(3, 8, with_r=True, kernel_size=3) (pragma)")
+    assert "build" not in next(t for t in json.loads(_show(CANONICAL, "--format", "json").stdout))
