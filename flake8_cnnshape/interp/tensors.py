@@ -187,7 +187,7 @@ class TensorOps:
         dims = list(dims) if isinstance(dims, (tuple, list)) else []
         if len(dims) > 1 and dims[0] is BATCH:  # `torch.zeros(x.size(0), c, h, w)`: a tensor of the model's batch
             rest = dims[1:]
-            if all(d is UNKNOWN or type(d) is not bool and isinstance(d, int) and d >= 0 for d in rest):
+            if all(d is UNKNOWN or is_int(d) and d >= 0 for d in rest):
                 return Tensor(Shape(tuple(None if d is UNKNOWN else int(d) for d in rest)))
             return Tensor(Shape.unknown())
         if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from ..shape import Shape
-from ..signature import Unknowable
+from ..signature import UNKNOWN, Unknowable
 from ..spec import Ctx
 
 
@@ -41,6 +41,20 @@ def leading(x: Shape, n: int) -> Tuple[Optional[int], ...]:
     """The dims before the last n; none when an open shape shows fewer than n
     (a plain slice x.dims[:-k] would keep dims that are really spatial)."""
     return x.dims[: max(len(x.dims) - n, 0)]
+
+
+def given_sides(given, n: int, lead: int) -> Optional[Tuple[Optional[int], ...]]:
+    """forward()'s output_size as torch reads it (MaxUnpool, a transposed
+    conv): the last n of n + lead entries, or n; each an int, or None (the
+    batch, a size nobody knows). None when the size is not known at all;
+    Unknowable for any other count (torch: ValueError)."""
+    if given is UNKNOWN or not isinstance(given, (tuple, list)):
+        return None
+    if len(given) == n + lead:
+        given = given[lead:]
+    if len(given) != n:
+        raise Unknowable("output_size")
+    return tuple(v if type(v) is not bool and isinstance(v, int) else None for v in given)
 
 
 def window_fault(ctx: Ctx, kind: str, k, stride, sizes, outs) -> None:

@@ -15,7 +15,7 @@ from typing import Optional
 from ..shape import Shape
 from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import AXIS, Ctx, LayerSpec
-from .common import need_rank, positive, sample_form, spatial, window_fault
+from .common import given_sides, need_rank, positive, sample_form, spatial, window_fault
 
 _CONV = dict(stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None)
 _TRANSPOSE = dict(stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None)
@@ -165,17 +165,11 @@ def _sized_transpose(a: Args, x: Shape, n: int, sizes, k, s, p, d) -> tuple:
     """The sides of a transposed conv given forward()'s output_size (torch's
     _output_padding): its spatial entries, each between the side with no
     output padding and stride - 1 more; None for a side nobody knows."""
-    given = a["output_size"]
-    if given is UNKNOWN or not isinstance(given, (tuple, list)):
+    sides = given_sides(a["output_size"], n, 2 if x.rank == n + 1 else 1)  # (the batch, and the channels)
+    if sides is None:
         return (None,) * n
-    if len(given) == n + (2 if x.rank == n + 1 else 1):
-        given = given[len(given) - n:]
-    if len(given) != n:
-        raise Unknowable("output_size")  # torch: ValueError
-    outs = []
-    for v, L, ki, si, pi, di in zip(given, sizes, k, s, p, d):
-        if type(v) is bool or not isinstance(v, int):
-            outs.append(None)  # (the batch, or a size nobody knows)
+    for v, L, ki, si, pi, di in zip(sides, sizes, k, s, p, d):
+        if v is None:
             continue
         if v < 0:
             raise Unknowable("output_size")
@@ -183,8 +177,7 @@ def _sized_transpose(a: Args, x: Shape, n: int, sizes, k, s, p, d) -> tuple:
             low = (L - 1) * si - 2 * pi + di * (ki - 1) + 1
             if not low <= v <= low + si - 1:
                 raise Unknowable("output_size")  # torch: ValueError, no layer argument to change
-        outs.append(v)
-    return tuple(outs)
+    return sides
 
 
 def params(n: int, transposed: bool, lazy: bool):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..shape import Shape
 from ..signature import UNKNOWN, Args, Unknowable, sig
 from ..spec import AXIS, OTHER, Ctx, LayerSpec, OpSpec, no_params
-from .common import leading, need_rank, positive, sample_form, spatial, window_fault
+from .common import given_sides, leading, need_rank, positive, sample_form, spatial, window_fault
 from .matmul import B
 
 F = "torch.nn.functional."
@@ -153,21 +153,13 @@ def _unpool_size(a: Args, n: int, sizes, k, s, p):
     given = a.values.get("output_size")
     if given is None:
         return default
-    if given is UNKNOWN or not isinstance(given, (tuple, list)):
+    sides = given_sides(given, n, 2)
+    if sides is None:
         return (None,) * n
-    if len(given) == n + 2:
-        given = given[2:]
-    if len(given) != n:
-        raise Unknowable("output_size")  # torch: ValueError
-    outs = []
-    for v, want, si in zip(given, default, s):
-        if type(v) is bool or not isinstance(v, int):
-            outs.append(None)  # (the batch, or a size nobody knows)
-            continue
-        if want is not None and si is not None and not want - si < v < want + si:
+    for v, want, si in zip(sides, default, s):
+        if v is not None and want is not None and si is not None and not want - si < v < want + si:
             raise Unknowable("output_size")  # torch: ValueError, no layer argument to change
-        outs.append(v)
-    return tuple(outs)
+    return sides
 
 
 def max_unpool(n):
