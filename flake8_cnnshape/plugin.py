@@ -15,18 +15,29 @@ from . import __version__
 
 def _analysis():
     """The analysis, imported on the first file that needs it: flake8 loads
-    this module in every run, also on code that never mentions torch. The
-    import makes many objects that live as long as the process, and a cyclic
-    collection set off among them would walk flake8's whole heap: none runs
-    during it."""
+    this module in every run, also on code that never mentions torch."""
+    if _imported:
+        return _imported[0]
+    # The import makes many objects that live as long as the process: no
+    # cyclic collection runs during it, and after it they are frozen (as
+    # gc.freeze's docs advise for what a program sets up at its start), so
+    # that no later collection walks them again. What flake8 holds at that
+    # moment is frozen with them: its options and plugins, which live as long,
+    # and the file being checked, which a collection no longer frees if it is
+    # in a cycle (one file's objects, once).
     collecting = gc.isenabled()
     gc.disable()
     try:
         from .analysis import analyze
     finally:
         if collecting:
+            gc.freeze()
             gc.enable()
+    _imported.append(analyze)
     return analyze
+
+
+_imported: list = []  # the analysis' entry, once imported
 
 
 class CnnShapeChecker:

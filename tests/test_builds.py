@@ -200,20 +200,30 @@ def test_the_stages_are_torchs():
             ns["Net"]()(torch.zeros(2, 3, 40, 40))
 
 
-def test_a_lambda_argument_is_no_build_key(monkeypatch):
-    """fixtures/forward/closures.py builds LambdaLayer(lambda x: ...) in two
-    blocks whose arguments differ: the lambdas are one node, two closures. Keyed
-    by the node, the second build would be a copy of the first, holding the first
-    block's sizes: a false CNS008 that torch does not raise."""
+def test_a_closure_argument_is_keyed_by_what_it_reads():
+    """fixtures/forward/closures.py hands closures to blocks. LambdaLayer(lambda
+    x: ...) in two blocks whose arguments differ: one node, two closures over
+    different sizes. Keyed by the node alone, the second build would be a copy
+    of the first, holding the first block's sizes (a false CNS008), the norm
+    built over 9 features would be a copy of the one over 8 (its CNS003 lost),
+    and a block keeping its closure would read the other head's `m` (a false
+    CNS001). torch runs the file as the expectations say."""
     from flake8_cnnshape.interp.values import Function
     from flake8_cnnshape.speed import build_cache
 
-    source = (Path(__file__).resolve().parent.parent / "fixtures" / "forward" / "closures.py").read_text()
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "forward" / "closures.py"
+    source = path.read_text()
+    want = [(n, "CNS003") for n, line in enumerate(source.splitlines(), 1) if "# error: CNS003" in line]
+    assert len(want) == 1
 
     def reports():
         return [(r.line, r.code) for r in FileAnalysis(source.splitlines(True), ast.parse(source)).reports()]
 
-    assert reports() == []
+    assert reports() == want
     frozen = build_cache._frozen
-    monkeypatch.setattr(build_cache, "_frozen", lambda v: ("function", id(v.node)) if type(v) is Function else frozen(v))
-    assert [code for _, code in reports()] == ["CNS008"]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(build_cache, "_frozen", lambda v: ("function", id(v.node)) if type(v) is Function else frozen(v))
+        assert sorted(code for _, code in reports()) == ["CNS001", "CNS008"]
+    with pytest.MonkeyPatch.context() as m:  # keyed by what they read, but a kept closure copied
+        m.setattr(build_cache, "_holds_closure", lambda inst: False)
+        assert sorted(code for _, code in reports()) == ["CNS001", "CNS003"]

@@ -87,3 +87,15 @@ def test_an_analysis_leaves_no_cyclic_garbage():
     finally:
         gc.enable()
     assert collected == 0
+
+
+def test_the_analysis_import_freezes_the_heap_once(monkeypatch):
+    """The objects of the analysis' import are frozen once (a freeze per file
+    would keep every file's cycles for ever), and the entry is the analysis'."""
+    frozen = []
+    monkeypatch.setattr(plugin, "_imported", [])
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    assert plugin._analysis() is analysis.analyze
+    assert plugin._analysis() is analysis.analyze
+    assert frozen == [1]
+    assert gc.isenabled()

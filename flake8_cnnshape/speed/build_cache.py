@@ -6,7 +6,11 @@ places in the source.
 
 Only builds outside any model run, with arguments that are immutable plain
 values or classes/functions of the file, are kept: an __init__ that changes a
-list it was given, or that runs layers on a tensor, is built every time.
+list it was given, or that runs layers on a tensor, is built every time. A
+lambda or nested def (`activation=lambda_relu()`, the commonest argument of
+model zoos' conv blocks) is such an argument by its node and the values it
+reads from the functions around it, while a build does not keep it: a kept
+closure could be called later, after those values changed.
 
 A build is kept as it is, not copied: most are never asked for again. The
 interpreter notes when it changes an object in place (Interp.touch), and a
@@ -15,10 +19,11 @@ else it is built again.
 """
 from __future__ import annotations
 
+import ast
 from typing import Dict, List, Optional
 
 from ..interp.plain import PLAIN
-from ..interp.scope import ModuleScope
+from ..interp.scope import MISSING, ModuleScope, Scope
 from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, Repeated, SizeInt, TorchRef
 from . import SWITCHES
 
@@ -57,11 +62,87 @@ def _frozen(v):
         return ("tuple",) + tuple(_frozen(x) for x in v)
     if isinstance(v, ClassInfo):
         return ("class", id(v.node))
-    if isinstance(v, Function) and v.bound_self is None and type(v.scope) is ModuleScope and v.scope.parent is None:
-        # a module-level function: the same whoever passes it. A lambda or a
-        # nested def closes over the values of the call that made it.
-        return ("function", id(v.node))
+    if isinstance(v, Function) and v.bound_self is None:
+        if type(v.scope) is ModuleScope and v.scope.parent is None:
+            return ("function", id(v.node))  # a module-level function: the same whoever passes it
+        if type(v.scope) is Scope:
+            return _closure(v)
     raise _NotFrozen()
+
+
+def _closure(v: Function) -> tuple:
+    """A lambda or nested def: its node and the values it reads from the
+    function calls around it, as they are now."""
+    names = _free_names(v.node)
+    if names is None:
+        raise _NotFrozen()
+    read = []
+    for name in names:
+        scope = v.scope
+        while type(scope) is Scope:
+            x = scope.vars.get(name, MISSING)
+            if x is not MISSING:
+                read.append((name, _frozen(x)))
+                break
+            scope = scope.parent
+    return (CLOSURE, id(v.node), tuple(read))
+
+
+CLOSURE = "closure"
+_FREE: Dict[int, tuple] = {}  # by the node's id: (the node, what _free_names gives)
+
+
+def _free_names(node) -> Optional[tuple]:
+    """The names a lambda or def may read from around it (its defaults' and
+    its body's, less its own parameters in the body; more rather than fewer),
+    sorted; None when it declares a name global or nonlocal."""
+    got = _FREE.get(id(node))
+    if got is not None and got[0] is node:  # (a freed tree's id may be another node's now)
+        return got[1]
+    a = node.args
+    params = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs} | {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+    body = node.body if type(node.body) is list else [node.body]
+    names: set = set()
+    out: Optional[tuple] = None
+    for part, own in [(d, False) for d in a.defaults + [d for d in a.kw_defaults if d is not None]] + [(b, True) for b in body]:
+        for n in ast.walk(part):
+            if type(n) is ast.Global or type(n) is ast.Nonlocal:
+                break
+            if type(n) is ast.Name and not (own and n.id in params):
+                names.add(n.id)
+        else:
+            continue
+        break
+    else:
+        out = tuple(sorted(names))
+    if len(_FREE) > 50_000:
+        _FREE.clear()
+    _FREE[id(node)] = (node, out)
+    return out
+
+
+def _holds_closure(inst: Instance) -> bool:
+    """Whether a build keeps a lambda or nested def of a function call (in an
+    attribute, a list, a dict, a layer's arguments), or is too big to say."""
+    parts = parts_of(inst)
+    if parts is TOO_BIG:
+        return True
+    todo: list = []
+    for v in [inst, *parts]:
+        t = type(v)
+        todo.extend(v.attrs.values() if t is Instance else v.values() if t is dict else v if t is list
+                    else v.args.values.values() if t is Layer and v.args is not None else ())
+    while todo:
+        x = todo.pop()
+        if type(x) is tuple:
+            todo.extend(x)
+        elif type(x) is Function and type(x.scope) is Scope:
+            return True
+    return False
+
+
+def _has_closure(key) -> bool:
+    return type(key) is tuple and (key[:1] == (CLOSURE,) or any(_has_closure(k) for k in key))
 
 
 class Copier:
@@ -235,6 +316,8 @@ class BuildCache:
         """Kept as it is, not copied: most builds are never asked for again, and
         a copy made later is the same while nothing in it has changed since
         this clock time (inst.born)."""
+        if _has_closure(key) and _holds_closure(inst):
+            return  # each build holds its own closure: never copied
         self.builds[key] = inst
         inst.key, inst.born = key, clock
 
