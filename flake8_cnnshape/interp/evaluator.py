@@ -101,8 +101,9 @@ class Evaluator(Access):
         module = self.module if scope is None else scope
         while module.parent is not None:  # the module's own scope: a class body's or a function's hang below it
             module = module.parent
-        if name in BUILTINS and not module.defines(name):
-            return BUILTINS[name]
+        if name in BUILTINS and not module.defines(name):  # (what a module defines is known from its start)
+            ref = refs[name] = BUILTINS[name]
+            return ref
         return UNKNOWN
 
     def _imported(self, qual: str, scope):
@@ -191,6 +192,9 @@ class Evaluator(Access):
             if v is IMPORTED:
                 if scope is self.module:
                     v = self.refs.get(name, MISSING)
+                elif scope.parent is None:  # another file's module: what its imports stood for so far
+                    refs = self.foreign_refs.get(id(scope.imports))
+                    v = refs.get(name, MISSING) if refs is not None else MISSING
             if v is not MISSING and v is not IMPORTED:
                 return v
         budget = self.budget

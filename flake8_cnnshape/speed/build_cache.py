@@ -35,13 +35,15 @@ def build_key(cls: ClassInfo, args, kwargs) -> Optional[tuple]:
     # without a call for each plain value and each (name, value) pair: a
     # model's build asks for a key at every block it builds
     plain = _PLAIN_TYPES
+    closures = _CLOSURES[0]
     try:
         frozen_args = ("tuple",) + tuple([(type(x).__name__, x) if type(x) in plain else _frozen(x) for x in args])
         frozen_kwargs = ("tuple",) + tuple([("tuple", ("str", k), (type(v).__name__, v) if type(v) in plain else _frozen(v))
                                             if type(k) is str else _frozen((k, v)) for k, v in sorted(kwargs.items())])
     except _NotFrozen:
         return None
-    return (id(cls.node), frozen_args, frozen_kwargs)
+    # last: whether a closure is among the arguments (then a build that keeps one is not kept)
+    return (id(cls.node), frozen_args, frozen_kwargs, _CLOSURES[0] != closures)
 
 
 class _NotFrozen(Exception):
@@ -85,10 +87,11 @@ def _closure(v: Function) -> tuple:
                 read.append((name, _frozen(x)))
                 break
             scope = scope.parent
-    return (CLOSURE, id(v.node), tuple(read))
+    _CLOSURES[0] += 1
+    return ("closure", id(v.node), tuple(read))
 
 
-CLOSURE = "closure"
+_CLOSURES = [0]  # closures frozen so far: build_key tells from it whether its arguments hold one
 _FREE: Dict[int, tuple] = {}  # by the node's id: (the node, what _free_names gives)
 
 
@@ -141,8 +144,6 @@ def _holds_closure(inst: Instance) -> bool:
     return False
 
 
-def _has_closure(key) -> bool:
-    return type(key) is tuple and (key[:1] == (CLOSURE,) or any(_has_closure(k) for k in key))
 
 
 class Copier:
@@ -316,7 +317,7 @@ class BuildCache:
         """Kept as it is, not copied: most builds are never asked for again, and
         a copy made later is the same while nothing in it has changed since
         this clock time (inst.born)."""
-        if _has_closure(key) and _holds_closure(inst):
+        if key[3] and _holds_closure(inst):
             return  # each build holds its own closure: never copied
         self.builds[key] = inst
         inst.key, inst.born = key, clock
