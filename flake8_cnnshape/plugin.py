@@ -21,10 +21,11 @@ def _analysis():
     # The import makes many objects that live as long as the process: no
     # cyclic collection runs during it, and after it they are frozen (as
     # gc.freeze's docs advise for what a program sets up at its start), so
-    # that no later collection walks them again. What flake8 holds at that
-    # moment is frozen with them: its options and plugins, which live as long,
-    # and the file being checked, which a collection no longer frees if it is
-    # in a cycle (one file's objects, once).
+    # that no later collection walks them again; so are the trees of the
+    # project's files once a file's analysis kept them (run()). What flake8
+    # holds at those moments is frozen with them: its options and results,
+    # which live as long, and a cycle of the file being checked, which a
+    # collection then no longer frees (on pytorchcv's 180 files, 800 objects).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -38,6 +39,12 @@ def _analysis():
 
 
 _imported: list = []  # the analysis' entry, once imported
+
+
+def _kept_trees() -> int:
+    from .interp.project import kept_trees  # imported with the analysis
+
+    return kept_trees()
 
 
 class CnnShapeChecker:
@@ -101,7 +108,15 @@ class CnnShapeChecker:
             chosen = Decider().chosen
         else:
             chosen = self.chosen_in(self.filename)
-        for f in analyze(self.lines, tree, default_input=self.default_input, path=self.filename or None):
+        kept = _kept_trees()
+        findings = analyze(self.lines, tree, default_input=self.default_input, path=self.filename or None)
+        if _kept_trees() != kept and gc.isenabled():
+            # the trees of other files it read are kept for the process, as the
+            # import's objects: frozen too, after a collection (of what little
+            # the freezes left to walk) so that no garbage is frozen with them
+            gc.collect()
+            gc.freeze()
+        for f in findings:
             if chosen(f.code):
                 yield f.line, f.col, f.message, type(self)
 

@@ -2,6 +2,7 @@
 (reading its options, only the configuration and the table of codes), the
 analysis imports no dataclasses, and a file's analysis leaves no cyclic
 garbage for flake8's collector."""
+import ast
 import gc
 import glob
 import os
@@ -99,3 +100,27 @@ def test_the_analysis_import_freezes_the_heap_once(monkeypatch):
     assert plugin._analysis() is analysis.analyze
     assert frozen == [1]
     assert gc.isenabled()
+
+
+def test_the_heap_is_frozen_after_a_file_whose_analysis_kept_trees(tmp_path, monkeypatch):
+    """A file importing another file of its project keeps that file's tree for
+    the process: the heap is collected, then frozen, once for it; a file that
+    keeps nothing new freezes nothing."""
+    (tmp_path / "blocks.py").write_text("import torch.nn as nn\n\n\ndef block(c):\n    return nn.Conv2d(c, c, 3)\n")
+    model = tmp_path / "model.py"
+    model.write_text("import torch.nn as nn\nfrom blocks import block\n\n\nclass Net(nn.Module):\n"
+                     "    def __init__(self):\n        super().__init__()\n        self.b = block(3)\n\n"
+                     "    def forward(self, x):\n        return self.b(x)\n")
+    plugin._analysis()
+    events = []
+    monkeypatch.setattr(gc, "freeze", lambda: events.append("freeze"))
+    monkeypatch.setattr(gc, "collect", lambda *a: events.append("collect") or 0)
+    lines = model.read_text().splitlines(True)
+
+    def run():
+        list(plugin.CnnShapeChecker(ast.parse("".join(lines)), lines, str(model)).run())
+
+    run()
+    assert events == ["collect", "freeze"]
+    run()  # the tree is kept already
+    assert events == ["collect", "freeze"]

@@ -181,19 +181,18 @@ def test_show_names_the_other_file_where_the_shape_ends(project):
     assert "known shape ends at opaque.py line 8: torch.special_op: not modelled" in render(table)
 
 
-def test_a_file_read_once_is_not_kept_and_a_change_is_read_again(tmp_path):
+def test_a_file_read_is_kept_and_a_change_is_read_again(tmp_path):
     from flake8_cnnshape.interp import project as proj
 
     path = tmp_path / "blocks.py"
     path.write_text("import torch.nn as nn\nWIDTH = 3\n")
+    kept = proj.kept_trees()
     first = proj.load(str(path))
-    assert first is not None and str(path) not in proj._PARSED  # read for one file only: its tree is not held
-    second = proj.load(str(path))
-    assert second is not first and proj._PARSED[str(path)][2] is second  # read again: kept from now on
-    assert proj.load(str(path)) is second
+    assert first is not None and proj._PARSED[str(path)][2] is first and proj.kept_trees() == kept + 1
+    assert proj.load(str(path)) is first and proj.kept_trees() == kept + 1  # read again: the same tree
     path.write_text("import torch.nn as nn\nWIDTH = 33\n")  # a new size: the old tree is stale
     changed = proj.load(str(path))
-    assert changed is not second
+    assert changed is not first
     assert changed[0].body[1].value.value == 33
 
 

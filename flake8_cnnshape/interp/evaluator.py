@@ -189,12 +189,10 @@ class Evaluator(Access):
         pending definition, which nests an evaluation), an import, a builtin."""
         if scope is not None:  # the commonest first: a name the module bound, or imported
             v = scope.vars.get(name, MISSING)
-            if v is IMPORTED:
-                if scope is self.module:
-                    v = self.refs.get(name, MISSING)
-                elif scope.parent is None:  # another file's module: what its imports stood for so far
-                    refs = self.foreign_refs.get(id(scope.imports))
-                    v = refs.get(name, MISSING) if refs is not None else MISSING
+            if v is IMPORTED:  # what the imports of its module (this file's or another's) stood for so far
+                refs = self.refs if scope is self.module else self.foreign_refs.get(id(scope.imports), _NO_REFS) \
+                    if scope.parent is None else _NO_REFS
+                v = refs.get(name, MISSING)
             if v is not MISSING and v is not IMPORTED:
                 return v
         budget = self.budget
@@ -496,6 +494,7 @@ _ATTRIBUTE = ast.Attribute
 _CONSTANT = ast.Constant
 _STARRED = ast.Starred
 _PLAIN_TYPES = frozenset(PLAIN)
+_NO_REFS: Dict[str, object] = {}  # (only read)
 _NUMBERS = frozenset((int, float, bool, type(None)))  # constants eval() gives as they are
 # node type -> the Evaluator method for it (e_Call...; eval() does names, attribute reads and constants)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Evaluator).items() if k.startswith("e_") and hasattr(ast, k[2:])}

@@ -33,10 +33,11 @@ EXTERNAL = frozenset(
     "abc warnings pickle glob shutil subprocess io enum string inspect contextlib tqdm yaml h5py".split())
 
 # path -> (mtime, size, (tree, index, imports) or None), for the whole process: a
-# file's trees are kept from its second reading on (most files are read for one
-# other only, and a kept tree lengthens each of flake8's later cyclic collections)
+# zoo's files are read by many files, and so are a project's common blocks. A
+# kept tree would lengthen every later cyclic collection of flake8's: the
+# plugin freezes the heap after a file whose analysis kept one (kept_trees)
 _PARSED: Dict[str, Tuple[float, int, Optional[tuple]]] = {}
-_READ_ONCE: Dict[str, Tuple[float, int]] = {}
+_KEPT = [0]  # trees kept so far
 _OFFSETS: Dict[str, int] = {}  # path -> its line offset (the same in every analysis of the process)
 _ZOO_OFFSETS: set = set()  # the offsets of the zoo's files
 
@@ -170,16 +171,16 @@ def load(path: str) -> Optional[Tuple[ast.Module, object, ImportMap]]:
             loaded = (tree, file_index(tree), module_imports(tree))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         loaded = None
-    stamp = (st.st_mtime, st.st_size)
-    if _READ_ONCE.get(path) != stamp and not path.startswith(ZOO_DIR):
-        if len(_READ_ONCE) >= 16 * _CACHE_SIZE:
-            _READ_ONCE.clear()
-        _READ_ONCE[path] = stamp
-        return loaded
     if len(_PARSED) >= _CACHE_SIZE:
         _PARSED.clear()
     _PARSED[path] = (st.st_mtime, st.st_size, loaded)
+    _KEPT[0] += 1
     return loaded
+
+
+def kept_trees() -> int:
+    """How many trees the process has kept (it only grows)."""
+    return _KEPT[0]
 
 
 def shift_lines(tree: ast.AST, n: int) -> None:
