@@ -11,7 +11,7 @@ from .findings import Finding, InputSource
 from .interp.budget import MAX_STEPS
 from .interp.machine import Interp
 from .interp.names import module_imports
-from .interp.project import FOREIGN_LINE
+from .interp.project import EXTERNAL, FOREIGN_LINE
 from .models.discover import Model, find_models
 from .models.scripts import find_scripts
 from .models.scheduler import Scheduler
@@ -150,6 +150,15 @@ def parse(lines: List[str], tree: Optional[ast.Module] = None) -> Optional[ast.M
 
 # a script may build a torchvision model (models/scripts.py): `torchvision.models...`, `from torchvision import models`
 _TORCHVISION_MODELS = re.compile(r"torchvision\.models|from\s+torchvision\s+import\s[^\n]*\bmodels\b")
+_IMPORTS = re.compile(r"^[ \t]*(?:from[ \t]+\.*([\w.]+)[ \t]+import|import[ \t]+([\w.]+))", re.M)
+
+
+def _imports_project(text: str) -> bool:
+    """Does a script import from a module that may be the project's (a class it builds: models/scripts.py)?"""
+    return any((m.group(1) or m.group(2)).split(".")[0] not in _LIBRARIES for m in _IMPORTS.finditer(text))
+
+
+_LIBRARIES = EXTERNAL | {"torch", "torchvision", "__future__"}
 
 
 def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, default_input=None, path=None,
@@ -164,7 +173,9 @@ def _analyze(lines: List[str], tree: Optional[ast.Module], max_steps: int, defau
     # even where there is none (training scripts have neither: done here)
     if (not any(isinstance(s, ast.ClassDef) for s in tree.body) and "Sequential" not in text and "cnnshape" not in text
             and not _TORCHVISION_MODELS.search(text)):
-        return []
+        # a script may still build a class of its project and call it: only then is there more to do
+        if not _imports_project(text) or not find_scripts(tree, module_imports(tree), file_index(tree)):
+            return []
     fa = FileAnalysis(lines, tree, max_steps, default_input, path)
     fa.interp.ev.strict = strict
     try:

@@ -11,10 +11,11 @@ is kept only if every side that reached its place found it too: a
 """
 from __future__ import annotations
 
+import os
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..findings import Fault, Finding, Place
-from .project import in_zoo
+from .project import FOREIGN_LINE, foreign_place, in_zoo
 
 
 class Run:
@@ -150,13 +151,14 @@ class Recorder:
     a side of a branch while one runs) and the file's log. `sides` and
     `clean` are the run's while one is under way, else the log's."""
 
-    __slots__ = ("run", "log", "sides", "clean", "faults", "entry", "undecided")
+    __slots__ = ("run", "log", "sides", "clean", "faults", "entry", "entry_foreign", "undecided")
 
     def __init__(self):
         self.log = FileLog()
         # (the place of the file's call into a torchvision model, the model as
         # a message names it) while that model runs: a fault inside it is reported there
         self.entry: Optional[Tuple[Place, str]] = None
+        self.entry_foreign = False  # the entry holds for any other file's line: a script's build of a project class
         self.run: Optional[Run] = None
         self.sides = self.log.sides
         self.clean = self.log.clean
@@ -180,8 +182,12 @@ class Recorder:
         run = self.run
         if run is None:
             return
-        if self.entry is not None and in_zoo(at[0]):
+        if self.entry is not None and (in_zoo(at[0]) or self.entry_foreign and at[0] >= FOREIGN_LINE):
+            inside = at[0]
             at, name = self.entry
+            if not in_zoo(inside):  # a class of another file of the project: where in it
+                got = foreign_place(inside)
+                name = name if got is None else f"{name}, {os.path.basename(got[0])} line {got[1]}"
             if faults and any(key[0] == at for key in run.found):
                 faults = []  # one fault inside a torchvision model is the user's to know: the rest follow from it
             faults = [f.inside(name) for f in faults[:1]]

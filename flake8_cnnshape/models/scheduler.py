@@ -18,7 +18,7 @@ from ..findings import Finding, InputSource
 from ..interp.events import Run
 from ..interp.facts import class_body_names
 from ..interp.machine import Interp
-from ..interp.project import in_zoo
+from ..interp.project import FOREIGN_LINE, in_zoo
 from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer
 from . import scripts
 from .coverage import Coverage
@@ -202,30 +202,46 @@ class Scheduler:
     def run_script(self, model: Model, inputs: List[Optional[InputSource]]) -> None:
         self.interp.start_model()
         scope = self.runner.scope_for(model.scope_path)
-        if not scripts.changed(model, self.tree):
+        project = scripts.from_project(model, self.interp.ev.imports)
+        call = model.node.value
+        if project:  # a class of the project's (a function's result is not followed: a factory of many models)
+            callee = self.runner.guarded(lambda: self.interp.eval(call.func, scope), UNKNOWN)
+            if not (isinstance(callee, ClassInfo) and callee.is_module and callee.node.lineno >= FOREIGN_LINE):
+                return
+        elif not scripts.changed(model, self.tree):
             # a torchvision model as torchvision made it is right at some size: only a size given for it can be wrong
             inputs = [i for i in inputs if i is not None and i.explicit]
         self._searchable = inputs == [None]
+        at = (call.lineno, call.col_offset)
+        rec = self.interp.rec
         for inp in inputs:
             shape = shape_of(inp)
 
             def thunk():
-                root = scripts.build(model, self.tree, self.interp, scope)
-                if isinstance(root, Instance):
-                    self._forward_script(model, root, shape, self._searchable)
-                elif isinstance(root, Layer):
-                    self.runner.apply(root, shape, self._searchable)
+                if project:  # a fault in the class's own file, found with the script's arguments: reported here
+                    rec.entry, rec.entry_foreign = (at, ast.unparse(call.func)), True
+                try:
+                    root = scripts.build(model, self.tree, self.interp, scope)
+                    if isinstance(root, Instance):
+                        self._forward_script(model, root, shape, self._searchable)
+                    elif isinstance(root, Layer):
+                        self.runner.apply(root, shape, self._searchable)
+                finally:
+                    rec.entry, rec.entry_foreign = None, False
             self._run(thunk, inp)
 
     def _forward_script(self, model: Model, root: Instance, shape, searchable: bool) -> None:
-        """A script's model run; faults inside a torchvision model are reported at the script's build of it."""
+        """A script's model run; faults inside a torchvision model, or inside a
+        class of another file of the project, are reported at the script's build of it."""
         rec = self.interp.rec
+        call = model.node.value
+        entry = rec.entry
         if in_zoo(root.cls.node.lineno):
-            rec.entry = ((model.node.value.lineno, model.node.value.col_offset), f"torchvision's {root.cls.name}")
+            rec.entry = ((call.lineno, call.col_offset), f"torchvision's {root.cls.name}")
         try:
             self.runner.forward(root, shape, searchable)
         finally:
-            rec.entry = None
+            rec.entry = entry
 
     # -- `cnnshape show` -----------------------------------------------------
     def trace(self, model: Model, inp: Optional[InputSource]):

@@ -1,5 +1,9 @@
 """Models a script builds from torchvision and then changes, with no class of
-its own: `model = models.resnet18(weights=...)` then `model.fc = nn.Linear(...)`.
+its own: `model = models.resnet18(weights=...)` then `model.fc = nn.Linear(...)`;
+and models a script builds from a class of another file of its project with
+its own arguments and then calls (`net = Net(32, 10)` ... `net(images)`, as
+train.py does): a fault inside that class, found with those arguments, is
+reported at the script's build (the scheduler's run_script).
 
 Such a model is the value of a name after the statements of its block that
 change it or read it: from the build on, in order, each assignment to the
@@ -19,6 +23,7 @@ import ast
 from typing import List, Optional, Tuple
 
 from ..interp.names import ImportMap
+from ..interp.project import EXTERNAL
 from ..interp.scope import Scope
 from .discover import Model
 
@@ -27,8 +32,11 @@ MAX_STATEMENTS = 64  # statements of a block run to build one script model
 
 
 def find_scripts(tree: ast.Module, imports: ImportMap, index) -> List[Model]:
-    """Each `name = torchvision.models.<builder>(...)` outside a class."""
-    if not any(q.startswith("torchvision") for q in imports.names.values()):
+    """Each `name = torchvision.models.<builder>(...)` outside a class, and each
+    `name = Net(...)` of a name imported from a module that may be the
+    project's own (`from model import Net`: a class whose arguments only the
+    script gives)."""
+    if not any(q.startswith("torchvision") or _project_root(q) for q in imports.names.values()):
         return []
     out: List[Model] = []
     for node, path, stmt in index.calls:
@@ -38,10 +46,32 @@ def find_scripts(tree: ast.Module, imports: ImportMap, index) -> List[Model]:
         if any(isinstance(p, ast.ClassDef) for p in path):
             continue
         qual = imports.qualify(node.func)
-        if qual is None or not qual.startswith("torchvision.models."):
-            continue
+        if qual is None or not _from_torchvision(qual) and not (_maybe_project(qual) and stmt.targets[0].id in index.calls_by_name):
+            continue  # (a project's call is a model where the script then calls what it gave: `out = net(x)`)
         out.append(Model(stmt.targets[0].id, stmt, (stmt.lineno,), list(path)))
     return out
+
+
+def _from_torchvision(qual: str) -> bool:
+    return qual.startswith("torchvision.models.")
+
+
+def _maybe_project(qual: str) -> bool:
+    """A class's name (capitalized, as classes are named: a factory's result is
+    not followed, and the file it is in need not be read to tell) in a module
+    that is not a library the analysis knows is not the project's."""
+    return "." in qual.lstrip(".") and qual.rsplit(".", 1)[1][:1].isupper() and _project_root(qual)
+
+
+def _project_root(qual: str) -> bool:
+    root = qual.lstrip(".").split(".")[0]
+    return root not in EXTERNAL and root not in ("torch", "torchvision")
+
+
+def from_project(model: Model, imports: ImportMap) -> bool:
+    """Does the script build the model from a class of the project (not torchvision)?"""
+    qual = imports.qualify(model.node.value.func)
+    return qual is not None and not _from_torchvision(qual)
 
 
 def block_of(owner: ast.AST, stmt: ast.stmt) -> Optional[Tuple[List[ast.stmt], int]]:

@@ -116,7 +116,7 @@ class SourceFinder:
         expr = self._strip_chain(expr)
         if isinstance(expr, ast.Name) and expr.id in self.scripts:
             # the script model of that name built in the same function (or at module level)
-            own = [m for m in self.scripts[expr.id] if m.scope_path == path[:len(m.scope_path)]]
+            own = [m for m in self.scripts[expr.id] if m.scope_path == list(path[:len(m.scope_path)])]
             return (own[-1], attr) if own else (None, None)
         if isinstance(expr, ast.Name):
             if expr.id not in self.model_names:

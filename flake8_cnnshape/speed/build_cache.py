@@ -144,8 +144,6 @@ def _holds_closure(inst: Instance) -> bool:
     return False
 
 
-
-
 class Copier:
     """A deep copy of what a build made (instances, layers, lists, dicts),
     keeping shared objects shared; other values are immutable and kept.
