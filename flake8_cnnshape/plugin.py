@@ -22,10 +22,12 @@ def _analysis():
     # cyclic collection runs during it, and after it they are frozen (as
     # gc.freeze's docs advise for what a program sets up at its start), so
     # that no later collection walks them again; so are the trees of the
-    # project's files once a file's analysis kept them (run()). What flake8
-    # holds at those moments is frozen with them: its options and results,
-    # which live as long, and a cycle of the file being checked, which a
-    # collection then no longer frees (on pytorchcv's 180 files, 800 objects).
+    # project's files once a file's analysis kept them (run(), after a
+    # collection: no garbage is frozen). What flake8 holds at those moments is
+    # frozen with them: its options and results, which live as long, and what
+    # it still holds of the file being checked, which a collection could not
+    # free later if it became a cycle (on pytorchcv's 180 files, 556 objects
+    # were collectable at the end, against 3,920 with one freeze only).
     collecting = gc.isenabled()
     gc.disable()
     try:
