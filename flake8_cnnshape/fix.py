@@ -16,6 +16,7 @@ from .analysis import FileAnalysis, parse
 from .codes import FIXABLE
 from .findings import Finding
 from .interp.budget import MAX_STEPS
+from .interp.project import FOREIGN_LINE
 from .noqa import Noqa, file_skipped
 from .shapes.catalog import LAYERS
 Span = Tuple[int, int, int, int]  # start line, start col, end line, end col (characters)
@@ -107,6 +108,10 @@ class _Planner:
             self.note(found.call_node or found.layer_node, f"left as is: {fault.code} holds for one way the model is built or fed, not another")
             return
         call = found.layer_node
+        if call is not None and call.lineno >= FOREIGN_LINE:  # a torchvision model's, or a class of another file's
+            line, col = found.place
+            self.notes.append(Note(line, col + 1, f"left as is: {fault.code} is in {fault.layer}, not a number of this file"))
+            return
         if call is None or (call.lineno, call.col_offset) != found.place:
             if call is not None:
                 self.note(call, f"left as is: {fault.code} fits one use of this layer and not another")

@@ -94,3 +94,15 @@ def test_through_flake8(project):
                           cwd=project, capture_output=True, text=True)
     lines = done.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"wrong.py:4:7: CNS001 nn.Linear (in Net, model.py line {FC_LINE})"), done.stdout
+
+
+def test_fix_leaves_a_fault_inside_another_file_and_says_where(project):
+    """The number to change is in model.py (or the argument here): fix writes
+    nothing in the script and says so at the build, not at another file's line."""
+    from flake8_cnnshape.fix import fix_source
+
+    path = project / "wrong.py"
+    result = fix_source(path.read_text(), path=str(path))
+    assert result.source == path.read_text()
+    assert result.notes == [f"4:7: left as is: CNS001 is in nn.Linear (in Net, model.py line {FC_LINE}), not a number of this file"]
+    assert [(f.line, f.code) for f in result.left] == [(4, "CNS001")]
