@@ -124,10 +124,10 @@ def _free_names(node) -> Optional[tuple]:
     return out
 
 
-def _holds_closure(inst: Instance) -> bool:
+def _holds_closure(inst: Instance, parts) -> bool:
     """Whether a build keeps a lambda or nested def of a function call (in an
-    attribute, a list, a dict, a layer's arguments), or is too big to say."""
-    parts = parts_of(inst)
+    attribute, a list, a dict, a layer's arguments), or is too big to say
+    (parts: parts_of(inst))."""
     if parts is TOO_BIG:
         return True
     todo: list = []
@@ -315,8 +315,11 @@ class BuildCache:
         """Kept as it is, not copied: most builds are never asked for again, and
         a copy made later is the same while nothing in it has changed since
         this clock time (inst.born)."""
-        if key[3] and _holds_closure(inst):
-            return  # each build holds its own closure: never copied
+        if key[3]:
+            parts = parts_of(inst)
+            if _holds_closure(inst, parts):
+                return  # each build holds its own closure: never copied
+            inst.parts = parts  # what sequentials_if_unchanged() would work out again, in its order
         self.builds[key] = inst
         inst.key, inst.born = key, clock
 
