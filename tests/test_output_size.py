@@ -26,13 +26,19 @@ def _torch(n, k, s, p, dims, size):
         return None
 
 
-def _ours(n, k, s, p, dims, size):
-    spec = LAYERS[f"MaxUnpool{n}d"]
-    args = bind(spec.sig, [k, s, p], {})
-    args.values.update(indices=Shape(dims), output_size=size)
-    out = apply(spec, args, Shape(dims), "nn.MaxUnpool")
+def _applied(name, args, kwargs, given, dims):
+    """Our rule's output sides for layer `name` bound to args and kwargs, with forward()'s
+    tensors and sizes (given) beside them; it must find no fault."""
+    spec = LAYERS[name]
+    bound = bind(spec.sig, args, kwargs)
+    bound.values.update(given)
+    out = apply(spec, bound, Shape(dims), f"nn.{name}")
     assert not out.faults
     return None if out.shape is None else out.shape.dims
+
+
+def _ours(n, k, s, p, dims, size):
+    return _applied(f"MaxUnpool{n}d", [k, s, p], {}, dict(indices=Shape(dims), output_size=size), dims)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -76,12 +82,7 @@ def _torch_transpose(n, k, s, p, d, dims, size):
 
 
 def _ours_transpose(n, k, s, p, d, dims, size):
-    spec = LAYERS[f"ConvTranspose{n}d"]
-    args = bind(spec.sig, [4, 3, k], dict(stride=s, padding=p, dilation=d))
-    args.values["output_size"] = size
-    out = apply(spec, args, Shape(dims), "nn.ConvTranspose")
-    assert not out.faults
-    return None if out.shape is None else out.shape.dims
+    return _applied(f"ConvTranspose{n}d", [4, 3, k], dict(stride=s, padding=p, dilation=d), dict(output_size=size), dims)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
