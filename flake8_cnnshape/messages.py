@@ -120,6 +120,8 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "cat": lambda layer, dim, shapes: (
         f"torch.cat along dim {dim} needs the other dims to agree but receives {', '.join(s.describe() for s in shapes)}"),
     "broadcast": lambda layer, a, b: f"elementwise op needs matching shapes but receives {a.describe()} and {b.describe()}",
+    "cat_whole": lambda layer, dim, shapes: (
+        f"torch.cat along dim {dim} needs the other dims to agree but receives {shapes} (whole shapes, B the batch)"),
     "stack": lambda layer, shapes: f"torch.stack needs tensors of one shape but receives {', '.join(s.describe() for s in shapes)}",
     "broadcast_whole": lambda layer, a, b: (
         f"{layer} needs shapes that broadcast but receives {a} and {b} (whole shapes, B the batch)"),

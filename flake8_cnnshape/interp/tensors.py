@@ -35,7 +35,8 @@ _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", 
              "torch.stack") + _VARIABLE + _LEGACY  # call_torch's own
 # `x.new_zeros(size)`: a tensor of that size (x gives only the dtype and device)
 _NEW = {"new_zeros": "torch.zeros", "new_ones": "torch.ones", "new_empty": "torch.empty", "new_full": "torch.full"}
-_WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum")
+_WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum",
+                    "torch.arange", "torch.linspace")
 _SWAPS = ("transpose", "swapaxes", "swapdims")
 _TORCH_SWAPS = frozenset("torch." + name for name in _SWAPS)
 PRODUCTS = ("matmul", "bmm", "mm")  # matrix products: whole.py (imported when one is met, as einops_calls.py)
@@ -203,6 +204,10 @@ class TensorOps:
         items = self.ev.iterate(tensors)
         if items is UNKNOWN or not items or not isinstance(dim, int) or isinstance(dim, bool):
             return UNKNOWN
+        if any(type(t) is Fixed for t in items):
+            from . import whole
+
+            return whole.cat(self.rec, items, dim, node)
         if not all(isinstance(t, Tensor) and not t.shape.open for t in items):
             return Tensor(Shape.unknown())
         ranks = {t.shape.rank for t in items}

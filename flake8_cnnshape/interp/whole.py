@@ -6,14 +6,17 @@ meets in attention and position-embedding code. A Fixed value goes only
 through these; anything else done with it is unknown."""
 from __future__ import annotations
 
-from ..shapes.rules.matmul import PRODUCTS, B, broadcast, einsum
+import math
+
+from ..shapes.rules.matmul import PRODUCTS, B, broadcast, describe, einsum
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, UNKNOWN, Unknowable
+from ..findings import Fault
 from ..shapes.spec import SAME, Ctx
 from .events import Recorder
 from .plain import is_int
 from .packed import RECURRENT
-from .values import CHAINS, Fixed, Layer, Method, Tensor, value_of, whole_of
+from .values import CHAINS, Fixed, Layer, Method, SizeInt, Tensor, value_of, whole_of
 
 # methods that give a tensor of the same shape: whatever their arguments,
 # and (in place, or elementwise) when they are numbers
@@ -23,7 +26,7 @@ _SAME_WITH_NUMBERS = frozenset("fill_ mul_ add_ div_ sub_ clamp_ abs exp log sqr
 
 
 def is_number(v) -> bool:
-    return type(v) in (int, float)
+    return type(v) in (int, float, SizeInt)  # SizeInt: `x_dim - 1` of `_, _, x_dim, y_dim = x.size()`
 
 
 def parameter(args, kwargs):
@@ -54,9 +57,11 @@ def product(rec: Recorder, name: str, display: str, a, b, node):
 
 
 def call(rec: Recorder, qual: str, args, kwargs, node):
-    """F.scaled_dot_product_attention(q, k, v), F.embedding(input, weight), torch.einsum."""
+    """F.scaled_dot_product_attention(q, k, v), F.embedding(input, weight), torch.einsum, torch.arange/linspace."""
     if qual == "torch.einsum":
         return _einsum(rec, args, kwargs, node)
+    if qual == "torch.arange" or qual == "torch.linspace":
+        return _ranged(qual[6:], args, kwargs)
     if qual.endswith("scaled_dot_product_attention") and len(args) >= 3:
         return attention(rec, args[0], args[1], args[2], node)
     weight = args[1] if len(args) > 1 else kwargs.get("weight")
@@ -64,6 +69,52 @@ def call(rec: Recorder, qual: str, args, kwargs, node):
         x = args[0].shape
         return Tensor(Shape(x.dims + weight.dims[1:], x.open))  # a row of the weight per index
     return UNKNOWN
+
+
+_RANGE_OPTIONS = frozenset(("dtype", "device", "requires_grad", "layout", "pin_memory", "out"))
+
+
+def _ranged(name: str, args, kwargs):
+    """torch.arange(end) / (start, end[, step]) and torch.linspace(start, end, steps): one dim, of the count
+    torch gives (float bounds and steps counted in doubles, as torch counts them)."""
+    if set(kwargs) - _RANGE_OPTIONS:
+        return UNKNOWN
+    if name == "linspace":
+        steps = args[2] if len(args) == 3 else None
+        return Fixed((int(steps),)) if is_int(steps) and steps >= 0 else UNKNOWN
+    if not 1 <= len(args) <= 3 or not all(is_number(v) for v in args):
+        return UNKNOWN
+    start, end, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
+    if step == 0 or (end - start) * step < 0 or max(abs(start), abs(end)) > 2 ** 53:
+        return UNKNOWN  # torch refuses it
+    if _ints((start, end, step)):
+        return Fixed((-((start - end) // step),))  # ceil((end - start) / step)
+    return Fixed((math.ceil((float(end) - float(start)) / float(step)),))  # in doubles, as torch counts
+
+
+def cat(rec: Recorder, items, dim: int, node):
+    """torch.cat of tensors one of which a module made itself (a coordinate grid), on whole shapes: the
+    same dims but `dim`, which adds up. The model's batch beside a size is not compared (it may be 1)."""
+    tensor = any(type(t) is Tensor for t in items)
+    wholes = [whole_of(t) for t in items]
+    if any(w is None for w in wholes) or len({len(w) for w in wholes}) != 1 or not -len(wholes[0]) <= dim < len(wholes[0]):
+        return value_of(None, tensor)
+    at = dim % len(wholes[0])
+    out = []
+    for k, col in enumerate(zip(*wholes)):
+        if k == at:
+            out.append(None if B in col or None in col else sum(col))
+        elif B in col:
+            if any(d is not B for d in col):
+                return value_of(None, tensor)
+            out.append(B)
+        elif len(set(col) - {None}) > 1:
+            rec.report([Fault("CNS008", "cat_whole", "torch.cat", {"dim": dim, "shapes": ", ".join(describe(w) for w in wholes)})],
+                       (node.lineno, node.col_offset), None, node)
+            return value_of(None, tensor)
+        else:
+            out.append(None if None in col else col[0])
+    return value_of(tuple(out), tensor)
 
 
 def _einsum(rec: Recorder, args, kwargs, node):
@@ -116,22 +167,34 @@ def _sizes(f: Fixed):
 
 
 def index(f: Fixed, key):
-    """f[i] or f[a:b] on the first dim (`h_n[-1]`: the last layer's state;
-    `out[-1, :, :]`, the last step)."""
-    if type(key) is tuple and key and len(key) <= len(f.dims) and all(k == slice(None) for k in key[1:]):
-        key = key[0]  # the whole of the other dims
-    if not f.dims:
+    """f[...] with ints, slices, None and `...` (`h_n[-1]`: the last layer's state; `out[-1, :, :]`, the
+    last step; `pos[None, None, :, None]`). An int or a part of the model's batch, or of a dim of unknown
+    size (but its first or last), is not followed."""
+    keys = key if type(key) is tuple else (key,)
+    dims, out, i = f.dims, [], 0
+    named = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if named > len(dims) or sum(1 for k in keys if k is Ellipsis) > 1:
         return UNKNOWN
-    n = f.dims[0]
-    if type(key) is int:
-        if n is B or (n is None and key not in (0, -1)) or n is not None and not -n <= key < n:
-            return UNKNOWN  # (the first or last of a dim of unknown size: a sequence's last step)
-        return value_of(f.dims[1:], False)
-    if type(key) is slice and all(v is None or type(v) is int for v in (key.start, key.stop, key.step)):
-        if n is None or n is B or key.step == 0:
+    for k in keys:
+        if k is None:
+            out.append(1)
+        elif k is Ellipsis:
+            out.extend(dims[i:i + len(dims) - named])
+            i += len(dims) - named
+        elif type(k) is int:
+            n = dims[i]
+            if n is B or (n is None and k not in (0, -1)) or n is not None and not -n <= k < n:
+                return UNKNOWN
+            i += 1
+        elif type(k) is slice and all(v is None or type(v) is int for v in (k.start, k.stop, k.step)) and k.step != 0:
+            n = dims[i]
+            if k != slice(None) and (n is None or n is B):
+                return UNKNOWN
+            out.append(n if k == slice(None) else len(range(n)[k]))
+            i += 1
+        else:
             return UNKNOWN
-        return value_of((len(range(n)[key]),) + f.dims[1:], False)
-    return UNKNOWN
+    return value_of(tuple(out) + tuple(dims[i:]), False)
 
 
 def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
@@ -308,11 +371,14 @@ def _permute(dims, order):
 
 def _expand(dims, sizes):
     """`cls_token.expand(x.size(0), -1, -1)`: a (1, ...) parameter grown to
-    the model's batch is one of the model's tensors."""
+    the model's batch is one of the model's tensors. New dims go in front
+    (`steps.expand(x.size(0), -1)` of an (8,) tensor), never as -1."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    if len(sizes) != len(dims):
+    extra = len(sizes) - len(dims)
+    if extra < 0 or any(s == -1 for s in sizes[:extra]):
         return UNKNOWN
+    dims = (1,) * extra + tuple(dims)
     out = []
     for s, d in zip(sizes, dims):
         if d is B:
