@@ -10,7 +10,7 @@ from ..shapes.catalog import LAYERS
 from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, MAX_SEQ
 from .plain import is_int
-from .values import Super
+from .values import Super, TorchRef
 
 # module methods that return the module itself
 SELF_RETURNING = ("to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_", "apply",
@@ -107,6 +107,9 @@ STR_METHODS = frozenset("format join replace lower upper strip lstrip rstrip spl
 BUILTINS["setattr"] = Builtin("setattr", None)  # Calls.builtin_attr does these
 BUILTINS["map"] = Builtin("map", None)  # Calls.builtin_map
 BUILTINS["getattr"] = Builtin("getattr", None)
+# `__import__("argparse").Namespace(...)`: the libraries whose names the interpreter follows
+_IMPORTABLE = frozenset(("argparse", "types", "math", "collections", "numpy", "torch", "functools", "typing"))
+BUILTINS["__import__"] = Builtin("__import__", lambda name: TorchRef(name.partition(".")[0]) if name in _IMPORTABLE else UNKNOWN)
 
 
 def ordered_dict(args, kwargs):
@@ -128,13 +131,30 @@ def ordered_dict(args, kwargs):
 
 
 _MATH = {"floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "log2": math.log2, "gcd": math.gcd}
+# numpy's on plain numbers: its floor and ceil give floats, where math's give ints
+_NUMPY = {"floor": lambda v: float(math.floor(v)), "ceil": lambda v: float(math.ceil(v)), "sqrt": math.sqrt,
+          "log2": math.log2}
+_OF_SEQUENCE = {"prod": math.prod, "sum": sum}  # np.prod(img_shape), math.prod(shape): over a sequence of numbers
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 2 ** 64
 
 
 def math_call(name: str, args, kwargs):
-    if kwargs or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+    """`math.<name>(...)` and `numpy.<name>(...)` on plain numbers (name with its module: "numpy.prod")."""
+    module, _, name = name.partition(".")
+    if kwargs:
         return UNKNOWN
-    fn = _MATH.get(name)
-    if fn is None or any(abs(a) > 2 ** 64 for a in args):
+    if name in _OF_SEQUENCE and (module == "numpy" or name == "prod") and len(args) == 1:
+        items = args[0]
+        if isinstance(items, (list, tuple)) and all(_number(v) for v in items):
+            if module == "numpy" and not items:
+                return 1.0 if name == "prod" else 0.0  # numpy's empty product and sum are floats
+            return _OF_SEQUENCE[name](items)
+        return items if module == "numpy" and _number(items) else UNKNOWN
+    fn = (_NUMPY if module == "numpy" else _MATH).get(name)
+    if fn is None or not all(_number(a) for a in args):
         return UNKNOWN
     try:
         return fn(*args)

@@ -19,7 +19,7 @@ from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import is_int, plain, same_value, template_too_wide, unknown_like
 from .scope import Scope
 from .typetests import KIND_TESTS, has_attribute, is_instance, kind_test
-from .values import (CONTAINERS, POISON, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
+from .values import (CONTAINERS, POISON, Config, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
                      Repeated, Super, Tensor, TorchRef, children, unknown_length)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -136,6 +136,8 @@ class Calls:
             return namedtuple_type(args, kwargs)
         if qual == "argparse.ArgumentParser":
             return ArgParser()
+        if qual in ("argparse.Namespace", "types.SimpleNamespace") and not args:
+            return Config(dict(kwargs))  # its fields, as given
         if qual == "typing.cast" and len(args) == 2 and not kwargs:
             return args[1]  # `v = cast(int, v)`: v itself
         if qual == "torch.nn.Parameter" or qual == "torch.nn.parameter.Parameter":
@@ -150,8 +152,8 @@ class Calls:
                     ref.layer = found
                 return _layer(name, spec, args, kwargs, node, self.bound)
             return Layer(name, node) if name else UNKNOWN
-        if qual.startswith("math."):
-            return math_call(qual[5:], args, kwargs)
+        if qual.startswith(("math.", "numpy.")):
+            return math_call(qual, args, kwargs)
         if qual in KIND_TESTS:
             return kind_test(qual, args, kwargs)
         return self.ops.call_torch(qual, args, kwargs, node)

@@ -11,7 +11,7 @@ from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, Budget, OutOfBudget
 from .control import Break, Continue, Raised, Return, Unfollowed
 from .events import Recorder
-from .facts import NodeFacts, binding_nodes, yields
+from .facts import NodeFacts, binding_nodes, imports_of, transparent, yields
 from .mutation import Mutations, Snapshot, same_contents
 from .names import ImportMap
 from .open_loops import open_parts, run_open
@@ -96,7 +96,7 @@ class Executor:
 
     def s_FunctionDef(self, stmt, scope):
         self.scopes.append(scope)  # the function holds it: Interp.close() lets go of it
-        scope.vars[stmt.name] = Function(stmt, scope) if not stmt.decorator_list else UNKNOWN
+        scope.vars[stmt.name] = Function(stmt, scope) if not stmt.decorator_list or transparent(stmt, imports_of(scope, self.ev.imports)) else UNKNOWN
 
     def s_ClassDef(self, stmt, scope):
         self.scopes.append(scope)
@@ -106,7 +106,7 @@ class Executor:
         local = ImportMap()
         local.add_import(stmt)
         for name, qual in local.names.items():
-            scope.vars[name] = TorchRef(qual) if qual.split(".")[0] in ("torch", "math", "collections") else UNKNOWN
+            scope.vars[name] = TorchRef(qual) if qual.split(".")[0] in ("torch", "math", "collections", "numpy") else UNKNOWN
 
     s_ImportFrom = s_Import
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List
 
+from .names import static_name
 from .values import ClassInfo
 
 
@@ -41,6 +42,32 @@ def params(a: ast.arguments):
             tuple((p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults)), a.kwarg.arg if a.kwarg is not None else None)
 
 
+# decorators that leave what a function computes as it is (a cache of its results, no autograd, compiled)
+_TRANSPARENT = frozenset(("functools.lru_cache", "functools.cache", "torch.no_grad", "torch.inference_mode", "torch.enable_grad",
+                          "torch.jit.script", "torch.jit.ignore", "torch.jit.unused", "torch.jit.export", "torch.compile"))
+
+
+def transparent(fn: ast.AST, imports) -> bool:
+    """Are all of fn's decorators (`@functools.lru_cache(maxsize=32)`, `@torch.no_grad()`) ones that
+    leave it computing what its body says? imports: the file's ImportMap, or None (then the dotted name
+    as written: `torch.` and `functools.` taken as imported under their own names)."""
+    for d in fn.decorator_list:
+        parts = static_name(d.func if type(d) is ast.Call else d)
+        if parts is None:
+            return False
+        root = imports.resolve(parts[0]) if imports is not None else parts[0]
+        if root is None or ".".join([root] + parts[1:]) not in _TRANSPARENT:
+            return False
+    return True
+
+
+def imports_of(scope, default):
+    """The ImportMap of the module scope holds (another file's, maybe), else default."""
+    while scope is not None and getattr(scope, "imports", None) is None:
+        scope = scope.parent
+    return scope.imports if scope is not None else default
+
+
 def method_kind(fn: ast.AST) -> str:
     """"plain" for a method without decorators, "static" / "class" for one
     whose only decorator is staticmethod / classmethod, else "other" (not
@@ -50,7 +77,7 @@ def method_kind(fn: ast.AST) -> str:
         return "plain"
     if len(decorators) == 1 and type(decorators[0]) is ast.Name:
         return {"staticmethod": "static", "classmethod": "class"}.get(decorators[0].id, "other")
-    return "other"
+    return "plain" if transparent(fn, None) else "other"
 
 
 def yields(loop: ast.AST) -> bool:
