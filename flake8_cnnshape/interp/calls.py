@@ -15,11 +15,12 @@ from .configs import ArgParser, bind_fields, dataclass_fields, make_namedtuple, 
 from .control import Raised, Return
 from .events import Recorder
 from .facts import NodeFacts, params, split_return
+from .torch_subclasses import build_base, derives_layer, super_method
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import is_int, plain, same_value, template_too_wide, unknown_like
 from .scope import Scope
 from .typetests import KIND_TESTS, has_attribute, is_instance, kind_test
-from .values import (CONTAINERS, POISON, Config, Fixed, MODULES_UNKNOWN, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
+from .values import (CONTAINERS, POISON, Config, Fixed, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
                      Repeated, Super, Tensor, TorchRef, children, unknown_length)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -189,13 +190,7 @@ class Calls:
     def call_method(self, m: Method, args, kwargs, node):
         obj, name = m.obj, m.name
         if isinstance(obj, Super):
-            sequential = obj.cls is not None and obj.cls.derives("torch.nn.Sequential") and type(obj.obj) is Instance
-            if name == "__init__" and sequential:
-                self.sequential_init(obj.obj, args, kwargs)
-            if name == "forward":  # `super().forward(x)` in a subclass of nn.Sequential: its modules in turn
-                one = sequential and len(args) == 1 and not kwargs and type(args[0]) is Tensor
-                return self.layers.sequential_forward(obj.obj, args[0], node) if one else UNKNOWN
-            return None  # super().__init__(...) and friends: nothing else we track
+            return super_method(self, obj, name, args, kwargs, node)
         if type(obj) is ClassInfo and name == "apply":  # a torch.autograd.Function's
             found = obj.lookup("forward")
             if found is None or not _static(found[1]):
@@ -260,18 +255,6 @@ class Calls:
         elif name == "set_defaults":
             parser.set_defaults(kwargs)
         return None
-
-    def sequential_init(self, inst: Instance, args, kwargs) -> None:
-        """nn.Sequential.__init__ of a subclass: its arguments are its first modules."""
-        if kwargs or any(type(a) not in (Layer, Instance) for a in args) and not (len(args) == 1 and type(args[0]) is dict):
-            self.mutation.set_attr(inst, MODULES_UNKNOWN, True)
-            return
-        items = args[0].items() if len(args) == 1 and type(args[0]) is dict else ((str(i), a) for i, a in enumerate(args))
-        for key, module in items:
-            if type(module) not in (Layer, Instance) or not isinstance(key, str):
-                self.mutation.set_attr(inst, MODULES_UNKNOWN, True)
-                return
-            self.mutation.set_attr(inst, key, module)
 
     def container_method(self, box: Layer, name: str, args, kwargs):
         """nn.Sequential / ModuleList / ModuleDict methods: reads here, the
@@ -406,7 +389,7 @@ class Calls:
                 return UNKNOWN  # its arguments are what is watched for: built later, in that way
             keep = False  # a build holding an unbuilt watched class is no build to copy
         cache = self.cache
-        key = cache.key(cls, args, kwargs) if self.rec.run is None else None
+        key = cache.key(cls, args, kwargs) if self.rec.run is None and not derives_layer(cls) else None
         if key is not None:
             got = cache.copy(key)
             if got is TOO_BIG:
@@ -441,7 +424,7 @@ class Calls:
                 for k, v in got.items():
                     self.mutation.set_attr(inst, k, v)
                 return inst
-        if args or kwargs:
+        if (args or kwargs) and not build_base(self, inst, args, kwargs, inst.node):
             inst.complete = False
         return inst
 

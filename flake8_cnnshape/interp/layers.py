@@ -15,6 +15,7 @@ from ..shapes.spec import SAME, apply
 from ..speed.replay import Replays
 from .budget import Budget, OutOfBudget
 from .events import Recorder
+from .torch_subclasses import BASE
 from .mutation import Mutations
 from .project import in_zoo, zoo_read
 from .open_loops import open_parts
@@ -249,6 +250,9 @@ class Layers:
         if not inst.cls.is_module:
             return UNKNOWN
         if forward is None:
+            base = inst.attrs.get(BASE)
+            if base is not None:  # a subclass of a torch layer: torch's forward
+                return self.call_module(base, args, kwargs, node)
             if inst.cls.derives("torch.nn.Sequential") and len(args) == 1 and not kwargs and type(args[0]) is Tensor:
                 return self.sequential_forward(inst, args[0], node)  # nn.Sequential.forward of a subclass
             return UNKNOWN
