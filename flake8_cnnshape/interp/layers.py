@@ -17,7 +17,7 @@ from .budget import Budget, OutOfBudget
 from .events import Recorder
 from .torch_subclasses import BASE
 from .mutation import Mutations
-from .project import in_zoo, zoo_read
+from .project import FOREIGN_LINE, in_zoo, zoo_read
 from .open_loops import open_parts
 from .values import CHAINS, Fixed, Instance, Layer, Packed, SizeInt, Tensor, children, value_of
 
@@ -265,11 +265,14 @@ class Layers:
         entering = rec.entry is None and node is not None and not in_zoo(node.lineno) and in_zoo(inst.cls.node.lineno)
         if entering:
             rec.entry = (place(node), f"torchvision's {inst.cls.name}")
+        elif rec.entry is None and inst.cls.node.lineno >= FOREIGN_LINE and inst.node is not None and inst.node.lineno < FOREIGN_LINE:
+            # a class of another file of the project that this file builds: a fault inside it is reported at the build
+            entering, rec.entry, rec.entry_foreign = True, (place(inst.node), inst.cls.name), True
         try:
             out = self.calls.call_function(forward, args, kwargs)
         finally:
             if entering:
-                rec.entry = None
+                rec.entry, rec.entry_foreign = None, False
         if rec.log.trace is not None and type(out) is Tensor:
             rec.log.trace.append((inst, None, out.shape, ()))  # what a part gives as a whole (show.py)
         if faults == rec.faults and rec.run is not None and inst.made is not None:

@@ -58,6 +58,8 @@ class Project:
         where = from_file or self.path
         if where is None or len(self.scopes) >= MAX_FILES and qual not in self.scopes:
             return None
+        if not os.path.isabs(where):  # flake8 run from a subfolder names the file from there: its parents are searched too
+            where = os.path.abspath(where)
         level = len(qual) - len(qual.lstrip("."))
         parts = [p for p in qual[level:].split(".") if p]
         if not level and (not parts or parts[0] in EXTERNAL):
