@@ -6,6 +6,7 @@ the first one's changes are not the second's."""
 from __future__ import annotations
 
 import ast
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,50 @@ def test_a_closure_argument_is_keyed_by_what_it_reads():
     with pytest.MonkeyPatch.context() as m:  # keyed by what they read, but a kept closure copied
         m.setattr(build_cache, "_holds_closure", lambda inst, parts: False)
         assert sorted(code for _, code in reports()) == ["CNS001", "CNS003"]
+
+
+def test_layer_classes_and_partials_key_a_build_by_what_they_name():
+    """`Block(16, nn.BatchNorm2d)` then `Block(16, partial(nn.GroupNorm, 5))`: keyed alike, the second would
+    be a copy of the first and its GroupNorm's fault (16 channels in 5 groups) lost."""
+    import types
+
+    from flake8_cnnshape.interp.values import Partial, TorchRef
+    from flake8_cnnshape.speed.build_cache import build_key
+
+    cls = types.SimpleNamespace(node=ast.parse("class A: pass").body[0])
+    bn, gn = TorchRef("torch.nn.BatchNorm2d"), TorchRef("torch.nn.GroupNorm")
+    assert build_key(cls, [bn], {}) == build_key(cls, [TorchRef("torch.nn.BatchNorm2d")], {}) is not None
+    assert build_key(cls, [bn], {}) != build_key(cls, [gn], {})
+    assert build_key(cls, [Partial(gn, (5,), {})], {}) != build_key(cls, [Partial(gn, (4,), {})], {})
+    assert build_key(cls, [Partial(bn, (), {"eps": 1e-3})], {}) != build_key(cls, [Partial(bn, (), {"eps": 1e-5})], {})
+    source = textwrap.dedent("""
+        from functools import partial
+        import torch.nn as nn
+
+
+        class Block(nn.Module):
+            def __init__(self, c, norm):
+                super().__init__()
+                self.conv = nn.Conv2d(c, c, 3, padding=1)
+                self.norm = norm(c)
+
+            def forward(self, x):
+                return self.norm(self.conv(x))
+
+
+        class Net(nn.Module):  # cnnshape: input=(16, 8, 8)
+            def __init__(self):
+                super().__init__()
+                self.a = Block(16, nn.BatchNorm2d)
+                self.b = Block(16, partial(nn.GroupNorm, 5))
+
+            def forward(self, x):
+                return self.b(self.a(x))
+    """)
+    got = [(r.line, r.code) for r in FileAnalysis(source.splitlines(True), ast.parse(source)).reports()]
+    assert got == [(10, "CNS007")]
+    pytest.importorskip("torch")
+    ns: dict = {}
+    exec(compile(source, "net.py", "exec"), ns)
+    with pytest.raises(ValueError, match=r"num_channels \(16\) must be divisible by num_groups \(5\)"):
+        ns["Net"]()

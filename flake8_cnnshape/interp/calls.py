@@ -14,13 +14,13 @@ from .builtins import BUILTINS, ITERATING, SELF_RETURNING, SUPER, Builtin, math_
 from .configs import ArgParser, bind_fields, dataclass_fields, make_namedtuple, namedtuple_type
 from .control import Raised, Return
 from .events import Recorder
-from .facts import NodeFacts, params, split_return
+from .facts import NodeFacts, held_call, params, split_return
 from .torch_subclasses import build_base, derives_layer, super_method
 from .mutation import DICT_MUTATORS, LIST_MUTATORS, Mutations
 from .plain import is_int, plain, same_value, template_too_wide, unknown_like
 from .scope import Scope
 from .typetests import KIND_TESTS, has_attribute, is_instance, kind_test
-from .values import (CONTAINERS, POISON, Config, Fixed, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
+from .values import (CONTAINERS, POISON, Config, Fixed, Partial, ClassInfo, Function, Instance, Layer, Method, NamedTupleType,
                      Repeated, Super, Tensor, TorchRef, children, unknown_length)
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
@@ -96,6 +96,8 @@ class Calls:
             return self.call_method(func, args, kwargs, node)
         if kind is NamedTupleType:
             return make_namedtuple(func, args, kwargs)
+        if kind is Partial:
+            return self.call(func.func, list(func.args) + list(args), {**func.kwargs, **kwargs}, held_call(self.facts, node, len(func.args)))
         if isinstance(func, Builtin):
             return self.call_builtin(func, args, kwargs, node)
         return UNKNOWN
@@ -137,6 +139,8 @@ class Calls:
             return namedtuple_type(args, kwargs)
         if qual == "argparse.ArgumentParser":
             return ArgParser()
+        if qual == "functools.partial" and args and not any(a is UNKNOWN for a in args[:1]):
+            return Partial(args[0], tuple(args[1:]), dict(kwargs))
         if qual in ("argparse.Namespace", "types.SimpleNamespace") and not args:
             return Config(dict(kwargs))  # its fields, as given
         if qual == "typing.cast" and len(args) == 2 and not kwargs:
@@ -480,3 +484,4 @@ def str_method(s: str, name: str, args, kwargs):
     if isinstance(out, list):
         return out if len(out) <= MAX_SEQ and all(len(p) <= MAX_SEQ for p in out) else UNKNOWN
     return out if not isinstance(out, str) or len(out) <= MAX_SEQ else UNKNOWN
+

@@ -106,7 +106,7 @@ class Executor:
         local = ImportMap()
         local.add_import(stmt)
         for name, qual in local.names.items():
-            scope.vars[name] = TorchRef(qual) if qual.split(".")[0] in ("torch", "math", "collections", "numpy") else UNKNOWN
+            scope.vars[name] = TorchRef(qual) if qual.split(".")[0] in ("torch", "math", "collections", "numpy", "functools") else UNKNOWN
 
     s_ImportFrom = s_Import
 

@@ -154,3 +154,17 @@ def _read(node: ast.Attribute, parent) -> bool:
     if type(parent) in (ast.For, ast.comprehension):
         return parent.iter is node
     return type(parent) is ast.Call and type(parent.func) is ast.Name and parent.func.id == "len"
+
+
+def held_call(facts, node, held: int):
+    """A call whose function gets `held` positional arguments before the call's own (a functools.partial's):
+    the same call with a starred argument in front, so that `cnnshape fix` finds no argument at a place
+    the held ones take. Kept per node, so that each use is the same place."""
+    if not held or node is None:
+        return node
+    key = ("held call", id(node), held)
+    got = facts.found.get(key)
+    if got is None:
+        star = ast.Starred(value=ast.Name(id="_", ctx=ast.Load()), ctx=ast.Load())
+        got = facts.found[key] = ast.copy_location(ast.Call(func=node.func, args=[star] + list(node.args), keywords=node.keywords), node)
+    return got

@@ -13,7 +13,7 @@ from ..shapes.signature import UNKNOWN
 from .builtins import PY_TYPES, Builtin, nn_class
 from .facts import class_body_names
 from .plain import plain
-from .values import MODULES_UNKNOWN, ClassInfo, Fixed, Function, Instance, Layer, Method, Tensor, TorchRef
+from .values import MODULES_UNKNOWN, ClassInfo, Fixed, Function, Instance, Layer, Method, Partial, Tensor, TorchRef
 
 _LAYER_NAMES = frozenset(LAYERS) | {"Sequential", "ModuleList", "ModuleDict"}
 KIND_TESTS = ("callable", "inspect.isfunction", "inspect.isclass")
@@ -65,7 +65,7 @@ def kind_test(name: str, args, kwargs):
         return True if name == "callable" else name == "inspect.isfunction" and v.bound_self is None
     if t is ClassInfo:
         return name != "inspect.isfunction"
-    if t is Layer or t is Method or t is Instance and v.cls.is_module:
+    if t is Layer or t is Method or t is Partial or t is Instance and v.cls.is_module:
         return name == "callable"
     if t is Builtin:  # int, str are classes; len, range are builtin functions, not Python ones
         return name == "callable" or name == "inspect.isclass" and v.name in PY_TYPES

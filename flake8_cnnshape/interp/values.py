@@ -249,6 +249,18 @@ class Config(Shown):
         self.attrs = attrs
 
 
+class Partial(Shown):
+    """functools.partial(func, *args, **kwargs): a call of it calls func with those first
+    (`norm_layer=partial(nn.LayerNorm, eps=1e-6)`, then `norm_layer(dim)`)."""
+
+    __slots__ = _fields = ("func", "args", "kwargs")
+
+    def __init__(self, func: object, args: tuple, kwargs: Dict[str, object]):
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+
+
 class NamedTupleType(Shown):
     """What collections.namedtuple(name, fields) returns: calling it makes a Config."""
 

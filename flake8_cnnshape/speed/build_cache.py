@@ -24,7 +24,7 @@ from typing import Dict, List, Optional
 
 from ..interp.plain import PLAIN
 from ..interp.scope import MISSING, ModuleScope, Scope
-from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, Repeated, SizeInt, TorchRef
+from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer, Partial, Repeated, SizeInt, TorchRef
 from . import SWITCHES
 
 MAX_COPY = 20_000  # objects copied for one build: larger ones are built again
@@ -64,6 +64,10 @@ def _frozen(v):
         return ("tuple",) + tuple(_frozen(x) for x in v)
     if isinstance(v, ClassInfo):
         return ("class", id(v.node))
+    if t is TorchRef:  # `norm_layer=nn.BatchNorm2d`: the name is all it holds
+        return ("torch", v.qual)
+    if t is Partial:
+        return ("partial", _frozen(v.func), _frozen(v.args), _frozen(tuple(sorted(v.kwargs.items()))))
     if isinstance(v, Function) and v.bound_self is None:
         if type(v.scope) is ModuleScope and v.scope.parent is None:
             return ("function", id(v.node))  # a module-level function: the same whoever passes it
