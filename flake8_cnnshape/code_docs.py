@@ -25,6 +25,7 @@ TEXT = """\
 | [CNS008](#cns008) | an elementwise op (a residual `out + x`) or `torch.cat` receives shapes that do not agree |
 | [CNS009](#cns009) | a matrix product (`torch.matmul`, `@`, `torch.bmm`, `torch.mm`, `torch.einsum`) receives operands whose inner dims (or batch dims) do not agree |
 | [CNS010](#cns010) | a recurrent or attention layer's size (`nn.LSTM` `input_size`, `nn.MultiheadAttention` `embed_dim`, the `d_model` of `nn.Transformer` and its layers) disagrees with the features it receives |
+| [CNS011](#cns011) | a layer argument torch takes only as an int (channels, features, kernel, stride, padding, groups, heads...) is a float: a `/` where `//` was meant |
 | [CNS100](#cns100) | *off by default*: the input size an undeclared model's first Linear assumes |
 | [CNS900](#cns900) | a `# cnnshape:` pragma cannot be read, or stands where no model is |
 | [E999](#e999) | `cnnshape`: the file is not Python it can parse (flake8 reports it under the same code) |
@@ -123,6 +124,17 @@ the meta device, the CPU with oneDNN off and the other recurrent layers refuse i
 *Example*: `nn.Embedding(1000, 128)` then `nn.LSTM(64, 256)`.
 *Use instead*: `nn.LSTM(128, 256)` (the message gives the number). A bidirectional layer gives `2 * hidden_size`
 features: the next `nn.Linear` is checked against that (CNS001).
+
+### CNS011
+*What it does*: reports a layer given a float where torch takes only an int: channels and features, kernel sizes,
+strides, paddings, dilations, groups, heads, a recurrent layer's sizes, a BatchNorm's `num_features` (a norm with
+neither weight nor running statistics takes one). The floats come from `/`, which in Python 3 divides exactly.
+*Why is this bad?* torch raises `empty(): argument 'size' must be tuple of ints, but found element of type float`
+when the layer is built, or `conv2d() received an invalid combination of arguments` on its first call. Code written
+for Python 2, where `/` of two ints floored, hits it on every run.
+*Example*: `mid_planes = out_planes / 4` then `nn.Conv2d(in_planes, mid_planes, 1)`; `padding=(k - 1) / 2`.
+*Use instead*: `out_planes // 4`, `(k - 1) // 2` (or `int(...)`). The analysis goes on as if each float were the
+int it stands for, so a later layer that would still be wrong is reported too.
 
 ### CNS100
 *What it does*: for a model whose input size nobody gives, states which input sizes the first Linear after the

@@ -43,6 +43,7 @@ CODES = (
     Code("CNS009", "a matrix product's operands do not agree (matmul / @ / bmm / mm / einsum)"),
     Code("CNS010", "a recurrent or attention layer's size (input_size, embed_dim, d_model) disagrees with the incoming width",
          fixable=True),
+    Code("CNS011", "a layer argument torch takes only as an int is a float (a / where // was meant)", fixable=True),
     Code("CNS100", "(off by default) the input size an undeclared model's Linear assumes", on=False, family="CNS1", level="note"),
     Code("CNS900", "a cnnshape pragma cannot be read, or stands where no model is", level="warning"),
 )

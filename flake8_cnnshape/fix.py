@@ -116,6 +116,9 @@ class _Planner:
             if call is not None:
                 self.note(call, f"left as is: {fault.code} fits one use of this layer and not another")
             return
+        if fault.code == "CNS011":
+            self.division_edit(call, fault)
+            return
         if fault.param is None or not all(isinstance(v, int) for v in values):
             self.note(call, f"left as is: no single number fixes this {fault.code}")
             return
@@ -175,6 +178,34 @@ class _Planner:
             self.note(expr, f"left as is: {expr.id} is not a module constant used only here; the right value is {value}")
             return
         self.note(expr, f"left as is: the expression is computed from other values; the right value is {value}")
+
+    def division_edit(self, call: ast.Call, fault) -> None:
+        """CNS011: the `/` each float argument comes from made `//`, in the call itself or where a name the
+        call reads was set, once, in the function it is in (`mid_planes = out_planes / 4`)."""
+        for param in fault.fields["params"]:
+            expr = _argument(call, param, fault.kind)
+            if isinstance(expr, ast.Name):
+                expr = self._local_definition(call, expr.id)
+            if not (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div) and expr.lineno == expr.end_lineno):
+                self.note(call, f"left as is: the float for {param} does not come from one `/` in this function")
+                continue
+            span = _span(self.lines, expr)
+            text = self.lines[span[0] - 1][span[1]:span[3]]
+            at = text.find("/", _char_col(self.lines, expr.left.end_lineno, expr.left.end_col_offset) - span[1])
+            if at >= 0:
+                self.edits[span] = text[:at] + "//" + text[at + 1:]
+
+    def _local_definition(self, call: ast.Call, name: str) -> Optional[ast.expr]:
+        """The value a name is assigned in the innermost function holding the call, if it is bound there once."""
+        holders = [f for f in ast.walk(self.tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and f.lineno <= call.lineno <= (f.end_lineno or 0)]
+        if not holders:
+            return None
+        fn = max(holders, key=lambda f: f.lineno)
+        stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
+        assigns = [s for s in ast.walk(fn) if isinstance(s, ast.Assign) and len(s.targets) == 1
+                   and isinstance(s.targets[0], ast.Name) and s.targets[0].id == name]
+        return assigns[0].value if len(stores) == 1 and len(assigns) == 1 else None
 
     def _constant_definition(self, name: str) -> Optional[ast.expr]:
         """The literal a module constant is assigned, if it is assigned once

@@ -59,6 +59,10 @@ def _examples(examples) -> str:
     return f" (e.g. {'; '.join(parts)})"
 
 
+def _and(names) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _view_count(layer, text, count, shape, want, value=None):
     if value is not None:
         return f"{text} should end in {value}: each sample holds {_values(count, shape)} values, not {want}"
@@ -107,6 +111,9 @@ MESSAGES: Dict[str, Callable[..., str]] = {
     "fold_blocks": lambda layer, size, kernel, blocks, got: (
         f"{layer} output_size {'x'.join(map(str, size))} with kernel {'x'.join(map(str, kernel))} has "
         f"{blocks[0] * blocks[1]} ({axes(blocks)}) sliding blocks but receives L={got}"),
+    # ints (CNS011)
+    "float_arg": lambda layer, params: (
+        f"{layer} is given a float for {_and(params)}, which torch takes only as an int (a `/` where `//` was meant?)"),
     # divisors (CNS007)
     "groups_arguments": lambda layer, groups, bad: f"{layer} groups={groups} does not divide {' and '.join(bad)}",
     "groups_incoming": lambda layer, groups, got: f"{layer} groups={groups} does not divide the {got} incoming channels",

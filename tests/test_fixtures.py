@@ -133,7 +133,7 @@ def test_fixture_truth_in_torch(path, model, monkeypatch):
             # a model with an embedding takes token ids
             ids = any(isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag)) for m in module.modules())
             module(torch.zeros((2,) + dims, device=device, dtype=torch.long if ids else torch.float))
-        except (RuntimeError, ValueError, IndexError, AssertionError) as e:  # attention asserts its shapes
+        except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as e:  # attention asserts its shapes; a float size is a TypeError
             failures.append(e)
     assert bool(failures) == bool(want), f"torch: {failures!r}; expected reports {want}"
 
@@ -212,14 +212,14 @@ def _instances(namespace, cls, path):
         if builds(node) and id(node) not in inside and (node.args or node.keywords):
             try:
                 out.append(eval(compile(ast.Expression(node), str(path), "eval"), namespace))
-            except (RuntimeError, ValueError, AssertionError) as e:
+            except (RuntimeError, ValueError, TypeError, AssertionError) as e:
                 out.append(e)
     for f in factories:
         a = f.args
         if len(a.args) - len(a.defaults) == 0 and all(d is not None for d in a.kw_defaults):
             try:
                 built = namespace[f.name]()
-            except (RuntimeError, ValueError, AssertionError) as e:
+            except (RuntimeError, ValueError, TypeError, AssertionError) as e:
                 built = e
             if isinstance(built, (cls, Exception)):
                 out.append(built)
@@ -227,5 +227,5 @@ def _instances(namespace, cls, path):
         return out
     try:
         return [cls()]
-    except (RuntimeError, ValueError, AssertionError) as e:  # torch refuses to build it
+    except (RuntimeError, ValueError, TypeError, AssertionError) as e:  # torch refuses to build it
         return [e]

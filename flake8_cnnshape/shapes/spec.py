@@ -14,6 +14,7 @@ from typing import Callable, List, Optional, Tuple
 from ..findings import Fault
 from ..records import Record
 from .shape import Shape
+from .int_args import CHECKED, as_ints, floats
 from .signature import RULE_GIVES_UP, Args, Sig, Unknowable
 
 # How a layer or op treats the spatial axes, for the size search (search.py):
@@ -116,10 +117,21 @@ def apply(spec: LayerSpec, args: Args, x: Shape, layer: str, kind: Optional[str]
         # Empty tensors: torch's kernels disagree about them (some raise, some
         # run and keep or drop the empty dim), so no rule follows one.
         return Outcome(None, [])
+    floated: List[Fault] = []
+    if kind in CHECKED:
+        bad = floats(kind, args)
+        if bad:  # torch builds or runs none of it: said once, then on as if each were the int it stands for
+            order = spec.sig.params
+            names = sorted((p for p, _ in bad), key=lambda p: order.index(p) if p in order else len(order))
+            ctx.fault("CNS011", "float_arg", {"params": names}, param=names[0])
+            floated = list(ctx.faults)
+            args = as_ints(args, bad)
+            if args is None:
+                return Outcome(None, floated)
     try:
         out = spec.rule(args, x, ctx)
     except RULE_GIVES_UP:
-        return Outcome(None, [])
+        return Outcome(None, floated)
     return Outcome(out, ctx.faults)
 
 
