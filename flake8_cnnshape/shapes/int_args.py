@@ -49,8 +49,21 @@ CHECKED = frozenset(INT_ONLY) | frozenset(_NORMS)  # the kinds floats() looks at
 
 
 def floats(kind: str, args: Args) -> List[Tuple[str, float]]:
-    """The arguments of a layer of this kind that are floats where torch takes an int, in signature order."""
+    """The arguments of a layer of this kind that are floats where torch takes an int (kept on args)."""
+    got = args.floats
+    if got is None:
+        got = args.floats = _floats(kind, args)
+    return got
+
+
+def _floats(kind: str, args: Args) -> List[Tuple[str, float]]:
     values = args.values
+    for v in values.values():  # the commonest case first: no float and no tuple among them
+        t = type(v)
+        if t is float or t is tuple or t is list:
+            break
+    else:
+        return []
     names = INT_ONLY.get(kind, ())
     out = [(p, v) for p, v in values.items() if p in names and _has_float(v)]
     norm = _NORMS.get(kind)

@@ -68,10 +68,11 @@ def sig(*required: str, _kwonly: Optional[Dict[str, object]] = None, _varargs: b
 class Args:
     """Constructor arguments bound to their names, defaults filled in."""
 
-    __slots__ = ("values",)
+    __slots__ = ("values", "floats")
 
     def __init__(self, values: Dict[str, object]):
         self.values = values
+        self.floats = None  # int_args.floats(), worked out on the first use (a size search applies a layer often)
 
     def __getitem__(self, name: str) -> object:
         return self.values[name]
