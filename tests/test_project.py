@@ -145,12 +145,16 @@ def test_base_class_and_blocks_from_other_files(project):
     assert _lint(project / "models" / "vae.py", with_path=False) == []
 
 
-def test_torch_agrees(project):
+def _torch_refuses(project, module: str, cls: str, dims) -> str:
+    """What torch raises running the project's class on zeros of dims (in a process of its own)."""
     pytest.importorskip("torch")
-    code = ("import sys, torch; sys.path.insert(0, sys.argv[1]); from models.vae import VAE\n"
-            "try:\n    VAE()(torch.zeros(2, 3, 16, 16))\nexcept RuntimeError as e:\n    print(e)")
-    out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True).stdout
-    assert "2x8192 and 4096x10" in out
+    code = (f"import sys, torch; sys.path.insert(0, sys.argv[1]); from {module} import {cls}\n"
+            f"try:\n    {cls}()(torch.zeros{tuple(dims)})\nexcept RuntimeError as e:\n    print(e)")
+    return subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True).stdout
+
+
+def test_torch_agrees(project):
+    assert "2x8192 and 4096x10" in _torch_refuses(project, "models.vae", "VAE", (2, 3, 16, 16))
 
 
 def test_a_fault_in_the_other_file_is_reported_at_this_files_build(project):
@@ -164,11 +168,7 @@ def test_a_fault_in_the_other_file_is_reported_at_this_files_build(project):
 
 
 def test_torch_fails_where_the_build_is_reported(project):
-    pytest.importorskip("torch")
-    code = ("import sys, torch; sys.path.insert(0, sys.argv[1]); from models.uses_broken import Net\n"
-            "try:\n    Net()(torch.zeros(1, 3, 4, 4))\nexcept RuntimeError as e:\n    print(e)")
-    out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True).stdout
-    assert "expected input[1, 3, 4, 4] to have 5 channels" in out
+    assert "expected input[1, 3, 4, 4] to have 5 channels" in _torch_refuses(project, "models.uses_broken", "Net", (1, 3, 4, 4))
 
 
 def test_run_from_a_subfolder_with_a_bare_file_name(project):
