@@ -76,7 +76,9 @@ at the size the tensor has there.
 others silently changes the batch size, which fails much later in the loss.
 *Example*: `x.view(-1, 320)` after a stack that gives 20 x 5 x 5.
 *Use instead*: `x.view(-1, 500)` (the message gives the number), or `torch.flatten(x, 1)`. After a wrong view the
-analysis goes on as if the number were fixed. `nn.Fold` / `F.fold` are checked the same way: the last dim they
+analysis goes on as if the number were fixed: its last size, unless the layer that takes it fits only another of its
+sizes changed (`view(-1, 512, 2, 2)` of 1024 values before an `nn.ConvTranspose2d(256, ...)`: 256 where it has
+512), which is then the number the message gives. `nn.Fold` / `F.fold` are checked the same way: the last dim they
 receive must be the number of sliding blocks `output_size` makes with the kernel, stride, padding and dilation
 (torch: `expected size of input's dimension 2 to match the calculated number of sliding blocks 4 * 4 = 16`).
 

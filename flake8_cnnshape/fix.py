@@ -96,13 +96,16 @@ class _Planner:
             call = found.call_node
             if fault.value is None or not isinstance(call, ast.Call) or not call.args or isinstance(call.args[-1], ast.Starred):
                 return
-            if len(values) > 1:
+            if len(values) > 1 or len({f.fault.fields.get("at") for f in group}) > 1:
                 self.note(call, f"left as is: no single width fits {self._uses(group)}")
                 return
-            target = call.args[-1]
-            if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
-                target = target.elts[-1]
-            self.value_edit(target, fault.value, fault.factors)
+            sizes = call.args
+            if len(sizes) == 1 and isinstance(sizes[0], (ast.Tuple, ast.List)) and sizes[0].elts:
+                sizes = sizes[0].elts
+            at = fault.fields.get("at", len(sizes) - 1)  # view_at: the size the next layer needs changed
+            if at >= len(sizes) or any(isinstance(a, ast.Starred) for a in sizes):
+                return
+            self.value_edit(sizes[at], fault.value, fault.factors)
             return
         if fits_elsewhere:
             self.note(found.call_node or found.layer_node, f"left as is: {fault.code} holds for one way the model is built or fed, not another")

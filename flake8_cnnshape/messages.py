@@ -69,6 +69,16 @@ def _view_count(layer, text, count, shape, want, value=None):
     return f"{text} asks for {want} values per sample but each sample holds {_values(count, shape)}"
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def _view_at(layer, text, count, shape, want, at, old, value, divides=None):
+    which = _ORDINALS[at] if at < len(_ORDINALS) else f"number {at + 1}"
+    effect = "" if divides is None else " (" + ("which silently changes the batch size" if divides else "which raises for most batch sizes") + ")"
+    return (f"{text} should have {value} where its {which} size has {old}: each sample holds {_values(count, shape)} values, "
+            f"not {want}{effect}, and the next layer takes {value}")
+
+
 def _view_width(layer, text, count, shape, want, value, divides):
     effect = "silently changes the batch size" if divides else "raises for most batch sizes"
     if value is not None:
@@ -108,6 +118,7 @@ MESSAGES: Dict[str, Callable[..., str]] = {
         f"{text} cannot split the {_values(count, shape)} values of each sample into {target}"),
     "view_count": _view_count,
     "view_width": _view_width,
+    "view_at": _view_at,
     "fold_blocks": lambda layer, size, kernel, blocks, got: (
         f"{layer} output_size {'x'.join(map(str, size))} with kernel {'x'.join(map(str, kernel))} has "
         f"{blocks[0] * blocks[1]} ({axes(blocks)}) sliding blocks but receives L={got}"),

@@ -131,22 +131,7 @@ class Layers:
             return Tensor(Shape.unknown())
         rec = self.rec
         if layer.kind == "Sequential" or layer.kind in CHAINS:
-            rec.log.applied.add(id(layer))
-            if layer.children is None:
-                return self._open_chain(layer, x) if layer.repeat is not None else Tensor(Shape.unknown())
-            where = call_node if call_node is not None else layer.node
-            if rec.entry is None and zoo_read() and where is not None and not in_zoo(where.lineno):
-                # the file's nn.Sequential over parts of a torchvision model: their faults are reported at it
-                rec.entry = (place(where), "a torchvision model")
-                try:
-                    out = self._chain(layer.children, x)
-                finally:
-                    rec.entry = None
-            else:
-                out = self._chain(layer.children, x)
-            if rec.log.trace is not None and type(out) is Tensor:
-                rec.log.trace.append((layer, None, out.shape, ()))  # what a part gives as a whole (show.py)
-            return out
+            return self._apply_chain(layer, x, call_node)
         spec, args = layer.spec, (layer.args if bound is None else bound)
         trace = rec.log.trace
         if spec is None or args is None:
@@ -163,6 +148,8 @@ class Layers:
         else:
             outcome = apply(spec, args, shape, layer.display, layer.kind)
             self.outcomes[key] = (args, outcome)
+        if outcome.faults and x.choices is not None:  # a wrong view's other size this layer takes: the one to change
+            shape, outcome = self._pick_view(x.choices, spec, args, layer) or (shape, outcome)
         if trace is not None:
             _trace(rec.log, layer, shape, outcome)
         faults = outcome.faults
@@ -183,6 +170,44 @@ class Layers:
             step = lambda s: _clean(apply(spec, args, s, layer.display, layer.kind))  # noqa: E731
             y = Tensor(out, (x, step, layer, spec.axes))
         return y if spec.returns is None else returned(spec, args, shape, y)
+
+    def _apply_chain(self, layer: Layer, x: Tensor, call_node):
+        """An nn.Sequential (or a layer that runs its children so) applied: its children in turn."""
+        rec = self.rec
+        rec.log.applied.add(id(layer))
+        if layer.children is None:
+            return self._open_chain(layer, x) if layer.repeat is not None else Tensor(Shape.unknown())
+        where = call_node if call_node is not None else layer.node
+        if rec.entry is None and zoo_read() and where is not None and not in_zoo(where.lineno):
+            # the file's nn.Sequential over parts of a torchvision model: their faults are reported at it
+            rec.entry = (place(where), "a torchvision model")
+            try:
+                out = self._chain(layer.children, x)
+            finally:
+                rec.entry = None
+        else:
+            out = self._chain(layer.children, x)
+        if rec.log.trace is not None and type(out) is Tensor:
+            rec.log.trace.append((layer, None, out.shape, ()))  # what a part gives as a whole (show.py)
+        return out
+
+    def _pick_view(self, choices, spec, args, layer: Layer):
+        """A wrong view's output whose first taker refuses it: the view's other size that makes this layer
+        fit, said at the view instead of its last size (the run's report there is replaced). (shape, outcome)."""
+        fault, node, options = choices
+        at, run = place(node), self.rec.run
+        if run is None or not any(f.place == at and f.fault is fault for f in run.found.values()):
+            return None  # reported in another run or side: not this one's to change
+        for index, old_size, value, shape in options:
+            outcome = apply(spec, args, shape, layer.display, layer.kind)
+            if not outcome.faults and outcome.shape is not None:
+                old = fault.fields
+                fields = {k: old[k] for k in ("text", "count", "shape", "want") if k in old}
+                fields.update(at=index, old=old_size, value=value, divides=old.get("divides"))
+                run.drop(at, fault.msg)
+                self.rec.report([Fault("CNS005", "view_at", fault.layer, fields, value=value, at_use=True)], at, None, node)
+                return shape, outcome
+        return None
 
     def _open_chain(self, layer: Layer, x: Tensor):
         """An nn.Sequential of a list that holds a Repeated (open_loops.py): its

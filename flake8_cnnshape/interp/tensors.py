@@ -65,6 +65,20 @@ def _reshaped(target, shape: Shape, name: str, text: str):
         return None, []
 
 
+def view_choices(target, shape: Shape) -> list:
+    """The other single sizes that would make a wrong view hold each sample (the fault names the last):
+    (index in target, the size written there, the size that fits, the shape it gives)."""
+    have, rest = shape.numel(), list(target[1:])
+    if not is_int(have) or not all(is_int(v) and v > 0 for v in rest):
+        return []
+    out = []
+    for i in range(len(rest) - 1):
+        others = prod(rest[:i] + rest[i + 1:])
+        if have % others == 0 and have // others != rest[i]:
+            out.append((i + 1, rest[i], have // others, Shape(tuple(rest[:i] + [have // others] + rest[i + 1:]))))
+    return out
+
+
 def _partly_known(rest) -> "Shape | None":
     """`x.view(-1, 128, h, w)` with h, w unknown: whatever the count, what
     comes out (if torch takes it) is (128, h, w) per sample."""
@@ -355,14 +369,19 @@ class TensorOps:
             return Fixed(tuple(None if not is_int(v) or v < 0 else int(v) for v in target))
         self.rec.report(faults, place(node), None, node)
         if not _from_input(t):
-            return Tensor(out if out is not None else Shape.unknown())
+            y = Tensor(out if out is not None else Shape.unknown())
+        else:
+            def step(s):
+                out, faults = _reshaped(target, s, name, text)
+                return None if faults else out
 
-        def step(s):
-            out, faults = _reshaped(target, s, name, text)
-            return None if faults else out
-
-        flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
-        return Tensor(out if out is not None else Shape.unknown(), (t, step, None, FLATTEN if flat else OTHER))
+            flat = len(target) == 2 and (target[0] is BATCH or target[0] == -1)
+            y = Tensor(out if out is not None else Shape.unknown(), (t, step, None, FLATTEN if flat else OTHER))
+        if len(faults) == 1 and faults[0].msg in ("view_count", "view_width") and out is not None:
+            choices = view_choices(target, t.shape)
+            if choices:
+                y.choices = (faults[0], node, choices)
+        return y
 
     def _fold(self, target, shape: Shape, out, faults, name: str, text: str):
         """view(-1, ...) with sizes read off the tensor folds part of each

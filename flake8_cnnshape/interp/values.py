@@ -13,11 +13,14 @@ from ..shapes.spec import LayerSpec
 
 
 class Tensor(Shown):
-    __slots__ = ("shape", "origin", "root", "whole")
+    __slots__ = ("shape", "origin", "root", "whole", "choices")
     _fields = ("shape", "root")
 
     def __init__(self, shape: Shape, origin: Optional[tuple] = None, root: bool = False, whole: Optional[tuple] = None):
         self.shape = shape
+        # what a wrong view gave, when another of its sizes could be the one to change: (the view's fault,
+        # its place, [(index in the view's sizes, value, the shape that gives)]); the next layer picks (layers.py)
+        self.choices: Optional[tuple] = None
         # how this tensor came from one other: (parent, step, layer, axes)
         # where step(shape) redoes the op; None where it came from several or none
         self.origin = origin
