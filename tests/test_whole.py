@@ -92,7 +92,7 @@ CASES = [
     ((1, 1, 16), "expand", (whole.BATCH, -1, -1), True), ((1, 1, 16), "expand", (whole.BATCH, 5, -1), True),
     ((2, 1, 16), "expand", (whole.BATCH, -1, -1), False), ((8,), "expand", (whole.BATCH, -1), True),
     ((8,), "expand", (whole.BATCH, 3, -1), True), ((8,), "expand", (-1, 8), False), ((1, 8), "expand", (whole.BATCH, 2, 4, -1), True), ((3, 4), "contiguous", (), True), ((3, 4), "mul_", (2,), True),
-    ((3, 4), "t", (), False),
+    ((3, 4), "t", (), True), ((4,), "t", (), True), ((2, 3, 4), "t", (), False),
     ((1, 5, 7), "repeat", (whole.BATCH, 1, 1, 1), True), ((1, 5, 7), "repeat", (whole.BATCH, 2, 1), True),
     ((1, 5, 7), "repeat", (whole.BATCH, 1, 1, 2), True), ((2, 5, 7), "repeat", (whole.BATCH, 1, 1), False),
     ((5, 7), "repeat", (whole.BATCH, 1), False), ((1, 5, 7), "repeat", (whole.BATCH, 1), False),

@@ -159,6 +159,8 @@ class Access:
         return self.eval(found.value, c.scope)
 
     def layer_attr(self, layer: Layer, attr: str):
+        if attr in ("weight", "bias") and layer.args is not None:  # the parameter, not the `bias=True` argument
+            return layer_parameter(layer.kind, attr, layer.args.values)
         if layer.args is not None and attr in layer.args.values:
             return _as_torch_keeps(layer.kind, attr, layer.args.values[attr])
         if layer.kind in CONTAINERS:
@@ -201,6 +203,39 @@ class Access:
 
 
 _CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+_NORMS = {f"{k}{n}d": "num_features" for k in ("BatchNorm", "InstanceNorm") for n in (1, 2, 3)}
+_NORMS.update(GroupNorm="num_channels", PReLU="num_parameters")
+
+
+def layer_parameter(kind: str, attr: str, a: dict):
+    """`layer.weight` / `layer.bias` as torch shapes them (a Fixed), None where the layer has none, else
+    unknown: `F.linear(x, self.fc.weight)`, a tied embedding `h @ self.embed.weight.t()`."""
+    ints = lambda *names: all(is_int(a.get(n)) and a.get(n) > 0 for n in names)  # noqa: E731
+    has_bias = a.get("bias", True)
+    if kind in ("Linear", "Bilinear") and ints("out_features") and type(has_bias) is bool:
+        if attr == "bias":
+            return Fixed((a["out_features"],)) if has_bias else None
+        names = ("in_features",) if kind == "Linear" else ("in1_features", "in2_features")
+        return Fixed((a["out_features"],) + tuple(a[n] for n in names)) if ints(*names) else UNKNOWN
+    if kind[:-2] in ("Conv", "ConvTranspose") and kind[-2:-1] in "123" and ints("in_channels", "out_channels", "groups") \
+            and type(has_bias) is bool:
+        n, cin, cout, g = int(kind[-2]), a["in_channels"], a["out_channels"], a["groups"]
+        if attr == "bias":
+            return Fixed((cout,)) if has_bias else None
+        k = _as_torch_keeps(kind, "kernel_size", a.get("kernel_size"))
+        if cin % g or cout % g or not (type(k) is tuple and len(k) == n and all(is_int(v) for v in k)):
+            return UNKNOWN
+        return Fixed(((cout, cin // g) if kind.startswith("Conv") and not kind.startswith("ConvTranspose") else (cin, cout // g)) + k)
+    if kind in ("Embedding", "EmbeddingBag") and attr == "weight" and ints("num_embeddings", "embedding_dim"):
+        return Fixed((a["num_embeddings"], a["embedding_dim"]))
+    size = _NORMS.get(kind)
+    if size is not None and ints(size):
+        if kind == "PReLU":
+            return Fixed((a[size],)) if attr == "weight" else UNKNOWN
+        affine = a.get("affine", kind == "GroupNorm" or kind.startswith("BatchNorm"))
+        has = affine and (attr == "weight" or has_bias)  # a norm's bias=False (torch 2.13) drops only its bias
+        return (Fixed((a[size],)) if has else None) if type(affine) is bool and type(has_bias) is bool else UNKNOWN
+    return UNKNOWN
 
 
 def _as_torch_keeps(kind: str, attr: str, value):

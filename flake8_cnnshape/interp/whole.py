@@ -57,7 +57,8 @@ def product(rec: Recorder, name: str, display: str, a, b, node):
 
 
 def call(rec: Recorder, qual: str, args, kwargs, node):
-    """F.scaled_dot_product_attention(q, k, v), F.embedding(input, weight), torch.einsum, torch.arange/linspace."""
+    """F.scaled_dot_product_attention(q, k, v), F.embedding(input, weight), F.linear(input, weight), torch.einsum,
+    torch.arange/linspace."""
     if qual == "torch.einsum":
         return _einsum(rec, args, kwargs, node)
     if qual == "torch.arange" or qual == "torch.linspace":
@@ -65,6 +66,9 @@ def call(rec: Recorder, qual: str, args, kwargs, node):
     if qual.endswith("scaled_dot_product_attention") and len(args) >= 3:
         return attention(rec, args[0], args[1], args[2], node)
     weight = args[1] if len(args) > 1 else kwargs.get("weight")
+    if qual.endswith(".linear") and args and type(weight) is Fixed and len(weight.dims) == 2 and B not in weight.dims:
+        # F.linear(x, W): x @ W.T (a layer's weight read off it, or a parameter the module makes)
+        return product(rec, "matmul", "F.linear", args[0], Fixed(weight.dims[::-1]), node)
     if qual.endswith("embedding") and args and type(args[0]) is Tensor and type(weight) is Fixed and len(weight.dims) == 2:
         x = args[0].shape
         return Tensor(Shape(x.dims + weight.dims[1:], x.open))  # a row of the weight per index
@@ -208,6 +212,8 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         return _size(dims[d])
     if name == "dim" and not args:
         return len(dims)
+    if name == "t" and not args and not kwargs:  # torch's t(): a matrix transposed, a vector as it is
+        return f if len(dims) < 2 else _permute(dims, (1, 0)) if len(dims) == 2 else UNKNOWN
     if name in _SAME:
         return f
     if name in _SAME_WITH_NUMBERS:
