@@ -78,3 +78,50 @@ class Tied(nn.Module):  # cnnshape: input=(12,)
     exec(compile(source, "tied.py", "exec"), ns)
     with pytest.raises(RuntimeError, match="100 and 16x8|mat1 and mat2"):
         ns["Tied"]()(torch.zeros(2, 12))
+
+
+class _Rec:
+    def __init__(self):
+        self.faults = []
+
+    def report(self, faults, *args, **kwargs):
+        self.faults += faults
+
+
+class _Node:
+    lineno, col_offset = 1, 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_functional_convolutions_are_torchs(n):
+    """F.conv{n}d(x, weight, ...) with a weight of known shape, on the conv grid's ordinary calls, each fed the
+    channels its weight takes and one more: our shape is torch's (CPU), our fault is torch refusing."""
+    from flake8_cnnshape.interp import whole
+    from flake8_cnnshape.interp.values import Tensor
+    from flake8_cnnshape.shapes.shape import Shape
+
+    kind, fn = f"Conv{n}d", getattr(torch.nn.functional, f"conv{n}d")
+    kinds = collections.Counter()
+    cases = [c for c in CASES if c.layer == kind and c.known and c.kwargs.get("padding_mode", "zeros") == "zeros"]
+    for case in cases[:80]:
+        try:
+            layer = getattr(torch.nn, kind)(*case.args, **case.kwargs)
+        except Exception:  # noqa: BLE001
+            continue
+        options = {"stride": layer.stride, "padding": layer.padding, "dilation": layer.dilation, "groups": layer.groups}
+        for extra in (0, 1):
+            dims = (case.dims[0] + extra,) + tuple(case.dims[1:])
+            rec = _Rec()
+            ours = whole.call(rec, f"torch.nn.functional.conv{n}d", [Tensor(Shape(dims)), Fixed(tuple(layer.weight.shape))],
+                              options, _Node())
+            try:
+                truth = tuple(fn(torch.zeros((2,) + dims), layer.weight, None, **options).shape[1:])
+            except RuntimeError:
+                truth = None
+            if rec.faults:
+                assert truth is None, (case.id, dims, [f.code for f in rec.faults])
+                kinds["fault"] += 1
+            elif ours is not UNKNOWN and not ours.shape.open and None not in ours.shape.dims:
+                assert truth == ours.shape.dims, (case.id, dims, ours, truth)
+                kinds["shape"] += 1
+    assert kinds["fault"] >= 5 and kinds["shape"] >= 5, kinds

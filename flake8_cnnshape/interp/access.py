@@ -16,6 +16,7 @@ from .mutation import DICT_MUTATORS, LIST_MUTATORS
 from .names import normalize
 from .plain import is_int, plain
 from .scope import MISSING
+from .torch_subclasses import BASE
 from .values import (CONTAINERS, ClassInfo, Config, Fixed, Function, Instance, Layer, Method, ModuleRef, Super, Tensor,
                      TorchRef, children, known_position, unknown_length)
 
@@ -78,6 +79,9 @@ class Access:
             if attr == "_modules":
                 return self._registered(obj)
             v = self.class_attr(obj.cls, attr)
+            base = obj.attrs.get(BASE) if v is UNKNOWN else None
+            if base is not None:  # a subclass of a torch layer: what torch's __init__ set (`self.weight`, `self.stride`)
+                return self.layer_attr(base, attr)
             if v is UNKNOWN and attr in _MODULE_METHODS:
                 return Method(obj, attr)
             if not obj.complete and type(v) is not Function:

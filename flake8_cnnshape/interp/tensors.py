@@ -36,7 +36,8 @@ _FOLLOWED = ("torch.cat", "torch.concat", "torch.concatenate", "torch.reshape", 
 # `x.new_zeros(size)`: a tensor of that size (x gives only the dtype and device)
 _NEW = {"new_zeros": "torch.zeros", "new_ones": "torch.ones", "new_empty": "torch.empty", "new_full": "torch.full"}
 _WHOLE_FUNCTIONS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.embedding", "torch.einsum",
-                    "torch.nn.functional.linear",
+                    "torch.nn.functional.linear", "torch.nn.functional.conv1d", "torch.nn.functional.conv2d",
+                    "torch.nn.functional.conv3d",
                     "torch.arange", "torch.linspace")
 _SWAPS = ("transpose", "swapaxes", "swapdims")
 _TORCH_SWAPS = frozenset("torch." + name for name in _SWAPS)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 
+from ..shapes.catalog import LAYERS
 from ..shapes.rules.matmul import PRODUCTS, B, broadcast, describe, einsum
 from ..shapes.shape import Shape
-from ..shapes.signature import BATCH, UNKNOWN, Unknowable
+from ..shapes.signature import BATCH, UNKNOWN, Unknowable, bind
 from ..findings import Fault
-from ..shapes.spec import SAME, Ctx
+from ..shapes.spec import SAME, Ctx, apply
 from .events import Recorder
 from .plain import is_int
 from .packed import RECURRENT
@@ -63,6 +64,8 @@ def call(rec: Recorder, qual: str, args, kwargs, node):
         return _einsum(rec, args, kwargs, node)
     if qual == "torch.arange" or qual == "torch.linspace":
         return _ranged(qual[6:], args, kwargs)
+    if qual in CONVS:
+        return _conv(rec, CONVS[qual], args, kwargs, node)
     if qual.endswith("scaled_dot_product_attention") and len(args) >= 3:
         return attention(rec, args[0], args[1], args[2], node)
     weight = args[1] if len(args) > 1 else kwargs.get("weight")
@@ -73,6 +76,52 @@ def call(rec: Recorder, qual: str, args, kwargs, node):
         x = args[0].shape
         return Tensor(Shape(x.dims + weight.dims[1:], x.open))  # a row of the weight per index
     return UNKNOWN
+
+
+_REDUCTIONS = frozenset(("mean", "sum", "std", "var", "amax", "amin"))
+
+
+def _reduced(dims, args, kwargs):
+    """`w.mean(dim=(1, 2, 3), keepdim=True)` of a made tensor (a standardized weight): the dims left."""
+    if len(args) > 2 or set(kwargs) - {"dim", "keepdim"}:
+        return UNKNOWN
+    dim = args[0] if args else kwargs.get("dim")
+    keep = args[1] if len(args) > 1 else kwargs.get("keepdim", False)
+    if dim is None or B in dims or type(keep) is not bool:
+        return UNKNOWN if dim is not None or B in dims else Fixed(())
+    picked = (dim,) if type(dim) is int else tuple(dim) if type(dim) in (tuple, list) else None
+    if picked is None or not picked or not all(type(d) is int and -len(dims) <= d < len(dims) for d in picked):
+        return UNKNOWN
+    gone = {d % len(dims) for d in picked}
+    if len(gone) < len(picked):
+        return UNKNOWN  # a dim named twice: torch refuses
+    return Fixed(tuple(1 if i in gone else d for i, d in enumerate(dims)) if keep else tuple(d for i, d in enumerate(dims) if i not in gone))
+
+
+CONVS = {f"torch.nn.functional.conv{n}d": f"Conv{n}d" for n in (1, 2, 3)}
+_CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+
+
+def _conv(rec: Recorder, kind: str, args, kwargs, node):
+    """F.conv2d(x, weight, ...) with a weight of known shape (a layer's, or a parameter the module makes): the
+    convolution that weight is, applied; a fault is reported at the call (no number of it to change there)."""
+    if len(args) > len(_CONV_ARGS) or set(kwargs) - set(_CONV_ARGS):
+        return UNKNOWN
+    a = dict(zip(_CONV_ARGS, args), **kwargs)
+    x, w, groups = a.get("input"), a.get("weight"), a.get("groups", 1)
+    if type(x) is not Tensor or type(w) is not Fixed or len(w.dims) != int(kind[-2]) + 2 or not is_int(groups) or groups < 1:
+        return UNKNOWN
+    if not all(is_int(d) and d > 0 for d in w.dims):
+        return UNKNOWN
+    spec = LAYERS[kind]
+    given = {"in_channels": w.dims[1] * groups, "out_channels": w.dims[0], "kernel_size": w.dims[2:], "groups": groups}
+    given.update((k, a[k]) for k in ("stride", "padding", "dilation") if k in a)
+    bound = bind(spec.sig, [], given)
+    if bound is None:
+        return UNKNOWN
+    out = apply(spec, bound, x.shape, "F." + kind.lower(), kind)
+    rec.report(out.faults, (node.lineno, node.col_offset), None, node)
+    return Tensor(out.shape if out.shape is not None else Shape.unknown())
 
 
 _RANGE_OPTIONS = frozenset(("dtype", "device", "requires_grad", "layout", "pin_memory", "out"))
@@ -212,6 +261,8 @@ def method(rec: Recorder, f: Fixed, name: str, args, kwargs, node):
         return _size(dims[d])
     if name == "dim" and not args:
         return len(dims)
+    if name in _REDUCTIONS:
+        return _reduced(dims, args, kwargs)
     if name == "t" and not args and not kwargs:  # torch's t(): a matrix transposed, a vector as it is
         return f if len(dims) < 2 else _permute(dims, (1, 0)) if len(dims) == 2 else UNKNOWN
     if name in _SAME:
