@@ -16,6 +16,7 @@ from flake8_cnnshape.shapes.signature import bind
 torch = pytest.importorskip("torch")
 
 from test_layer_rules import CASES  # noqa: E402  (tests/ is on sys.path)
+from test_whole_made import _Node, _Rec  # noqa: E402
 
 KINDS = (["Linear", "Bilinear", "Embedding", "EmbeddingBag", "GroupNorm", "PReLU"]
          + [f"{k}{n}d" for k in ("Conv", "ConvTranspose", "BatchNorm", "InstanceNorm") for n in (1, 2, 3)])
@@ -78,18 +79,6 @@ class Tied(nn.Module):  # cnnshape: input=(12,)
     exec(compile(source, "tied.py", "exec"), ns)
     with pytest.raises(RuntimeError, match="100 and 16x8|mat1 and mat2"):
         ns["Tied"]()(torch.zeros(2, 12))
-
-
-class _Rec:
-    def __init__(self):
-        self.faults = []
-
-    def report(self, faults, *args, **kwargs):
-        self.faults += faults
-
-
-class _Node:
-    lineno, col_offset = 1, 0
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
