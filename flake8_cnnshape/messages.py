@@ -72,15 +72,20 @@ def _view_count(layer, text, count, shape, want, value=None):
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
 
+def _batch_effect(divides: bool) -> str:
+    """What torch does with a view(-1, ...) whose sizes do not hold a sample."""
+    return "silently changes the batch size" if divides else "raises for most batch sizes"
+
+
 def _view_at(layer, text, count, shape, want, at, old, value, divides=None):
     which = _ORDINALS[at] if at < len(_ORDINALS) else f"number {at + 1}"
-    effect = "" if divides is None else " (" + ("which silently changes the batch size" if divides else "which raises for most batch sizes") + ")"
+    effect = "" if divides is None else f" (which {_batch_effect(divides)})"
     return (f"{text} should have {value} where its {which} size has {old}: each sample holds {_values(count, shape)} values, "
             f"not {want}{effect}, and the next layer takes {value}")
 
 
 def _view_width(layer, text, count, shape, want, value, divides):
-    effect = "silently changes the batch size" if divides else "raises for most batch sizes"
+    effect = _batch_effect(divides)
     if value is not None:
         return f"{text} should end in {value}: each sample holds {_values(count, shape)} values; {want} {effect}"
     return f"{text} asks for {want} values per sample but each sample holds {_values(count, shape)}; it {effect}"

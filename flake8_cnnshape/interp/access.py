@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from ..shapes.int_args import NORM_SIZES
 from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, MAX_SEQ
 from .builtins import SELF_RETURNING, STR_METHODS
@@ -207,8 +208,7 @@ class Access:
 
 
 _CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")
-_NORMS = {f"{k}{n}d": "num_features" for k in ("BatchNorm", "InstanceNorm") for n in (1, 2, 3)}
-_NORMS.update(GroupNorm="num_channels", PReLU="num_parameters")
+_SIZED = dict(NORM_SIZES, PReLU="num_parameters")  # the layers whose weight is one size long
 
 
 def layer_parameter(kind: str, attr: str, a: dict):
@@ -232,7 +232,7 @@ def layer_parameter(kind: str, attr: str, a: dict):
         return Fixed(((cout, cin // g) if kind.startswith("Conv") and not kind.startswith("ConvTranspose") else (cin, cout // g)) + k)
     if kind in ("Embedding", "EmbeddingBag") and attr == "weight" and ints("num_embeddings", "embedding_dim"):
         return Fixed((a["num_embeddings"], a["embedding_dim"]))
-    size = _NORMS.get(kind)
+    size = _SIZED.get(kind)
     if size is not None and ints(size):
         if kind == "PReLU":
             return Fixed((a[size],)) if attr == "weight" else UNKNOWN

@@ -15,7 +15,7 @@ from .comprehensions import comprehension
 from .configs import parsed_defaults
 from .builtins import BUILTINS, EVAL, SUPER, Builtin, is_layer_class, is_module_class, nn_class
 from .events import Recorder
-from .facts import NodeFacts, imports_of, transparent
+from .facts import NodeFacts, defined_function
 from .names import ImportMap
 from .plain import (CMPOPS, PLAIN, REFUSED, is_int, joined, our_call_failed, plain, safe_binop, same_value, spec_too_wide,
                     unknown_like)
@@ -55,7 +55,7 @@ class Evaluator(Access):
     def define(self, node: ast.AST, scope: Scope):
         """The value a module-level definition binds."""
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return Function(node, scope) if not node.decorator_list or transparent(node, imports_of(scope, self.imports)) else UNKNOWN
+            return defined_function(node, scope, self.imports)
         if isinstance(node, ast.ClassDef):
             return self.make_class(node, scope)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):

@@ -11,13 +11,13 @@ from ..shapes.signature import UNKNOWN
 from .budget import MAX_LOOP, Budget, OutOfBudget
 from .control import Break, Continue, Raised, Return, Unfollowed
 from .events import Recorder
-from .facts import NodeFacts, binding_nodes, imports_of, transparent, yields
+from .facts import NodeFacts, binding_nodes, defined_function, yields
 from .mutation import Mutations, Snapshot, same_contents
 from .names import ImportMap
 from .open_loops import open_parts, run_open
 from .plain import join_vars, plain, safe_binop, same_value, unknown_like
 from .scope import Scope
-from .values import CONTAINERS, Function, Instance, Layer, Tensor, TorchRef
+from .values import CONTAINERS, Instance, Layer, Tensor, TorchRef
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import EvaluatorPart, TensorsPart
@@ -96,7 +96,7 @@ class Executor:
 
     def s_FunctionDef(self, stmt, scope):
         self.scopes.append(scope)  # the function holds it: Interp.close() lets go of it
-        scope.vars[stmt.name] = Function(stmt, scope) if not stmt.decorator_list or transparent(stmt, imports_of(scope, self.ev.imports)) else UNKNOWN
+        scope.vars[stmt.name] = defined_function(stmt, scope, self.ev.imports)
 
     def s_ClassDef(self, stmt, scope):
         self.scopes.append(scope)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Dict, List
 
+from ..shapes.signature import UNKNOWN
 from .names import static_name
-from .values import ClassInfo
+from .values import ClassInfo, Function
 
 
 class NodeFacts:
@@ -66,6 +67,13 @@ def imports_of(scope, default):
     while scope is not None and getattr(scope, "imports", None) is None:
         scope = scope.parent
     return scope.imports if scope is not None else default
+
+
+def defined_function(node: ast.AST, scope, imports):
+    """What a `def` binds: its function, or unknown behind a decorator that may change what it computes."""
+    if not node.decorator_list or transparent(node, imports_of(scope, imports)):
+        return Function(node, scope)
+    return UNKNOWN
 
 
 def method_kind(fn: ast.AST) -> str:
@@ -156,15 +164,22 @@ def _read(node: ast.Attribute, parent) -> bool:
     return type(parent) is ast.Call and type(parent.func) is ast.Name and parent.func.id == "len"
 
 
+def call_as(facts, call: ast.Call, key: tuple, args_of) -> ast.Call:
+    """`call` with the positional arguments args_of(call) gives, as one synthetic call at its place, kept per
+    (key, call) so that each use of it is the same place: what `cnnshape fix` reads a layer's arguments from."""
+    full = key + (id(call),)
+    got = facts.found.get(full)
+    if got is None:
+        got = facts.found[full] = ast.copy_location(ast.Call(func=call.func, args=args_of(call), keywords=call.keywords), call)
+    return got
+
+
+def _starred_first(call: ast.Call) -> list:
+    return [ast.Starred(value=ast.Name(id="_", ctx=ast.Load()), ctx=ast.Load())] + list(call.args)
+
+
 def held_call(facts, node, held: int):
     """A call whose function gets `held` positional arguments before the call's own (a functools.partial's):
     the same call with a starred argument in front, so that `cnnshape fix` finds no argument at a place
-    the held ones take. Kept per node, so that each use is the same place."""
-    if not held or node is None:
-        return node
-    key = ("held call", id(node), held)
-    got = facts.found.get(key)
-    if got is None:
-        star = ast.Starred(value=ast.Name(id="_", ctx=ast.Load()), ctx=ast.Load())
-        got = facts.found[key] = ast.copy_location(ast.Call(func=node.func, args=[star] + list(node.args), keywords=node.keywords), node)
-    return got
+    the held ones take."""
+    return node if not held or node is None else call_as(facts, node, ("held call", held), _starred_first)

@@ -13,7 +13,7 @@ from typing import List, TYPE_CHECKING
 from ..findings import Fault
 from ..shapes.catalog import FUNCTIONS, METHODS
 from ..shapes.rules.elementwise import broadcast
-from ..shapes.rules.tensor_ops import index, permute, reshape
+from ..shapes.rules.tensor_ops import fitting_size, index, permute, reshape
 from ..shapes.shape import Shape
 from ..shapes.signature import BATCH, RULE_GIVES_UP, UNKNOWN, bind
 from ..shapes.spec import FLATTEN, OTHER, SAME, Ctx, keep_shape
@@ -75,9 +75,9 @@ def view_choices(target, shape: Shape) -> list:
         return []
     out = []
     for i in range(len(rest) - 1):
-        others = prod(rest[:i] + rest[i + 1:])
-        if have % others == 0 and have // others != rest[i]:
-            out.append((i + 1, rest[i], have // others, Shape(tuple(rest[:i] + [have // others] + rest[i + 1:]))))
+        fits = fitting_size(rest, have, i)
+        if fits is not None and fits != rest[i]:
+            out.append((i + 1, rest[i], fits, Shape(tuple(rest[:i] + [fits] + rest[i + 1:]))))
     return out
 
 

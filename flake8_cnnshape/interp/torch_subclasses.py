@@ -15,9 +15,9 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..shapes.signature import bind_alike
+from ..shapes.signature import UNKNOWN, bind_alike
 from .builtins import nn_class
-from ..shapes.signature import UNKNOWN
+from .facts import call_as
 from .values import MODULES_UNKNOWN, ClassInfo, Instance, Layer, Super, Tensor, TorchRef
 
 BASE = " layer"  # the instance attribute that holds it: no source can spell it
@@ -125,11 +125,7 @@ def _at_build(facts, build: ast.Call, init: Optional[ast.FunctionDef]):
         return build
     if any(isinstance(a, ast.Starred) for a in build.args[:own]):
         return None
-    key = ("layer call", id(build), own)
-    got = facts.found.get(key)
-    if got is None:
-        got = facts.found[key] = ast.copy_location(ast.Call(func=build.func, args=build.args[own:], keywords=build.keywords), build)
-    return got
+    return call_as(facts, build, ("layer call", own), lambda call: call.args[own:])
 
 
 def super_method(calls, obj: Super, name: str, args, kwargs, node):

@@ -42,10 +42,10 @@ _TABLE.update({
 })
 INT_ONLY: Dict[str, FrozenSet[str]] = {k: frozenset(v) for k, v in _TABLE.items()}
 
-# a norm's size is an int only where it sizes a tensor: its weight (affine) or its running statistics
-_NORMS = {f"{k}{n}d": "num_features" for k in ("BatchNorm", "InstanceNorm") for n in (1, 2, 3)}
-_NORMS["GroupNorm"] = "num_channels"
-CHECKED = frozenset(INT_ONLY) | frozenset(_NORMS)  # the kinds floats() looks at
+# the norms' size arguments: an int only where it sizes a tensor, the weight (affine) or the running statistics
+NORM_SIZES = {f"{k}{n}d": "num_features" for k in ("BatchNorm", "InstanceNorm") for n in (1, 2, 3)}
+NORM_SIZES["GroupNorm"] = "num_channels"
+CHECKED = frozenset(INT_ONLY) | frozenset(NORM_SIZES)  # the kinds floats() looks at
 
 
 def floats(kind: str, args: Args) -> List[Tuple[str, float]]:
@@ -66,7 +66,7 @@ def _floats(kind: str, args: Args) -> List[Tuple[str, float]]:
         return []
     names = INT_ONLY.get(kind, ())
     out = [(p, v) for p, v in values.items() if p in names and _has_float(v)]
-    norm = _NORMS.get(kind)
+    norm = NORM_SIZES.get(kind)
     if norm is not None and _has_float(values.get(norm)) and (values.get("affine") is True or values.get("track_running_stats") is True):
         out.append((norm, values[norm]))
     return out

@@ -52,11 +52,16 @@ def reshape(target: List[object], x: Shape, ctx: Ctx, call: str):
     return None  # a hard-coded batch size: nothing we can check
 
 
+def fitting_size(rest: List[int], have: int, i: int) -> Optional[int]:
+    """The size at position i of a view's sizes that makes them hold `have` values each sample, or None."""
+    others = math.prod(rest[:i] + rest[i + 1:])
+    return have // others if others and have % others == 0 else None
+
+
 def _last_fixed(x: Shape, rest: List[int], have: int):
     """The last number of a wrong view that makes it hold each sample (None
     when none does), and the sizes it multiplies, for the message and the fix."""
-    others = math.prod(rest[:-1])
-    value = have // others if others and have % others == 0 else None
+    value = fitting_size(rest, have, len(rest) - 1)
     factors = None
     if value is not None and len(rest) == 1 and len(x.dims) > 1:
         factors = _flat(x, [have]).factor_of(0)
