@@ -111,6 +111,75 @@ FILES = {
             def forward(self, x):
                 return self.head(self.first(x))
     """,
+    "models/acts.py": """
+        import torch.nn as nn
+
+        __all__ = ["Gate", "Swish"]
+
+
+        class Gate(nn.Module):
+            def forward(self, x):
+                return x.sigmoid()
+
+
+        class Swish(nn.Module):
+            def forward(self, x):
+                return x * x.sigmoid()
+
+
+        class Hidden(nn.Module):
+            def forward(self, x):
+                return x
+    """,
+    "models/more_acts.py": """
+        import torch.nn as nn
+
+
+        class Swish(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(7, 7)
+
+            def forward(self, x):
+                return self.fc(x)
+    """,
+    "models/star_user.py": """
+        import torch.nn as nn
+
+        from .acts import *
+        from .more_acts import *
+
+
+        class Net(nn.Module):  # cnnshape: input=(3, 8, 8)
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 4, 3)
+                self.gate = Gate()
+                self.fc = nn.Linear(4 * 8 * 8, 10)
+
+            def forward(self, x):
+                return self.fc(self.gate(self.conv(x)).flatten(1))
+
+
+        class Later(nn.Module):  # cnnshape: input=(5,)
+            def __init__(self):
+                super().__init__()
+                self.act = Swish()
+
+            def forward(self, x):
+                return self.act(x)
+
+
+        class NotExported(nn.Module):  # cnnshape: input=(3, 8, 8)
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 4, 3)
+                self.hidden = Hidden()
+                self.fc = nn.Linear(4 * 8 * 8, 10)
+
+            def forward(self, x):
+                return self.fc(self.hidden(self.conv(x)).flatten(1))
+    """,
     "train.py": """
         import torch
         from models.vae import VAE
@@ -225,3 +294,21 @@ def test_the_line_shift_is_asts():
         ast.increment_lineno(a, 3_000_000)
         shift_lines(b, 3_000_000)
         assert ast.dump(a, include_attributes=True) == ast.dump(b, include_attributes=True)
+
+
+def test_star_imports_of_project_files(project):
+    # `from .acts import *` binds what acts.py exports (its __all__); of two star
+    # imports the later one's Swish is the one bound, as Python binds them
+    got = _lint(project / "models" / "star_user.py")
+    assert [(line, code) for line, code, _ in got] == [(13, "CNS001"), (22, "CNS001")]
+    assert "receives 144 (4 x 6 x 6)" in got[0][2]
+    assert "expects in_features=7 but receives 5" in got[1][2]
+
+
+def test_torch_agrees_with_the_star_imports(project):
+    assert "2x144 and 256x10" in _torch_refuses(project, "models.star_user", "Net", (2, 3, 8, 8))
+    assert "1x5 and 7x7" in _torch_refuses(project, "models.star_user", "Later", (1, 5))
+    # Hidden is not in acts.__all__: in Python the name is not bound at all
+    assert "name 'Hidden' is not defined" in subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from models.star_user import NotExported; NotExported()",
+         str(project)], capture_output=True, text=True).stderr

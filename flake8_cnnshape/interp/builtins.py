@@ -113,20 +113,22 @@ BUILTINS["__import__"] = Builtin("__import__", lambda name: TorchRef(name.partit
 
 
 def ordered_dict(args, kwargs):
-    if kwargs or len(args) > 1:
+    """dict(...) and OrderedDict(...): from a dict or a list of pairs, then the
+    keywords (`dict(relu=nn.ReLU, gelu=nn.GELU)`: a table of layer classes)."""
+    if len(args) > 1:
         return UNKNOWN
-    if not args:
-        return {}
-    src = args[0]
+    out: dict = {}
+    src = args[0] if args else {}
     if isinstance(src, dict):
-        return dict(src)
-    if not isinstance(src, (list, tuple)):
+        out.update(src)
+    elif not isinstance(src, (list, tuple)):
         return UNKNOWN
-    out = {}
-    for pair in src:
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not isinstance(pair[0], (str, int)):
-            return UNKNOWN
-        out[pair[0]] = pair[1]
+    else:
+        for pair in src:
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not isinstance(pair[0], (str, int)):
+                return UNKNOWN
+            out[pair[0]] = pair[1]
+    out.update(kwargs)
     return out
 
 

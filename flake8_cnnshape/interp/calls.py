@@ -117,6 +117,8 @@ class Calls:
             return kind_test("callable", args, kwargs)
         if func.name == "hasattr":
             return has_attribute(*args) if len(args) == 2 and not kwargs else UNKNOWN
+        if func.name == "dict":
+            return ordered_dict(args, kwargs)
         if func.name == "type":
             return BUILTINS.get(type(args[0]).__name__, UNKNOWN) if len(args) == 1 and plain(args[0]) else UNKNOWN
         if any(isinstance(a, Tensor) for a in args):

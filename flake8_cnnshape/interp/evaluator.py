@@ -11,9 +11,10 @@ from typing import Dict, List, Optional, Tuple, TYPE_CHECKING
 from ..shapes.signature import UNKNOWN, Args
 from .budget import MAX_DEPTH, MAX_SEQ, Budget, OutOfBudget
 from .access import Access
+from .imported import ImportedNames
 from .comprehensions import comprehension
 from .configs import parsed_defaults
-from .builtins import BUILTINS, EVAL, SUPER, Builtin, is_layer_class, is_module_class, nn_class
+from .builtins import EVAL, SUPER, Builtin, is_layer_class, is_module_class, nn_class
 from .events import Recorder
 from .facts import NodeFacts, defined_function
 from .names import ImportMap
@@ -21,14 +22,13 @@ from .plain import (CMPOPS, PLAIN, REFUSED, is_int, joined, our_call_failed, pla
                     unknown_like)
 from .scope import IMPORTED, MISSING, ModuleScope, Scope
 from .typetests import IDENTITY, classes
-from .values import (ClassInfo, Fixed, Function, Instance, Layer, Method, ModuleRef, SizeInt, Super, Tensor,
-                     TorchRef)
+from .values import ClassInfo, Fixed, Function, Instance, Layer, Method, SizeInt, Super, Tensor, TorchRef
 
 if TYPE_CHECKING:  # annotations only: machine.py wires the parts
     from .api import CallsPart, ExecutorPart, TensorsPart
 
 
-class Evaluator(Access):
+class Evaluator(Access, ImportedNames):
     def __init__(self, budget: Budget, rec: Recorder, imports: ImportMap, facts: NodeFacts, scopes: List[Scope]):
         self.budget = budget
         self.rec = rec
@@ -83,54 +83,6 @@ class Evaluator(Access):
         if unread and not is_module and any(isinstance(s, ast.FunctionDef) and s.name == "forward" for s in node.body):
             is_module = True  # taken as an nn.Module whose own layers are not known
         return ClassInfo(node, scope, is_module, bases)
-
-    # -- names -----------------------------------------------------------
-    def unbound(self, name: str, scope=None):
-        """A name no scope binds (eval() reads the scopes): an import (of torch,
-        or of another file of the project), a builtin, or nothing we know.
-        scope: the module scope the search ended in (another file's, maybe)."""
-        imports = self.imports if scope is None or scope.imports is None else scope.imports
-        refs = self.refs if imports is self.imports else self.foreign_refs.setdefault(id(imports), {})
-        ref = refs.get(name)
-        if ref is not None:
-            return ref
-        qual = imports.resolve(name)
-        if qual is not None:
-            ref = refs[name] = self._imported(qual, scope)
-            return ref
-        module = self.module if scope is None else scope
-        while module.parent is not None:  # the module's own scope: a class body's or a function's hang below it
-            module = module.parent
-        if name in BUILTINS and not module.defines(name):  # (what a module defines is known from its start)
-            ref = refs[name] = BUILTINS[name]
-            return ref
-        return UNKNOWN
-
-    def _imported(self, qual: str, scope):
-        """What an import stands for: a name of a project file or of our torchvision zoo, else the library's."""
-        project = self.project
-        if project is not None and qual.startswith("torchvision.models"):
-            return project.torchvision(qual, self.module_attribute)
-        if project is not None and not qual.startswith("torch."):
-            from_file = None if scope is None else scope.file
-            module, _, attr = qual.rpartition(".")
-            target = project.module(qual, from_file)  # `import models.blocks as mb`: the module itself
-            if target is not None:
-                return ModuleRef(target, qual)
-            target = project.module(module, from_file) if module and module.strip(".") else None
-            if target is not None:
-                return self.module_attribute(target, attr, qual)
-        return TorchRef(qual)
-
-    def module_attribute(self, module, attr: str, qual: str):
-        """A name of another file's module: defined there, imported there, or a submodule."""
-        v = module.find(attr)
-        if v is not MISSING:
-            return v
-        if attr in module.vars:  # imported there: resolved through that file's imports
-            return self.unbound(attr, module)
-        sub = self.project.module("." + attr, module.file) if module.file.endswith("__init__.py") else None
-        return ModuleRef(sub, qual) if sub is not None else UNKNOWN
 
     # -- expressions -----------------------------------------------------
     def eval(self, node: ast.expr, scope: Scope):
@@ -301,7 +253,8 @@ class Evaluator(Access):
             if (type(left) is Builtin and type(right) is Builtin or classes(left, right)) and isinstance(op, IDENTITY):
                 r = (left is right) == isinstance(op, (ast.Eq, ast.Is))  # `type(v) == int`, `if unit == InceptionBUnit:`
             elif isinstance(op, (ast.Is, ast.IsNot)):
-                if left is UNKNOWN or right is UNKNOWN or not (left is None or right is None):
+                # against a singleton (`act is True`, `x is None`) any known value decides it
+                if left is UNKNOWN or right is UNKNOWN or not (_singleton(left) or _singleton(right)):
                     return UNKNOWN
                 r = (left is right) == isinstance(op, ast.Is)
             elif isinstance(op, (ast.In, ast.NotIn)):
@@ -496,5 +449,9 @@ _STARRED = ast.Starred
 _PLAIN_TYPES = frozenset(PLAIN)
 _NO_REFS: Dict[str, object] = {}  # (only read)
 _NUMBERS = frozenset((int, float, bool, type(None)))  # constants eval() gives as they are
+
+
+def _singleton(v) -> bool:
+    return v is None or v is True or v is False  # by identity: `1 in (True,)` holds
 # node type -> the Evaluator method for it (e_Call...; eval() does names, attribute reads and constants)
 _EVAL = {getattr(ast, k[2:]): f for k, f in vars(Evaluator).items() if k.startswith("e_") and hasattr(ast, k[2:])}

@@ -30,7 +30,7 @@ class ImportMap:
 
     def __init__(self) -> None:
         self.names: Dict[str, str] = {}
-        self.star_modules: list = []  # `from torch.nn import *`
+        self.star_modules: list = []  # `from torch.nn import *`, `from .layers import *`
         self.shadowed: set = set()
 
     def add_import(self, node: ast.AST) -> None:
@@ -51,7 +51,9 @@ class ImportMap:
             # `from .blocks import Block`: ".blocks.Block", a dot a level (project files, interp/project.py)
             base = "." * node.level + (node.module or "")
             for alias in node.names:
-                if alias.name != "*":
+                if alias.name == "*":
+                    self.star_modules.append(base)  # a project file's names (Evaluator.star_imported)
+                else:
                     self._bind(alias.asname or alias.name, f"{base}.{alias.name}" if node.module else f"{base}{alias.name}")
 
     def _bind(self, local: str, qual: str) -> None:
