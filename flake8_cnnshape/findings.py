@@ -72,15 +72,18 @@ class InputSource(Record):
     summary (torchsummary/torchinfo), dataset (a torchvision dataset and its
     transforms), setting (the cnnshape-input option), option (show --input)."""
 
-    __slots__ = _fields = ("kind", "dims", "line", "name")
+    __slots__ = _fields = ("kind", "dims", "line", "name", "built")
     # show --input ("option") is taken, like the cnnshape-input setting, only where the model's first layer accepts it
     EXPLICIT = frozenset({"pragma", "call", "summary"})
 
-    def __init__(self, kind: str, dims: Tuple[int, ...], line: Optional[int] = None, name: Optional[str] = None):
+    def __init__(self, kind: str, dims: Tuple[int, ...], line: Optional[int] = None, name: Optional[str] = None,
+                 built: Optional[str] = None):
         self.kind = kind
         self.dims = dims
         self.line = line  # where the call or dataset is
         self.name = name  # the dataset's class (MNIST)
+        # the build a pragma's class was checked with, where its defaults do not take the input (models/fitted.py)
+        self.built = built
 
     @property
     def explicit(self) -> bool:
@@ -111,6 +114,8 @@ class InputSource(Record):
 
     def note_at(self, at=lambda line: f"line {line}") -> str:
         text = f" for input {render_dims(self.dims)}"
+        if self.built is not None:
+            return f"{text} with {self.built}"
         return text if self.kind == "pragma" else f"{text} from {self.where_at(at)}"
 
 

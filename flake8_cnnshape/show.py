@@ -137,7 +137,7 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource], at=None) -> Optional
         got = fa.scheduler.trace(m, None)
     if got is None:
         return None
-    root, trace, stops, run = got
+    root, trace, stops, run, src = got
     faults: Dict[int, list] = {}  # id of the layer's constructor call -> what the run found at that layer
     for f in (run.found.values() if run is not None else ()):
         faults.setdefault(id(f.layer_node), []).append(f)
@@ -164,6 +164,9 @@ def _table(fa: FileAnalysis, m, src: Optional[InputSource], at=None) -> Optional
     pragma = fa.pragmas.get(m)
     if pragma is not None and pragma.build is not None:
         table["build"] = ast.unparse(pragma.build)  # the way the pragma gives, the model's first
+    elif src is not None and src.built is not None:
+        table["build"] = src.built  # its defaults do not take the pragma's input: the build fitted to it
+        table["build_fitted"] = True
     return table
 
 
@@ -245,7 +248,7 @@ def render(table: dict) -> str:
     else:
         head += "  input size unknown (give one with --input or a '# cnnshape: input=(...)' pragma)"
     if table.get("build"):
-        head += f", built as {table['build']} (pragma)"
+        head += f", built as {table['build']}" + (" (its defaults do not take this input)" if table.get("build_fitted") else " (pragma)")
     rows = [("line", "layer", "output shape", "params")]
     for r in table["layers"]:
         line = "" if r["line"] is None else f"{os.path.basename(r['file'])}:{r['line']}" if r.get("file") else str(r["line"])

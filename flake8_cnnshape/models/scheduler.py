@@ -20,10 +20,11 @@ from ..interp.facts import class_body_names
 from ..interp.machine import Interp
 from ..interp.project import FOREIGN_LINE, in_zoo
 from ..interp.values import UNKNOWN, ClassInfo, Function, Instance, Layer
-from . import scripts
+from . import fitted, scripts
 from .coverage import Coverage
 from .discover import Model
 from .runner import Runner, shape_of
+from .ways import WaySearch, complete, differ, required, unknown_parameters
 
 # A class the file builds in several ways is run in two: each more is a whole
 # model run (ResNet18..152). The second is the first call that differs from
@@ -56,7 +57,7 @@ class Scheduler:
         self.ok_places: set = set()
         self._searchable = False  # the size search may run: no size is given for this model in any way
         self._quiet = False  # running a template class: its faults are its subclasses' to show
-        self._ways: Dict[ast.AST, "_WaySearch"] = {}  # the ways of each class found so far
+        self._ways: Dict[ast.AST, "WaySearch"] = {}  # the ways of each class found so far
         self.declared: Dict[int, ast.Call] = {}  # by the class node's id: its pragma's build=, its first way
         self._subclasses: Optional[Dict[str, List[ast.ClassDef]]] = None
         self._defined: dict = {}
@@ -65,11 +66,23 @@ class Scheduler:
 
     # -- what a run found ----------------------------------------------------
     def _run(self, thunk, inp: Optional[InputSource]) -> None:
-        run = self.runner.run(thunk, inp)
+        self._keep(self.runner.run(thunk, inp), inp)
+
+    def _keep(self, run: Optional[Run], inp: Optional[InputSource]) -> None:
         if run is None or self._quiet:
             return
         self._record(run, inp)
         self.interp.rec.log.keep(run)
+
+    def _run_declared(self, cls: ClassInfo, args, kwargs, inp: InputSource, thunk, keep: bool) -> None:
+        """A run at a pragma's input of a class built from its defaults: where
+        their first layer refuses the input, the build fitted to it, if any."""
+        run = self.runner.run(thunk, inp)
+        if run is not None and run.rejects_input():
+            got = self.fitted(cls, args, kwargs, inp, run, keep)
+            if got is not None:
+                run, inp = got[1:]
+        self._keep(run, inp)
 
     def _record(self, run: Run, inp: Optional[InputSource]) -> None:
         for f in run.found.values():
@@ -132,7 +145,7 @@ class Scheduler:
                 if interp.budget.steps - begin > EXTRA_WAY_STEPS:
                     break  # a big model: one way of building it is checked
                 ways = self.ways(cls)  # the factories that give the second are run only now
-                if len(ways) < 2 or interp.budget.steps - begin > (EXTRA_WAY_STEPS if _differ(ways[0], ways[1]) else NUMBERS_WAY_STEPS):
+                if len(ways) < 2 or interp.budget.steps - begin > (EXTRA_WAY_STEPS if differ(ways[0], ways[1]) else NUMBERS_WAY_STEPS):
                     break
             args, kwargs = ways[way]
             start = len(built_log)
@@ -142,7 +155,11 @@ class Scheduler:
             built = built_log[start:]
             for inp in inputs:
                 shape = shape_of(inp)
-                self._run(lambda: self.runner.forward(inst, shape, self._searchable), inp)
+                thunk = lambda: self.runner.forward(inst, shape, self._searchable)  # noqa: E731
+                if not way and self._fits_declared(cls, inp):
+                    self._run_declared(cls, args, kwargs, inp, thunk, keep)
+                else:
+                    self._run(thunk, inp)
             self._searchable = False  # its parts alone: their input is not the model's
             log = interp.rec.log
             for seq in built:
@@ -156,6 +173,37 @@ class Scheduler:
                 # ends the model, where nothing more is a fault of this model)
                 if id(seq) not in log.applied and seq.children != []:  # an empty one checks nothing
                     self.check_sequential(seq, None)
+
+    def _fits_declared(self, cls: ClassInfo, inp: Optional[InputSource]) -> bool:
+        """Is cls built from its defaults (nothing in the file builds it) and
+        fed a pragma's input: may a parameter be fitted to it (fitted.py)?"""
+        search = self._ways.get(cls.node)
+        return inp is not None and inp.kind == "pragma" and search is not None and not search.known + search.unknown
+
+    def fitted(self, cls: ClassInfo, args, kwargs, inp: InputSource, run: Run, keep: bool = False):
+        """(kwargs, run, source) of the build with one parameter given the size
+        the declared input has, where its defaults' first layer refuses it and
+        that build takes it (fitted.py); None where none does."""
+        init = cls.method("__init__")
+        for param, value in fitted.candidates(run, init, kwargs) if init is not None else ():
+            given = dict(kwargs, **{param: value})
+            inst = self.runner.guarded(lambda: self.interp.instantiate(cls, args, given, None, keep), None)
+            if not isinstance(inst, Instance):
+                continue
+            again = self.runner.run(lambda: self.runner.forward(inst, shape_of(inp), False), inp)
+            if again is not None and not again.rejects_input():
+                return given, again, fitted.source(inp, cls.name, param, value)
+        return None
+
+    def _traced_fit(self, cls: ClassInfo, args, kwargs, inp: InputSource):
+        """(kwargs, source) of the build show traces at a pragma's input: the
+        one fitted to it where the defaults' first layer refuses it."""
+        first = self.runner.guarded(lambda: self.interp.instantiate(cls, args, kwargs, None), None)
+        got = self.runner.run(lambda: self.runner.forward(first, shape_of(inp), False), inp) if isinstance(first, Instance) else None
+        fitted_way = self.fitted(cls, args, kwargs, inp, got) if got is not None and got.rejects_input() else None
+        log = self.interp.rec.log
+        log.trace, log.stops = [], []  # what these runs traced: the run after them is the table's
+        return (kwargs, inp) if fitted_way is None else (fitted_way[0], fitted_way[2])
 
     def _used_otherwise(self, cls: ClassInfo, attr: str) -> bool:
         """Does a method of the class (or of its bases in the file), other than
@@ -248,8 +296,9 @@ class Scheduler:
         """(the model's value, each leaf layer applied as (layer, input shape,
         output shape, its rule's faults), where the known shape ended as (line, what, why), the
         run: None when it does not count, as for an inferred size the model's
-        first sized layer rejects) for one build and one run at inp; None when
-        the model cannot be built."""
+        first sized layer rejects, the input source: inp, or inp naming the build
+        fitted to it) for one build and one run at inp; None when the model
+        cannot be built."""
         interp = self.interp
         log = interp.rec.log
         log.trace, log.stops = [], []
@@ -261,6 +310,8 @@ class Scheduler:
                 if not isinstance(cls, ClassInfo) or not cls.is_module:
                     return None
                 args, kwargs = self.ways(cls, second=False)[0]
+                if self._fits_declared(cls, inp):  # as the check's run does: the build fitted to the input
+                    kwargs, inp = self._traced_fit(cls, args, kwargs, inp)
                 root = self.runner.guarded(lambda: interp.instantiate(cls, args, kwargs, None), None)
             elif isinstance(model.node, ast.Assign):  # a script's torchvision model
                 scope = self.runner.scope_for(model.scope_path)
@@ -275,7 +326,7 @@ class Scheduler:
                 run = self.runner.run(lambda: self.runner.apply(root, shape, False), inp)
             else:
                 return None
-            return root, log.trace, log.stops, run
+            return root, log.trace, log.stops, run, inp
         finally:
             log.trace = log.stops = None
             interp.ev.noting_stops = False
@@ -300,20 +351,20 @@ class Scheduler:
         search = self._ways.get(cls.node)
         if search is None:
             declared = self.declared.get(id(cls.node))
-            search = self._ways[cls.node] = _WaySearch(([declared] if declared else []) + self._calls(cls.name)[:MAX_CALLS_READ])
+            search = self._ways[cls.node] = WaySearch(([declared] if declared else []) + self._calls(cls.name)[:MAX_CALLS_READ])
         self._read_ways(cls, search, second)
         ways = search.known + search.unknown
         if ways:
             if not second and not search.done:
                 return ways[:1]
-            other = next((w for w in ways[1:] if _differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
+            other = next((w for w in ways[1:] if differ(ways[0], w)), ways[1] if len(ways) > 1 else None)
             return ways[:1] + ([other] if other is not None else [])
         init = cls.method("__init__")
         if init is None:
             return [([], {})]
-        return [([], self._unknown_parameters(init, self._calls(cls.name)))]
+        return [([], unknown_parameters(init, self._calls(cls.name)))]
 
-    def _read_ways(self, cls: ClassInfo, search: "_WaySearch", second: bool) -> None:
+    def _read_ways(self, cls: ClassInfo, search: "WaySearch", second: bool) -> None:
         """Read the class's calls whose arguments are all known where they
         stand; when none is, run the module functions that call it (a factory:
         `def resnet18(**kwargs): return ResNet(BasicBlock, [2, 2, 2, 2],
@@ -325,7 +376,7 @@ class Scheduler:
             node = search.calls.pop(0)
             way = self._way_of(node, module)
             if way is not None:
-                search.add(way, self._complete(cls, *way))
+                search.add(way, complete(cls, *way))
             else:
                 fn = self._factory_of(node)
                 if fn is not None and fn not in search.factories:
@@ -336,40 +387,7 @@ class Scheduler:
             search.todo = search.factories[:MAX_FACTORIES]
         while search.todo and not search.settled(second):
             for way in self._factory_ways(cls, search.todo.pop(0)):
-                search.add(way, self._complete(cls, *way))
-
-    @staticmethod
-    def _unknown_parameters(init: ast.FunctionDef, calls: List[ast.Call]) -> dict:
-        """__init__'s parameters the class is built with but nobody knows:
-        the required ones, and those some call gives a value that is not known
-        where it stands (that call does not build it with the default)."""
-        a = init.args
-        positional = (a.posonlyargs + a.args)[1:]
-        names = [p.arg for p in positional] + [p.arg for p in a.kwonlyargs]
-        required = len(positional) - len(a.defaults)
-        unknown = {p.arg for p in positional[:max(0, required)]}
-        unknown |= {p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None}
-        for node in calls:
-            if any(isinstance(v, ast.Starred) for v in node.args) or any(k.arg is None for k in node.keywords):
-                unknown |= set(names)  # *args or **kwargs: any of them
-                continue
-            unknown |= {p.arg for p in positional[:len(node.args)]}
-            unknown |= {k.arg for k in node.keywords if k.arg in names}
-        return {n: UNKNOWN for n in names if n in unknown}
-
-    @staticmethod
-    def _complete(cls: ClassInfo, args, kwargs):
-        """A way with the required parameters it leaves out unknown (a factory
-        forwarding **kwargs builds with what its caller gives)."""
-        init = cls.method("__init__")
-        if init is None:
-            return args, kwargs
-        a = init.args
-        positional = (a.posonlyargs + a.args)[1:]
-        required = positional[len(args):len(positional) - len(a.defaults)]
-        missing = [p.arg for p in required if p.arg not in kwargs]
-        missing += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None and p.arg not in kwargs]
-        return (args, dict(kwargs, **{m: UNKNOWN for m in missing})) if missing else (args, kwargs)
+                search.add(way, complete(cls, *way))
 
     def _way_of(self, node: ast.Call, module):
         """(args, kwargs) of a call, evaluated in the module's scope, when all are known."""
@@ -396,56 +414,7 @@ class Scheduler:
         """The builds of cls the factory fn makes, run with its parameters'
         defaults (the required ones unknown)."""
         return self.interp.watch_builds(cls, lambda: self.interp.call_function(
-            Function(fn, self.interp.module), [], {p: UNKNOWN for p in _required(fn)}))
-
-
-def _required(fn: ast.FunctionDef) -> List[str]:
-    """The parameters of fn without a default."""
-    a = fn.args
-    positional = a.posonlyargs + a.args
-    return ([p.arg for p in positional[:len(positional) - len(a.defaults)]]
-            + [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None])
-
-
-class _WaySearch:
-    """The ways of building one class found so far: the fully known ones
-    first (in the order of the calls, or of the factories), then those with
-    unknown parts (from factories)."""
-
-    def __init__(self, calls: List[ast.Call]):
-        self.calls = list(calls)  # not read yet
-        self.factories: List[ast.FunctionDef] = []  # the module functions the calls with unknown arguments stand in
-        self.todo: Optional[List[ast.FunctionDef]] = None  # the factories not run yet, once they are needed
-        self.known: list = []  # the ways, completed
-        self.unknown: list = []
-        self.keys: set = set()
-        self.differs = False  # some known way differs from the first in more than numbers
-
-    @property
-    def done(self) -> bool:
-        return not self.calls and (bool(self.known) or self.todo == [])
-
-    def settled(self, second: bool) -> bool:
-        """Is the first way known (and a second that differs in more than numbers, when asked for)?"""
-        return bool(self.known) and (not second or self.differs)
-
-    def add(self, way, completed) -> None:
-        args, kwargs = way
-        key = (repr(args), repr(sorted(kwargs.items())))
-        if key in self.keys:
-            return
-        self.keys.add(key)
-        if not _known(way):
-            self.unknown.append(completed)
-            return
-        if self.known and not self.differs:
-            self.differs = _differ(self.known[0], completed)
-        self.known.append(completed)
-
-
-def _known(way) -> bool:
-    args, kwargs = way
-    return all(v is not UNKNOWN for v in list(args) + list(kwargs.values()))
+            Function(fn, self.interp.module), [], {p: UNKNOWN for p in required(fn)}))
 
 
 def _reads_otherwise(cls: ClassInfo, attr: str, reads) -> bool:
@@ -463,19 +432,3 @@ def _attributes_read(cls: ast.ClassDef) -> frozenset:
         got.update(n.attr for n in nodes if type(n) is ast.Attribute and type(n.value) is ast.Name
                    and n.value.id == "self" and id(n) not in called)
     return frozenset(got)
-
-
-def _differ(a, b) -> bool:
-    """Do two ways of building differ in more than numbers?"""
-    return repr(_blind(a)) != repr(_blind(b))
-
-
-def _blind(v):
-    """v with its numbers left out."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return "#"
-    if isinstance(v, (list, tuple)):
-        return type(v)(_blind(x) for x in v)
-    if isinstance(v, dict):
-        return {k: _blind(x) for k, x in sorted(v.items())}
-    return v
